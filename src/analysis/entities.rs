@@ -1,0 +1,269 @@
+//! Entities found in ticket and article text: error codes (matched exactly in their own
+//! field), and the identifiers that tell the answer step what a ticket already provides
+//! (instance and resource IDs, IPs, regions, timestamps, order numbers) or that logs must mask
+//! (phone numbers, e-mail addresses, ID-card numbers).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+use super::normalize::canonical_code;
+
+/// What the extractor found in one text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Entities {
+    /// Error codes and messages, as written (`InvalidInstanceId.NotFound`, `HTTP 502`).
+    pub error_codes: Vec<String>,
+    /// Instance and resource IDs (`i-bp1…`, `sg-…`, `vpc-…`).
+    pub resource_ids: Vec<String>,
+    /// IPv4 addresses.
+    pub ips: Vec<String>,
+    /// Region ids or names (`cn-hangzhou`, `华东1`).
+    pub regions: Vec<String>,
+    /// Dates and times.
+    pub timestamps: Vec<String>,
+    /// Order numbers.
+    pub order_ids: Vec<String>,
+    /// Domain names and URLs.
+    pub domains: Vec<String>,
+}
+
+macro_rules! re {
+    ($name:ident, $pat:expr) => {
+        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("valid regex"));
+    };
+}
+
+// Error codes. Each pattern is anchored on shape, not on a list of products.
+re!(
+    DOTTED_CODE,
+    r"\b[A-Z][A-Za-z0-9]+(?:\.[A-Z][A-Za-z0-9]*)+\b"
+);
+re!(SNAKE_CODE, r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b");
+re!(
+    CAMEL_CODE,
+    r"\b(?:[A-Z][a-z0-9]+){2,}(?:Error|Exception|Denied|NotFound|Invalid|Failed|Failure|Timeout|Mismatch|Exceeded|Forbidden|Conflict|Unavailable|Expired|Match|Skewed|Large|Exists)\b|\b(?:Invalid|Missing|Forbidden|Quota|Throttling|Unauthorized|Operation|Incorrect|Access|Signature|Entity|Request|No[A-Z])[A-Za-z]*(?:[A-Z][a-z0-9]+)+\b"
+);
+re!(DASH_CODE, r"\b[A-Z]{2,6}-\d{3,6}\b");
+re!(MYSQL_CODE, r"(?i)\bERROR\s+(\d{4,5})\s*\(([0-9A-Z]{5})\)");
+re!(HEX_CODE, r"\b0x[0-9A-Fa-f]{8}\b");
+re!(
+    ERRNO,
+    r"\bE(?:CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRINUSE|ADDRNOTAVAIL|ACCES|PERM|NOENT|NOSPC|NOMEM|MFILE|NFILE|PIPE|AGAIN|EXIST|INVAL|ROFS|IO|NOTCONN|DQUOT)\b"
+);
+re!(
+    HTTP_STATUS,
+    r"(?i)(?:\bHTTP(?:/\d(?:\.\d)?)?|状态码|status(?:\s*code)?|错误码|返回|报)\s*[:：]?\s*([1-5]\d\d)\b|\b([45]\d\d)\s+(?:bad gateway|gateway time-?out|forbidden|not found|service unavailable|internal server error|unauthorized|bad request|too many requests)"
+);
+re!(
+    RESOURCE_ID,
+    r"\b(?:i|d|s|m|eip|vpc|vsw|sg|lb|alb|nlb|ngw|vpn|vco|rm|r|cdn|dds|pc|eni|img|snap|key|acs|cr|ack|nas|fs)-[a-z0-9]{8,32}\b"
+);
+re!(
+    IPV4,
+    r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"
+);
+re!(
+    REGION_ID,
+    r"\b(?:cn|ap|us|eu|me|sa|af|na)-(?:[a-z]+)(?:-[a-z0-9]+)?(?:-\d)?\b"
+);
+re!(
+    REGION_NAME,
+    r"华东\s?[12]|华北\s?[1-6]|华南\s?[1-3]|西南\s?1|杭州|上海|北京|深圳|张家口|呼和浩特|乌兰察布|河源|广州|成都|青岛|香港|新加坡|东京|首尔|法兰克福|伦敦|硅谷|弗吉尼亚|悉尼|吉隆坡|雅加达|孟买|迪拜"
+);
+re!(
+    TIMESTAMP,
+    r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|\b\d{4}年\d{1,2}月\d{1,2}[日号](?:\s*\d{1,2}[:点]\d{0,2})?|(?:今天|昨天|前天|今早|今晚|昨晚|刚才|上午|下午|晚上|凌晨)\s*\d{1,2}(?:[:：]\d{2}|点(?:\d{1,2}分?|半)?)|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+);
+re!(
+    ORDER_ID,
+    r"(?i)(?:订单号?|单号|order\s*(?:id|no\.?|number)?|流水号)\s*[:：#]?\s*([0-9A-Za-z]{8,32})"
+);
+re!(
+    DOMAIN,
+    r"(?i)\b(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|cn|net|org|io|top|xyz|info|biz|cc|tv|me|shop|site|online|app|dev|co|hk|tw|jp|us|uk)\b(?:/[^\s，。)）]*)?"
+);
+re!(PHONE, r"\b1[3-9]\d{9}\b");
+re!(EMAIL, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}");
+re!(
+    ID_CARD,
+    r"\b\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b"
+);
+
+fn push_unique(v: &mut Vec<String>, s: &str) {
+    let s = s.trim();
+    if !s.is_empty() && !v.iter().any(|x| x.eq_ignore_ascii_case(s)) {
+        v.push(s.to_string());
+    }
+}
+
+/// Error codes in `text`, as written. NFKC first so full-width codes are found.
+pub fn error_codes(text: &str) -> Vec<String> {
+    let text: String = if text.is_ascii() {
+        text.to_string()
+    } else {
+        text.nfkc().collect()
+    };
+    let mut out = Vec::new();
+    for m in MYSQL_CODE.captures_iter(&text) {
+        push_unique(&mut out, &format!("ERROR {} ({})", &m[1], &m[2]));
+    }
+    for re in [
+        &*DOTTED_CODE,
+        &*SNAKE_CODE,
+        &*CAMEL_CODE,
+        &*DASH_CODE,
+        &*HEX_CODE,
+        &*ERRNO,
+    ] {
+        for m in re.find_iter(&text) {
+            let s = m.as_str();
+            // A dotted "code" that is a file name or a version is not an error code.
+            if re.as_str() == DOTTED_CODE.as_str()
+                && !s.chars().skip(1).any(|c| c.is_ascii_uppercase())
+            {
+                continue;
+            }
+            push_unique(&mut out, s);
+        }
+    }
+    for c in HTTP_STATUS.captures_iter(&text) {
+        if let Some(code) = c.get(1).or_else(|| c.get(2)) {
+            push_unique(&mut out, &format!("HTTP {}", code.as_str()));
+        }
+    }
+    out
+}
+
+/// Canonical (matching) forms of the error codes in `text`.
+pub fn canonical_codes(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = error_codes(text)
+        .iter()
+        .map(|c| canonical_code(c))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Extracts every entity kind from `text`.
+pub fn extract(text: &str) -> Entities {
+    let norm: String = if text.is_ascii() {
+        text.to_string()
+    } else {
+        text.nfkc().collect()
+    };
+    let mut e = Entities {
+        error_codes: error_codes(&norm),
+        ..Default::default()
+    };
+    for m in RESOURCE_ID.find_iter(&norm) {
+        push_unique(&mut e.resource_ids, m.as_str());
+    }
+    for m in IPV4.find_iter(&norm) {
+        push_unique(&mut e.ips, m.as_str());
+    }
+    for m in REGION_ID.find_iter(&norm) {
+        let s = m.as_str();
+        // `cn-hangzhou` yes; `ap-xxx` only if it looks like a region, not a random word pair.
+        if s.starts_with("cn-") || s.chars().last().is_some_and(|c| c.is_ascii_digit()) {
+            push_unique(&mut e.regions, s);
+        }
+    }
+    for m in REGION_NAME.find_iter(&norm) {
+        push_unique(&mut e.regions, m.as_str());
+    }
+    for m in TIMESTAMP.find_iter(&norm) {
+        push_unique(&mut e.timestamps, m.as_str());
+    }
+    for c in ORDER_ID.captures_iter(&norm) {
+        if c[1].chars().filter(|c| c.is_ascii_digit()).count() >= 8 {
+            push_unique(&mut e.order_ids, &c[1]);
+        }
+    }
+    for m in DOMAIN.find_iter(&norm) {
+        let s = m.as_str();
+        if !EMAIL.is_match(s)
+            && !norm[m.end()..].starts_with('@')
+            && !norm[..m.start()].ends_with('@')
+        {
+            push_unique(&mut e.domains, s);
+        }
+    }
+    e
+}
+
+/// Replaces phone numbers, e-mail addresses and ID-card numbers with placeholders, for logs.
+pub fn mask_personal_data(text: &str) -> String {
+    let t = EMAIL.replace_all(text, "[email]");
+    let t = ID_CARD.replace_all(&t, "[id-card]");
+    PHONE.replace_all(&t, "[phone]").into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_of_every_shape() {
+        let t = "调用返回 InvalidInstanceId.NotFound，浏览器报 ERR_CONNECTION_REFUSED，\
+                 网关 HTTP 502，数据库 ORA-12541，ERROR 1105 (HY000)，蓝屏 0x0000007B，errno ECONNREFUSED";
+        let c = error_codes(t);
+        for want in [
+            "InvalidInstanceId.NotFound",
+            "ERR_CONNECTION_REFUSED",
+            "HTTP 502",
+            "ORA-12541",
+            "ERROR 1105 (HY000)",
+            "0x0000007B",
+            "ECONNREFUSED",
+        ] {
+            assert!(c.iter().any(|x| x == want), "missing {want} in {c:?}");
+        }
+    }
+
+    #[test]
+    fn camel_codes_and_status_phrases() {
+        let c = error_codes("OSS 返回 SignatureDoesNotMatch, then 403 Forbidden, AccessDenied");
+        assert!(c.contains(&"SignatureDoesNotMatch".to_string()), "{c:?}");
+        assert!(c.contains(&"AccessDenied".to_string()), "{c:?}");
+        assert!(c.contains(&"HTTP 403".to_string()), "{c:?}");
+    }
+
+    #[test]
+    fn file_names_and_versions_are_not_codes() {
+        let c = error_codes("edit nginx.conf and /etc/ssh/sshd_config, kernel 2.6.32, TLSv1.2");
+        assert!(c.is_empty(), "{c:?}");
+    }
+
+    #[test]
+    fn full_width_codes_are_found() {
+        assert_eq!(
+            error_codes("错误：ＯＲＡ－１２５４１"),
+            vec!["ORA-12541".to_string()]
+        );
+    }
+
+    #[test]
+    fn ticket_entities() {
+        let e = extract("你好，我的实例 i-bp1a2b3c4d5e6f7g8h9 在 cn-hangzhou（华东1），公网 IP 47.96.10.20，\
+                         今天上午10点开始 ssh 连不上，订单号 202611210001234，网站 www.example.com 也打不开");
+        assert_eq!(e.resource_ids, vec!["i-bp1a2b3c4d5e6f7g8h9"]);
+        assert_eq!(e.ips, vec!["47.96.10.20"]);
+        assert!(
+            e.regions.contains(&"cn-hangzhou".to_string())
+                && e.regions.contains(&"华东1".to_string())
+        );
+        assert!(!e.timestamps.is_empty(), "{e:?}");
+        assert_eq!(e.order_ids, vec!["202611210001234"]);
+        assert_eq!(e.domains, vec!["www.example.com"]);
+    }
+
+    #[test]
+    fn masks_personal_data() {
+        let m =
+            mask_personal_data("联系 13812345678 或 ops@example.com，身份证 110101199003071234");
+        assert_eq!(m, "联系 [phone] 或 [email]，身份证 [id-card]");
+    }
+}

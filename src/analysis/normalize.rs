@@ -1,0 +1,244 @@
+//! Text normalisation that keeps a map back to the original bytes.
+//!
+//! NFKC (full-width → half-width), lower-case and traditional → simplified Chinese change byte
+//! lengths (`５` is 3 bytes, `5` is 1), so a token's offsets must be translated back to the
+//! original text or snippets highlight the wrong characters. Every normalised char records the
+//! original byte range it came from.
+
+use std::sync::LazyLock;
+
+use ferrous_opencc::{config::BuiltinConfig, OpenCC};
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalised text plus, for every byte of it, the original byte offset it came from.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// The normalised text: NFKC, lower-case, simplified Chinese.
+    pub text: String,
+    /// `orig[i]` = original byte offset of the char that starts at normalised byte `i`;
+    /// `orig[text.len()]` = the original text's length.
+    orig: Vec<u32>,
+    /// `orig_end[i]` = original byte offset just past the char that produced normalised byte `i`.
+    orig_end: Vec<u32>,
+}
+
+impl Normalized {
+    /// Original byte range of the normalised byte range `from..to` (both on char boundaries).
+    pub fn original_range(&self, from: usize, to: usize) -> (usize, usize) {
+        let start = self.orig[from] as usize;
+        let end = if to == 0 {
+            start
+        } else {
+            self.orig_end[to - 1] as usize
+        };
+        (start, end.max(start))
+    }
+}
+
+/// True for chars jieba should segment: CJK unified ideographs and their extensions.
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Converter from traditional (Taiwan/Hong Kong phrasing included) to simplified Chinese.
+static T2S: LazyLock<Option<OpenCC>> =
+    LazyLock::new(|| OpenCC::from_config(BuiltinConfig::Tw2sp).ok());
+
+/// Every Han char in the BMP that is a traditional form (plain T2s changes it). Text without
+/// any of them is already simplified and skips the (comparatively slow) converter. The gate
+/// uses plain T2s, not the Taiwan-phrase converter: that one also rewrites simplified chars
+/// (么 → 幺), which must never happen to simplified text.
+static TRAD_CHARS: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    let mut flags = vec![false; 0x10000];
+    let Ok(cc) = OpenCC::from_config(BuiltinConfig::T2s) else {
+        return flags;
+    };
+    // Converting the ideographs one per line keeps phrase rules from firing across them.
+    let mut input = String::with_capacity(0x5200 * 4 * 2);
+    for cp in 0x4E00u32..=0x9FFF {
+        if let Some(c) = char::from_u32(cp) {
+            input.push(c);
+            input.push('\n');
+        }
+    }
+    let out = cc.convert(&input);
+    for (a, b) in input.split('\n').zip(out.split('\n')) {
+        if a != b {
+            if let Some(c) = a.chars().next() {
+                flags[c as usize] = true;
+            }
+        }
+    }
+    flags
+});
+
+/// Forces the lazy traditional-Chinese tables to load now (start-up, not first query).
+pub fn warm_up() {
+    LazyLock::force(&TRAD_CHARS);
+}
+
+/// True when the char is a traditional form the converter would change.
+pub fn is_traditional(c: char) -> bool {
+    let cp = c as u32;
+    cp < 0x10000 && TRAD_CHARS[cp as usize]
+}
+
+/// Normalises `input`: NFKC, lower-case, traditional → simplified, with an offset map.
+pub fn normalize(input: &str) -> Normalized {
+    let mut text = String::with_capacity(input.len());
+    let mut orig = Vec::with_capacity(input.len() + 1);
+    let mut orig_end = Vec::with_capacity(input.len() + 1);
+    let mut has_trad = false;
+    for (start, c) in input.char_indices() {
+        let end = (start + c.len_utf8()) as u32;
+        let start = start as u32;
+        let mut push = |n: char, text: &mut String| {
+            for _ in 0..n.len_utf8() {
+                orig.push(start);
+                orig_end.push(end);
+            }
+            text.push(n);
+        };
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase(), &mut text);
+        } else if (0x4E00..=0x9FFF).contains(&(c as u32)) {
+            has_trad |= is_traditional(c);
+            push(c, &mut text);
+        } else {
+            for n in std::iter::once(c).nfkc() {
+                for l in n.to_lowercase() {
+                    has_trad |= is_traditional(l);
+                    push(l, &mut text);
+                }
+            }
+        }
+    }
+    orig.push(input.len() as u32);
+    orig_end.push(input.len() as u32);
+    let mut norm = Normalized {
+        text,
+        orig,
+        orig_end,
+    };
+    if has_trad {
+        to_simplified(&mut norm);
+    }
+    norm
+}
+
+/// Rewrites traditional chars to simplified ones in place, keeping the offset map right.
+fn to_simplified(norm: &mut Normalized) {
+    let Some(cc) = T2S.as_ref() else { return };
+    let converted = cc.convert(&norm.text);
+    if converted.chars().count() == norm.text.chars().count() {
+        // The common case: a char-for-char conversion. Map positionally.
+        let mut text = String::with_capacity(converted.len());
+        let mut orig = Vec::with_capacity(converted.len() + 1);
+        let mut orig_end = Vec::with_capacity(converted.len() + 1);
+        for ((i, _), n) in norm.text.char_indices().zip(converted.chars()) {
+            for _ in 0..n.len_utf8() {
+                orig.push(norm.orig[i]);
+                orig_end.push(norm.orig_end[i]);
+            }
+            text.push(n);
+        }
+        orig.push(*norm.orig.last().unwrap_or(&0));
+        orig_end.push(*norm.orig_end.last().unwrap_or(&0));
+        *norm = Normalized {
+            text,
+            orig,
+            orig_end,
+        };
+        return;
+    }
+    // A phrase rule changed the length somewhere: convert line by line, and map a line whose
+    // length changed as one span (its tokens highlight the whole line's original range).
+    let mut text = String::with_capacity(norm.text.len());
+    let mut orig = Vec::with_capacity(norm.text.len() + 1);
+    let mut orig_end = Vec::with_capacity(norm.text.len() + 1);
+    let mut offset = 0;
+    for line in norm.text.split_inclusive('\n') {
+        let out = cc.convert(line);
+        let (lstart, lend) = (offset, offset + line.len());
+        if out.chars().count() == line.chars().count() {
+            for ((i, _), n) in line.char_indices().zip(out.chars()) {
+                for _ in 0..n.len_utf8() {
+                    orig.push(norm.orig[lstart + i]);
+                    orig_end.push(norm.orig_end[lstart + i]);
+                }
+                text.push(n);
+            }
+        } else {
+            let (s, e) = (norm.orig[lstart], norm.orig_end[lend - 1]);
+            for n in out.chars() {
+                for _ in 0..n.len_utf8() {
+                    orig.push(s);
+                    orig_end.push(e);
+                }
+                text.push(n);
+            }
+        }
+        offset = lend;
+    }
+    orig.push(*norm.orig.last().unwrap_or(&0));
+    orig_end.push(*norm.orig_end.last().unwrap_or(&0));
+    *norm = Normalized {
+        text,
+        orig,
+        orig_end,
+    };
+}
+
+/// Normalises a short string (a code, a tag, a synonym) without keeping offsets.
+pub fn normalize_str(input: &str) -> String {
+    normalize(input).text
+}
+
+/// Collapses whitespace runs to one space and trims: the canonical form of an error code.
+pub fn canonical_code(input: &str) -> String {
+    normalize_str(input)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_and_case_fold_with_offsets() {
+        let n = normalize("ＥＣＳ　５０２错误");
+        assert_eq!(n.text, "ecs 502错误");
+        // "502" in the normalised text maps back to "５０２" in the original.
+        let from = n.text.find("502").unwrap();
+        let (a, b) = n.original_range(from, from + 3);
+        assert_eq!(&"ＥＣＳ　５０２错误"[a..b], "５０２");
+    }
+
+    #[test]
+    fn traditional_becomes_simplified() {
+        assert_eq!(normalize("伺服器連線失敗").text, "服务器连接失败");
+        assert_eq!(normalize("無法登入").text, "无法登录");
+        let n = normalize("雲端硬碟");
+        assert!(!n.text.contains('雲'), "{}", n.text);
+    }
+
+    #[test]
+    fn simplified_text_is_untouched() {
+        assert_eq!(normalize("怎么办").text, "怎么办");
+        let s = "安全组规则不生效 实例无法连接";
+        assert_eq!(normalize(s).text, s);
+        assert!(!s.chars().any(is_traditional));
+    }
+
+    #[test]
+    fn canonical_codes() {
+        assert_eq!(canonical_code("ERROR  1105 (HY000)"), "error 1105 (hy000)");
+        assert_eq!(
+            canonical_code("InvalidInstanceId.NotFound"),
+            "invalidinstanceid.notfound"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Command implementations behind `main.rs`: argument structs and what each command prints.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::Config;
+use crate::index::{self, BuildOptions, Progress};
+use crate::ingest::{self, Severity};
+use crate::search::{self, Filters, SearchRequest};
+
+/// `deflect reindex`.
+#[derive(Args, Debug)]
+pub struct ReindexArgs {
+    /// KB directory.
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Index root.
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `deflect search`.
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// Query or ticket text.
+    pub query: String,
+    /// Index root.
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// KB directory (for synonyms and stop words).
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Hits to show.
+    #[arg(long, default_value_t = 5)]
+    pub limit: usize,
+    /// Hits to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Only this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only this product.
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Only this language (zh, en).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Only entries with this tag (repeatable).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Show what scored, per hit.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// `deflect check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// KB directory.
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Print problems as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Opens the index of `config`, with a clear message when there is none.
+pub fn open_index(
+    config: &Config,
+    index: Option<&PathBuf>,
+    kb: Option<&PathBuf>,
+) -> anyhow::Result<index::Loaded> {
+    let root = index.cloned().unwrap_or_else(|| config.index.clone());
+    let kb = kb.cloned().unwrap_or_else(|| config.kb.clone());
+    index::open(&root, Some(&kb)).map_err(anyhow::Error::from)
+}
+
+/// Runs `reindex`.
+pub fn reindex(config: &Config, a: ReindexArgs) -> anyhow::Result<ExitCode> {
+    let kb = a.kb.unwrap_or_else(|| config.kb.clone());
+    let root = a.index.unwrap_or_else(|| config.index.clone());
+    let opts = BuildOptions {
+        limits: config.ingest.limits(),
+        ..BuildOptions::default()
+    };
+    let tty = std::io::stderr().is_terminal() && !a.json;
+    let bar = indicatif::ProgressBar::hidden();
+    if tty {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg:10} [{bar:40}] {pos}/{len} files ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("reading");
+    }
+    let summary = index::build(&kb, &root, &opts, |p| match p {
+        Progress::Start { files } => bar.set_length(files as u64),
+        Progress::File => bar.inc(1),
+        Progress::Commit => bar.set_message("writing"),
+    });
+    bar.finish_and_clear();
+    let summary = summary?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for p in summary
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+        {
+            eprintln!("skipped {p}");
+        }
+        let warnings = summary
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+            .count();
+        if warnings > 0 {
+            eprintln!("{warnings} warning(s): run `deflect check` to list them");
+        }
+        for w in &summary.resource_warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("{}", summary.line());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `search`.
+pub fn search(config: &Config, a: SearchArgs) -> anyhow::Result<ExitCode> {
+    let loaded = open_index(config, a.index.as_ref(), a.kb.as_ref())?;
+    let mut req = SearchRequest::new(truncate(&a.query, config.limits.max_query_chars));
+    req.limit = a.limit.min(config.limits.max_limit);
+    req.offset = a.offset;
+    req.explain = a.explain;
+    req.filters = Filters {
+        category: a.category,
+        product: a.product,
+        lang: a.lang,
+        tags: a.tags,
+    };
+    let resp = search::search(&loaded, &req)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&resp)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if resp.hits.is_empty() {
+        println!(
+            "no match for {:?} (terms: {})",
+            a.query,
+            resp.terms.join(" ")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} match(es), {:.1} ms, terms: {}",
+        resp.total,
+        resp.took_ms,
+        resp.terms.join(" ")
+    );
+    for (i, h) in resp.hits.iter().enumerate() {
+        println!(
+            "{:>2}. {:7.3}  {}  [{}]",
+            i + 1 + a.offset,
+            h.score,
+            h.title,
+            h.id
+        );
+        let snippet = strip_marks(&h.snippet);
+        if !snippet.is_empty() {
+            println!("             {}", snippet.replace('\n', " "));
+        }
+        if let Some(parts) = &h.explain {
+            for p in parts.iter().take(12) {
+                println!("             {:7.3}  {}", p.score, p.clause);
+            }
+            if parts.len() > 12 {
+                println!("             … {} more clause(s)", parts.len() - 12);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn strip_marks(s: &str) -> String {
+    s.replace("<mark>", "[")
+        .replace("</mark>", "]")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+}
+
+/// Cuts `s` to at most `max` chars (long tickets are truncated, not refused).
+pub fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// Runs `check`: ingest problems, duplicate ids, `related` links that resolve nowhere.
+pub fn check(config: &Config, a: CheckArgs) -> anyhow::Result<ExitCode> {
+    let kb = a.kb.unwrap_or_else(|| config.kb.clone());
+    std::fs::metadata(&kb).with_context(|| format!("cannot read the KB at {}", kb.display()))?;
+    let ing = ingest::ingest(&kb, config.ingest.limits());
+    let mut problems = ing.problems.clone();
+    let ids: HashSet<&str> = ing
+        .entries
+        .iter()
+        .flat_map(|e| [e.id.as_str(), e.doc_id.as_str()])
+        .collect();
+    let mut seen_pages = HashSet::new();
+    for e in &ing.entries {
+        if !seen_pages.insert(e.doc_id.clone()) {
+            continue;
+        }
+        for r in &e.meta.related {
+            if !ids.contains(r.as_str()) {
+                problems.push(ingest::Problem {
+                    path: e.path.clone(),
+                    line: None,
+                    severity: Severity::Warning,
+                    message: format!("related id `{r}` is not an article of this KB"),
+                });
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    crate::analysis::resources::load_user_dict(&kb, &mut warnings).ok();
+    for w in warnings {
+        problems.push(ingest::Problem {
+            path: w.location,
+            line: None,
+            severity: Severity::Warning,
+            message: w.message,
+        });
+    }
+    problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&problems)?);
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        let errors = problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count();
+        println!(
+            "{} file(s), {} entries, {} error(s) (files skipped), {} warning(s)",
+            ing.files,
+            ing.entries.len(),
+            errors,
+            problems.len() - errors
+        );
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,342 @@
+//! Configuration: one typed struct, every default a documented constant in this file.
+//!
+//! Sources, later ones winning: built-in defaults → `deflect.toml` (or `--config FILE`) →
+//! environment (`DEFLECT_KB`, `DEFLECT_INDEX`, `DEFLECT_LISTEN`, `DEFLECT_ADMIN_KEY`,
+//! `DEFLECT_API_KEY`) → command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Default KB directory.
+pub const DEFAULT_KB: &str = "kb";
+/// Default index root.
+pub const DEFAULT_INDEX: &str = "data/index";
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Largest request body, bytes (a long ticket with pasted logs fits easily).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 << 20;
+/// Longest query or ticket text, chars; longer text is truncated, not rejected.
+pub const DEFAULT_MAX_QUERY_CHARS: usize = 20_000;
+/// Largest `limit` per request.
+pub const DEFAULT_MAX_LIMIT: usize = 100;
+/// Per-request search deadline, milliseconds.
+pub const DEFAULT_SEARCH_TIMEOUT_MS: u64 = 5_000;
+/// Blocking searches running at once (0: two per core).
+pub const DEFAULT_MAX_CONCURRENT_SEARCHES: usize = 0;
+/// Searches waiting for a slot before new ones get 503.
+pub const DEFAULT_MAX_QUEUED_SEARCHES: usize = 256;
+/// Debounce of `serve --watch`, milliseconds.
+pub const DEFAULT_WATCH_DEBOUNCE_MS: u64 = 1_000;
+/// Confidence at or above which a ticket is answered automatically.
+pub const DEFAULT_AUTO_THRESHOLD: f32 = 0.80;
+/// Confidence below which a ticket is escalated.
+pub const DEFAULT_SUGGEST_THRESHOLD: f32 = 0.35;
+/// Candidates within this confidence ratio of the top one are "close" (clarify).
+pub const DEFAULT_CLARIFY_RATIO: f32 = 0.90;
+
+/// Errors loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is not valid.
+    #[error("invalid setting {key}: {message}")]
+    Value {
+        /// Setting.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Server and request limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Longest query or ticket text, chars (truncated beyond).
+    pub max_query_chars: usize,
+    /// Largest `limit`.
+    pub max_limit: usize,
+    /// Per-request search deadline, ms.
+    pub search_timeout_ms: u64,
+    /// Concurrent blocking searches (0: two per core).
+    pub max_concurrent_searches: usize,
+    /// Waiting searches before 503.
+    pub max_queued_searches: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_query_chars: DEFAULT_MAX_QUERY_CHARS,
+            max_limit: DEFAULT_MAX_LIMIT,
+            search_timeout_ms: DEFAULT_SEARCH_TIMEOUT_MS,
+            max_concurrent_searches: DEFAULT_MAX_CONCURRENT_SEARCHES,
+            max_queued_searches: DEFAULT_MAX_QUEUED_SEARCHES,
+        }
+    }
+}
+
+impl Limits {
+    /// Concurrent blocking searches, resolved.
+    pub fn concurrency(&self) -> usize {
+        if self.max_concurrent_searches > 0 {
+            self.max_concurrent_searches
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get() * 2)
+                .unwrap_or(4)
+        }
+    }
+}
+
+/// Ingest limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Files larger than this are skipped, bytes.
+    pub max_file_bytes: u64,
+    /// Deeper nesting is flattened.
+    pub max_nesting: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            max_file_bytes: crate::ingest::DEFAULT_MAX_FILE_BYTES,
+            max_nesting: crate::ingest::DEFAULT_MAX_NESTING,
+        }
+    }
+}
+
+impl IngestConfig {
+    /// As ingest limits.
+    pub fn limits(&self) -> crate::ingest::Limits {
+        crate::ingest::Limits {
+            max_file_bytes: self.max_file_bytes,
+            max_nesting: self.max_nesting,
+        }
+    }
+}
+
+/// Answer decision settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnswerConfig {
+    /// Auto-reply at or above this confidence.
+    pub auto_threshold: f32,
+    /// Escalate below this confidence.
+    pub suggest_threshold: f32,
+    /// Top candidates within this ratio of each other, for different problems → clarify.
+    pub clarify_ratio: f32,
+    /// SLA minutes per priority P0..P4.
+    pub sla_minutes: [u32; 5],
+    /// Base URL for article links in replies.
+    pub article_base_url: String,
+    /// How to reach a human, in replies (zh).
+    pub human_contact_zh: String,
+    /// How to reach a human, in replies (en).
+    pub human_contact_en: String,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        AnswerConfig {
+            auto_threshold: DEFAULT_AUTO_THRESHOLD,
+            suggest_threshold: DEFAULT_SUGGEST_THRESHOLD,
+            clarify_ratio: DEFAULT_CLARIFY_RATIO,
+            sla_minutes: [15, 60, 240, 1440, 4320],
+            article_base_url: "/v1/articles/".into(),
+            human_contact_zh: "如问题仍未解决，请直接回复“转人工”，工程师会接手处理。".into(),
+            human_contact_en:
+                "If this does not solve it, reply \"human\" and an engineer will take over.".into(),
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// KB directory.
+    pub kb: PathBuf,
+    /// Index root.
+    pub index: PathBuf,
+    /// Listen address.
+    pub listen: String,
+    /// Keys accepted on admin routes (required there).
+    pub admin_keys: Vec<String>,
+    /// Keys accepted on read routes (none: read routes are open).
+    pub api_keys: Vec<String>,
+    /// Allowed CORS origins (`*` for any; empty: no CORS headers).
+    pub cors_origins: Vec<String>,
+    /// Log ticket text unmasked (phone numbers, e-mails, ID numbers). Off by default.
+    pub log_personal_data: bool,
+    /// Debounce for `serve --watch`, ms.
+    pub watch_debounce_ms: u64,
+    /// Request limits.
+    pub limits: Limits,
+    /// Ingest limits.
+    pub ingest: IngestConfig,
+    /// Answer settings.
+    pub answer: AnswerConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            kb: DEFAULT_KB.into(),
+            index: DEFAULT_INDEX.into(),
+            listen: DEFAULT_LISTEN.into(),
+            admin_keys: Vec::new(),
+            api_keys: Vec::new(),
+            cors_origins: Vec::new(),
+            log_personal_data: false,
+            watch_debounce_ms: DEFAULT_WATCH_DEBOUNCE_MS,
+            limits: Limits::default(),
+            ingest: IngestConfig::default(),
+            answer: AnswerConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the file (`path`, or `./deflect.toml` if present), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let file = path
+            .map(Path::to_path_buf)
+            .or_else(|| Some(PathBuf::from("deflect.toml")).filter(|p| p.is_file()));
+        let mut c = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(&p).map_err(|source| ConfigError::Read {
+                    path: p.clone(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: p.clone(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        c.apply_env(|k| std::env::var(k).ok());
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Applies `DEFLECT_*` variables.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+        if let Some(v) = get("DEFLECT_KB") {
+            self.kb = v.into();
+        }
+        if let Some(v) = get("DEFLECT_INDEX") {
+            self.index = v.into();
+        }
+        if let Some(v) = get("DEFLECT_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = get("DEFLECT_ADMIN_KEY").filter(|v| !v.is_empty()) {
+            self.admin_keys.push(v);
+        }
+        if let Some(v) = get("DEFLECT_API_KEY").filter(|v| !v.is_empty()) {
+            self.api_keys.push(v);
+        }
+    }
+
+    /// Checks values that would fail later in a confusing way.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen
+            .parse::<SocketAddr>()
+            .map_err(|e| ConfigError::Value {
+                key: "listen".into(),
+                message: format!("`{}`: {e}", self.listen),
+            })?;
+        let a = &self.answer;
+        if !(0.0..=1.0).contains(&a.auto_threshold)
+            || !(0.0..=1.0).contains(&a.suggest_threshold)
+            || a.suggest_threshold > a.auto_threshold
+        {
+            return Err(ConfigError::Value {
+                key: "answer".into(),
+                message: "thresholds must satisfy 0 <= suggest_threshold <= auto_threshold <= 1"
+                    .into(),
+            });
+        }
+        for k in self.admin_keys.iter().chain(&self.api_keys) {
+            if k.len() < 16 {
+                return Err(ConfigError::Value {
+                    key: "keys".into(),
+                    message: "API keys must be at least 16 characters".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sets up logging: `RUST_LOG` filter (default `info`), JSON when `DEFLECT_LOG_JSON=1`.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("DEFLECT_LOG_JSON").is_ok_and(|v| v == "1");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_and_file_keys() {
+        let mut c: Config = toml::from_str("kb = \"x\"\n[limits]\nmax_limit = 5\n").unwrap();
+        c.apply_env(|k| (k == "DEFLECT_ADMIN_KEY").then(|| "0123456789abcdef".to_string()));
+        assert_eq!(c.kb, PathBuf::from("x"));
+        assert_eq!(c.limits.max_limit, 5);
+        assert_eq!(c.admin_keys, vec!["0123456789abcdef"]);
+    }
+
+    #[test]
+    fn unknown_setting_is_an_error() {
+        assert!(toml::from_str::<Config>("kbb = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        let c = Config {
+            admin_keys: vec!["short".into()],
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+    }
+}

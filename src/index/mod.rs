@@ -1,0 +1,580 @@
+//! Index: building generations of the Tantivy index and opening the current one.
+//!
+//! Layout of an index root:
+//!
+//! ```text
+//! data/index/
+//!   CURRENT            name of the serving generation, replaced atomically (rename)
+//!   gen-000003/        one immutable generation: tantivy/ + deflect.json + analysis resources
+//!   .building-…/       a build in progress (removed by the next reindex if it was killed)
+//!   .lock              held while a build runs: two reindexes never write at once
+//! ```
+//!
+//! A build writes a fresh generation, verifies it (entry count, a probe query), and only then
+//! points `CURRENT` at it, so a failed or killed build never touches what is serving.
+
+pub mod schema;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+pub use schema::{Fields, SCHEMA_VERSION};
+
+use crate::analysis::resources::{self, QueryResources, ResourceWarning};
+use crate::analysis::{Analyzer, DeflectTokenizer, TOKENIZER_NAME};
+use crate::ingest::{self, Entry, Limits, Problem};
+
+/// Errors of building or opening an index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// No index at the path.
+    #[error("no index at {0}: run `deflect reindex` first")]
+    Missing(PathBuf),
+    /// Built by another schema version.
+    #[error("the index at {path} has schema version {found}, this deflect needs {expected}: run `deflect reindex`")]
+    Version {
+        /// Index root.
+        path: PathBuf,
+        /// Version found.
+        found: u32,
+        /// Version needed.
+        expected: u32,
+    },
+    /// Another build holds the lock.
+    #[error("another reindex is running on {0}; wait for it to finish")]
+    Busy(PathBuf),
+    /// The KB directory is missing or unreadable.
+    #[error("cannot read the KB at {path}: {source}")]
+    Kb {
+        /// KB path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Nothing to index; the serving index is kept.
+    #[error(
+        "no article could be ingested from {0} ({1} problem(s)); the serving index is unchanged"
+    )]
+    Empty(PathBuf, usize),
+    /// The freshly built generation failed verification.
+    #[error("the new index failed verification ({0}); the serving index is unchanged")]
+    Verify(String),
+    /// File system error.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Tantivy error.
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> IndexError {
+    let context = context.into();
+    move |source| IndexError::Io { context, source }
+}
+
+/// Facts about one generation, written next to it as `deflect.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IndexMeta {
+    /// Schema version.
+    pub schema_version: u32,
+    /// Generation number.
+    pub generation: u64,
+    /// Entries indexed.
+    pub entries: u64,
+    /// Articles (files) indexed.
+    pub files: u64,
+    /// Unix seconds of the build.
+    pub built_at: u64,
+    /// The KB it was built from.
+    pub kb: String,
+}
+
+/// The summary of one build.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BuildSummary {
+    /// Markdown files seen.
+    pub files: usize,
+    /// Entries indexed.
+    pub entries: usize,
+    /// Files skipped.
+    pub skipped: usize,
+    /// Every problem found (errors skipped a file; warnings did not).
+    pub problems: Vec<Problem>,
+    /// Problems in the analysis resources.
+    pub resource_warnings: Vec<String>,
+    /// Seconds the build took.
+    pub seconds: f64,
+    /// Markdown bytes read.
+    pub bytes: u64,
+    /// Index size on disk, bytes.
+    pub index_bytes: u64,
+    /// The new generation.
+    pub generation: u64,
+}
+
+impl BuildSummary {
+    /// Megabytes of Markdown per second.
+    pub fn mb_per_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.seconds.max(1e-9)
+    }
+
+    /// The one summary line printed at the end of a reindex.
+    pub fn line(&self) -> String {
+        format!(
+            "indexed {} files into {} entries, skipped {} ({} problem(s)), {:.2} s, {:.1} MB/s, index {:.1} MB, generation {}",
+            self.files - self.skipped,
+            self.entries,
+            self.skipped,
+            self.problems.len(),
+            self.seconds,
+            self.mb_per_s(),
+            self.index_bytes as f64 / 1e6,
+            self.generation
+        )
+    }
+}
+
+/// Options of a build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Ingest limits.
+    pub limits: Limits,
+    /// Indexing memory budget in bytes.
+    pub memory_budget: usize,
+    /// Indexing threads (0: one per core).
+    pub threads: usize,
+    /// Generations to keep besides the new one (for a server still reading an old one).
+    pub keep_generations: usize,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            limits: Limits::default(),
+            memory_budget: 256 << 20,
+            threads: 0,
+            keep_generations: 1,
+        }
+    }
+}
+
+/// Progress events of a build, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Files found.
+    Start {
+        /// Number of Markdown files.
+        files: usize,
+    },
+    /// One more file read.
+    File,
+    /// Writing the index.
+    Commit,
+}
+
+const CURRENT: &str = "CURRENT";
+const META: &str = "deflect.json";
+const TANTIVY_DIR: &str = "tantivy";
+
+/// Builds a new generation from the KB at `kb` and swaps it in.
+pub fn build(
+    kb: &Path,
+    root: &Path,
+    opts: &BuildOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<BuildSummary, IndexError> {
+    let started = Instant::now();
+    std::fs::metadata(kb).map_err(|source| IndexError::Kb {
+        path: kb.to_path_buf(),
+        source,
+    })?;
+    std::fs::create_dir_all(root).map_err(io(format!("create {}", root.display())))?;
+    let lock = File::create(root.join(".lock")).map_err(io("create lock file"))?;
+    if lock.try_lock().is_err() {
+        return Err(IndexError::Busy(root.to_path_buf()));
+    }
+    clean_leftovers(root);
+
+    let mut res_warnings = Vec::new();
+    let user_words =
+        resources::load_user_dict(kb, &mut res_warnings).map_err(|source| IndexError::Kb {
+            path: kb.join(resources::ANALYSIS_DIR),
+            source,
+        })?;
+    let analyzer = Arc::new(Analyzer::new(&user_words));
+
+    let (files, _) = ingest::walk_kb(kb);
+    progress(Progress::Start { files: files.len() });
+    let ing = ingest::ingest_with_progress(kb, opts.limits, |_| progress(Progress::File));
+    if ing.entries.is_empty() {
+        return Err(IndexError::Empty(kb.to_path_buf(), ing.problems.len()));
+    }
+
+    let generation = current_generation(root).unwrap_or(0) + 1;
+    let building = root.join(format!(".building-{}-{generation}", std::process::id()));
+    let result = (|| {
+        std::fs::create_dir_all(building.join(TANTIVY_DIR))
+            .map_err(io("create build directory"))?;
+        copy_resources(kb, &building)?;
+        let (schema, fields) = Fields::build();
+        let index = Index::create_in_dir(building.join(TANTIVY_DIR), schema)?;
+        index
+            .tokenizers()
+            .register(TOKENIZER_NAME, DeflectTokenizer::new(analyzer.clone()));
+        let threads = if opts.threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        } else {
+            opts.threads
+        };
+        let mut writer: IndexWriter = index.writer_with_num_threads(threads, opts.memory_budget)?;
+        for e in &ing.entries {
+            writer.add_document(to_document(&fields, e))?;
+        }
+        progress(Progress::Commit);
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        verify(&index, &fields, &ing.entries)?;
+        let meta = IndexMeta {
+            schema_version: SCHEMA_VERSION,
+            generation,
+            entries: ing.entries.len() as u64,
+            files: ing.files_ok as u64,
+            built_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            kb: kb.display().to_string(),
+        };
+        let json = serde_json::to_vec_pretty(&meta).unwrap_or_default();
+        std::fs::write(building.join(META), json).map_err(io("write index metadata"))?;
+        Ok::<_, IndexError>(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&building);
+        return Err(e);
+    }
+    let gen_name = format!("gen-{generation:06}");
+    std::fs::rename(&building, root.join(&gen_name))
+        .map_err(io("move the new generation into place"))?;
+    swap_current(root, &gen_name)?;
+    remove_old_generations(root, generation, opts.keep_generations);
+    let index_bytes = dir_size(&root.join(&gen_name));
+    drop(lock);
+    Ok(BuildSummary {
+        files: ing.files,
+        entries: ing.entries.len(),
+        skipped: ing.skipped(),
+        problems: ing.problems,
+        resource_warnings: res_warnings
+            .into_iter()
+            .map(|w: ResourceWarning| format!("{}: {}", w.location, w.message))
+            .collect(),
+        seconds: started.elapsed().as_secs_f64(),
+        bytes: ing.bytes,
+        index_bytes,
+        generation,
+    })
+}
+
+fn to_document(f: &Fields, e: &Entry) -> TantivyDocument {
+    let m = &e.meta;
+    let mut d = doc!(
+        f.id => e.id.as_str(),
+        f.doc_id => e.doc_id.as_str(),
+        f.path => e.path.as_str(),
+        f.kind => e.kind.as_str(),
+        f.title => e.title.as_str(),
+        f.page_title => e.page_title.as_str(),
+        f.aliases => m.aliases.join("\n"),
+        f.symptoms => e.symptoms.as_str(),
+        f.cause => e.cause.as_str(),
+        f.solution => e.solution.as_str(),
+        f.body => e.body.as_str(),
+        f.lang => e.lang.as_str(),
+        f.markdown => e.markdown.as_str(),
+        f.dupkey => dupkey(&e.title, m.product.as_deref().unwrap_or_else(|| e.path.split('/').next().unwrap_or(""))),
+    );
+    if let Some(a) = &e.anchor {
+        d.add_text(f.anchor, a);
+    }
+    for c in &e.codes {
+        d.add_text(f.codes, c);
+    }
+    if let Some(c) = &m.category {
+        d.add_text(f.category, c.trim().to_lowercase());
+    }
+    if let Some(p) = &m.product {
+        d.add_text(f.product, p.trim());
+    }
+    for t in &m.tags {
+        d.add_text(f.tags, t.trim());
+    }
+    if let Some(p) = &m.priority {
+        d.add_text(f.priority, p);
+    }
+    if let Some(n) = m.avg_fix_minutes {
+        d.add_u64(f.avg_fix_minutes, n as u64);
+    }
+    if let Some(a) = &m.automation {
+        d.add_text(f.automation, a);
+    }
+    for r in &m.related {
+        d.add_text(f.related, r);
+    }
+    if let Some(u) = &m.updated {
+        d.add_text(f.updated, u);
+    }
+    let sections: Vec<serde_json::Value> = e
+        .sections
+        .iter()
+        .map(|s| serde_json::json!({"heading": s.heading, "kind": s.kind, "anchor": s.anchor, "text": s.text}))
+        .collect();
+    d.add_text(f.sections, serde_json::Value::Array(sections).to_string());
+    if !m.extra.is_empty() {
+        d.add_text(f.extra, serde_json::to_string(&m.extra).unwrap_or_default());
+    }
+    d
+}
+
+/// Near-duplicate key: title without spaces and punctuation, plus the product.
+pub fn dupkey(title: &str, product: &str) -> u64 {
+    let norm: String = crate::analysis::normalize::normalize_str(title)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .chain(['|'])
+        .chain(product.to_lowercase().chars())
+        .collect();
+    let d = md5::compute(norm.as_bytes());
+    u64::from_le_bytes(d.0[..8].try_into().unwrap_or([0; 8]))
+}
+
+fn verify(index: &Index, f: &Fields, entries: &[Entry]) -> Result<(), IndexError> {
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    if searcher.num_docs() != entries.len() as u64 {
+        return Err(IndexError::Verify(format!(
+            "{} documents indexed, {} expected",
+            searcher.num_docs(),
+            entries.len()
+        )));
+    }
+    // Probe: the first entry is found by its id.
+    let probe = &entries[0];
+    let q = TermQuery::new(
+        Term::from_field_text(f.id, &probe.id),
+        IndexRecordOption::Basic,
+    );
+    if searcher
+        .search(&q, &TopDocs::with_limit(1).order_by_score())?
+        .is_empty()
+    {
+        return Err(IndexError::Verify(format!(
+            "probe entry `{}` not found",
+            probe.id
+        )));
+    }
+    Ok(())
+}
+
+fn copy_resources(kb: &Path, dest: &Path) -> Result<(), IndexError> {
+    for name in [
+        resources::USER_DICT_FILE,
+        resources::SYNONYMS_FILE,
+        resources::STOPWORDS_FILE,
+    ] {
+        let src = kb.join(resources::ANALYSIS_DIR).join(name);
+        if src.is_file() {
+            std::fs::copy(&src, dest.join(name)).map_err(io(format!("copy {}", src.display())))?;
+        }
+    }
+    Ok(())
+}
+
+fn swap_current(root: &Path, gen_name: &str) -> Result<(), IndexError> {
+    let tmp = root.join(format!("{CURRENT}.tmp"));
+    {
+        use std::io::Write;
+        let mut f = File::create(&tmp).map_err(io("write CURRENT.tmp"))?;
+        f.write_all(gen_name.as_bytes())
+            .map_err(io("write CURRENT.tmp"))?;
+        f.sync_all().map_err(io("sync CURRENT.tmp"))?;
+    }
+    std::fs::rename(&tmp, root.join(CURRENT)).map_err(io("swap CURRENT"))?;
+    if let Ok(d) = File::open(root) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes `.building-*` directories left by a killed build (the lock is held, so none is live).
+fn clean_leftovers(root: &Path) {
+    if let Ok(rd) = std::fs::read_dir(root) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".building-") {
+                tracing::info!(dir = %e.path().display(), "removing a leftover build directory");
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+fn remove_old_generations(root: &Path, current: u64, keep: usize) {
+    let Ok(rd) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut gens: Vec<u64> = rd
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("gen-")
+                .and_then(|n| n.parse().ok())
+        })
+        .filter(|&g| g < current)
+        .collect();
+    gens.sort_unstable_by(|a, b| b.cmp(a));
+    for g in gens.into_iter().skip(keep) {
+        let _ = std::fs::remove_dir_all(root.join(format!("gen-{g:06}")));
+    }
+}
+
+fn dir_size(p: &Path) -> u64 {
+    walkdir::WalkDir::new(p)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// The generation `CURRENT` points at.
+pub fn current_generation(root: &Path) -> Option<u64> {
+    let name = std::fs::read_to_string(root.join(CURRENT)).ok()?;
+    name.trim().strip_prefix("gen-")?.parse().ok()
+}
+
+/// True when `root` holds a usable index.
+pub fn exists(root: &Path) -> bool {
+    current_generation(root).is_some_and(|g| root.join(format!("gen-{g:06}")).join(META).is_file())
+}
+
+/// An opened generation: everything a search needs, immutable.
+pub struct Loaded {
+    /// The Tantivy index.
+    pub index: Index,
+    /// Its reader.
+    pub reader: IndexReader,
+    /// Field handles.
+    pub fields: Fields,
+    /// The analyzer built with this generation's user dictionary.
+    pub analyzer: Arc<Analyzer>,
+    /// Synonyms and stop words.
+    pub resources: QueryResources,
+    /// Metadata.
+    pub meta: IndexMeta,
+    /// Error codes that are phrases (`connection refused`), matched inside tickets.
+    pub phrase_codes: Vec<String>,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the generation `CURRENT` names. Synonyms and stop words come from `kb` when given
+/// (so edits apply without a reindex), else from the copies in the generation.
+pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
+    let generation =
+        current_generation(root).ok_or_else(|| IndexError::Missing(root.to_path_buf()))?;
+    let dir = root.join(format!("gen-{generation:06}"));
+    let meta: IndexMeta = std::fs::read(dir.join(META))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| IndexError::Missing(root.to_path_buf()))?;
+    if meta.schema_version != SCHEMA_VERSION {
+        return Err(IndexError::Version {
+            path: root.to_path_buf(),
+            found: meta.schema_version,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    let mut warnings = Vec::new();
+    let user_words = std::fs::read_to_string(dir.join(resources::USER_DICT_FILE))
+        .map(|t| resources::parse_user_dict(&t, resources::USER_DICT_FILE, &mut warnings))
+        .unwrap_or_default();
+    let analyzer = Arc::new(Analyzer::new(&user_words));
+    let res_dir = kb
+        .map(|k| k.join(resources::ANALYSIS_DIR))
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| dir.clone());
+    let resources = QueryResources::load(&analyzer, &res_dir).unwrap_or_default();
+    let index = Index::open_in_dir(dir.join(TANTIVY_DIR))?;
+    index
+        .tokenizers()
+        .register(TOKENIZER_NAME, DeflectTokenizer::new(analyzer.clone()));
+    let fields = Fields::build().1;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let phrase_codes = load_phrase_codes(&reader, &fields);
+    Ok(Loaded {
+        index,
+        reader,
+        fields,
+        analyzer,
+        resources,
+        meta,
+        phrase_codes,
+    })
+}
+
+/// Codes with a space or lower-case prose in them are not found by the code patterns in a
+/// ticket; they are matched by substring instead. Capped so a huge KB stays cheap per query.
+fn load_phrase_codes(reader: &IndexReader, f: &Fields) -> Vec<String> {
+    const MAX: usize = 5000;
+    let mut out = Vec::new();
+    let searcher = reader.searcher();
+    for seg in searcher.segment_readers() {
+        let Ok(inv) = seg.inverted_index(f.codes) else {
+            continue;
+        };
+        let mut stream = match inv.terms().stream() {
+            Ok(s) => s,
+            Err(_) => continue,
+        };
+        while stream.advance() {
+            if let Ok(s) = std::str::from_utf8(stream.key()) {
+                if s.contains(' ') && s.chars().count() >= 6 && !out.iter().any(|x| x == s) {
+                    out.push(s.to_string());
+                    if out.len() >= MAX {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! The index schema: one typed handle per field.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
+    STRING,
+};
+
+use crate::analysis::TOKENIZER_NAME;
+
+/// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
+/// version is rebuilt, never read.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Handles of every field.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// Entry id (exact).
+    pub id: Field,
+    /// Page id (exact).
+    pub doc_id: Field,
+    /// Path under the KB.
+    pub path: Field,
+    /// FAQ anchor, if any.
+    pub anchor: Field,
+    /// `article` or `faq`.
+    pub kind: Field,
+    /// Title (the question, for FAQ entries).
+    pub title: Field,
+    /// The page's title (differs from `title` for FAQ entries).
+    pub page_title: Field,
+    /// Aliases: how customers phrase the problem.
+    pub aliases: Field,
+    /// Symptoms section text.
+    pub symptoms: Field,
+    /// Cause section text.
+    pub cause: Field,
+    /// Solution section text.
+    pub solution: Field,
+    /// All text.
+    pub body: Field,
+    /// Canonical error codes, exact.
+    pub codes: Field,
+    /// Category (exact, fast).
+    pub category: Field,
+    /// Product (exact, fast).
+    pub product: Field,
+    /// `zh` or `en` (exact, fast).
+    pub lang: Field,
+    /// Tags (exact, fast, multi-valued).
+    pub tags: Field,
+    /// P0–P4.
+    pub priority: Field,
+    /// Typical minutes to fix.
+    pub avg_fix_minutes: Field,
+    /// Declared automation action.
+    pub automation: Field,
+    /// Related article ids.
+    pub related: Field,
+    /// Last update date.
+    pub updated: Field,
+    /// The entry's Markdown.
+    pub markdown: Field,
+    /// Sections as JSON (heading, kind, anchor, text).
+    pub sections: Field,
+    /// Unknown front matter fields as JSON.
+    pub extra: Field,
+    /// Hash of (normalised title, product): near-duplicates share it.
+    pub dupkey: Field,
+}
+
+/// The text fields searched, with their names (used by explain and the baseline).
+impl Fields {
+    /// Builds the schema and its field handles.
+    pub fn build() -> (Schema, Fields) {
+        let mut b = Schema::builder();
+        let text = |stored: bool| {
+            let idx = TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER_NAME)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+            let o = TextOptions::default().set_indexing_options(idx);
+            if stored {
+                o.set_stored()
+            } else {
+                o
+            }
+        };
+        let fields = Fields {
+            id: b.add_text_field("id", STRING | STORED),
+            doc_id: b.add_text_field("doc_id", STRING | STORED),
+            path: b.add_text_field("path", STRING | STORED),
+            anchor: b.add_text_field("anchor", STORED),
+            kind: b.add_text_field("kind", STRING | STORED | FAST),
+            title: b.add_text_field("title", text(true)),
+            page_title: b.add_text_field("page_title", text(true)),
+            aliases: b.add_text_field("aliases", text(true)),
+            symptoms: b.add_text_field("symptoms", text(false)),
+            cause: b.add_text_field("cause", text(false)),
+            solution: b.add_text_field("solution", text(true)),
+            body: b.add_text_field("body", text(true)),
+            codes: b.add_text_field("codes", STRING | STORED),
+            category: b.add_text_field("category", STRING | STORED | FAST),
+            product: b.add_text_field("product", STRING | STORED | FAST),
+            lang: b.add_text_field("lang", STRING | STORED | FAST),
+            tags: b.add_text_field("tags", STRING | STORED | FAST),
+            priority: b.add_text_field("priority", STORED),
+            avg_fix_minutes: b
+                .add_u64_field("avg_fix_minutes", NumericOptions::default().set_stored()),
+            automation: b.add_text_field("automation", STORED),
+            related: b.add_text_field("related", STORED),
+            updated: b.add_text_field("updated", STORED),
+            markdown: b.add_text_field("markdown", STORED),
+            sections: b.add_text_field("sections", STORED),
+            extra: b.add_text_field("extra", STORED),
+            dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),
+        };
+        (b.build(), fields)
+    }
+
+    /// The searched text fields, by name.
+    pub fn text_fields(&self) -> [(&'static str, Field); 7] {
+        [
+            ("title", self.title),
+            ("page_title", self.page_title),
+            ("aliases", self.aliases),
+            ("symptoms", self.symptoms),
+            ("cause", self.cause),
+            ("solution", self.solution),
+            ("body", self.body),
+        ]
+    }
+}

@@ -1,0 +1,319 @@
+//! Markdown → title, sections and plain text, with pulldown-cmark.
+//!
+//! Keeps the text of paragraphs, lists, tables, inline code and code blocks; drops images
+//! and HTML tags but keeps the text between tags. Heading attributes (`{#id .class}`) are
+//! stripped from the text and the id kept as the section anchor.
+
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use regex::Regex;
+
+/// What a section is about, recognised from its heading text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionKind {
+    /// 现象 / Symptoms.
+    Symptoms,
+    /// 原因 / Cause.
+    Cause,
+    /// 解决方案 / Resolution.
+    Solution,
+    /// 验证 / Verify.
+    Verify,
+    /// 适用范围 / Applies to.
+    AppliesTo,
+    /// 联系技术支持 / When to contact support.
+    Contact,
+    /// Anything else.
+    Other,
+}
+
+/// Recognises a section kind from heading text, in Chinese and English.
+pub fn section_kind(heading: &str) -> SectionKind {
+    let h = heading.trim().to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| h.contains(w));
+    if has(&[
+        "现象",
+        "症状",
+        "问题描述",
+        "故障描述",
+        "symptom",
+        "problem description",
+        "issue description",
+    ]) {
+        SectionKind::Symptoms
+    } else if has(&["原因", "cause", "why this happens"]) {
+        SectionKind::Cause
+    } else if has(&[
+        "解决",
+        "处理方法",
+        "处理步骤",
+        "操作步骤",
+        "修复",
+        "排查步骤",
+        "solution",
+        "resolution",
+        "resolve",
+        "steps",
+        "how to fix",
+        "workaround",
+        "fix",
+    ]) {
+        SectionKind::Solution
+    } else if has(&[
+        "验证",
+        "确认修复",
+        "verify",
+        "verification",
+        "check the fix",
+    ]) {
+        SectionKind::Verify
+    } else if has(&["适用", "applies to", "scope", "applicable"]) {
+        SectionKind::AppliesTo
+    } else if has(&[
+        "联系",
+        "技术支持",
+        "提交工单",
+        "contact support",
+        "when to contact",
+        "get help",
+    ]) {
+        SectionKind::Contact
+    } else {
+        SectionKind::Other
+    }
+}
+
+/// One section: a heading and the text up to the next heading of the same or higher level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// Heading level (2 for `##`).
+    pub level: u8,
+    /// Heading text without attributes.
+    pub heading: String,
+    /// `{#id}` anchor, if the heading has one.
+    pub anchor: Option<String>,
+    /// Recognised kind.
+    pub kind: SectionKind,
+    /// Plain text of the section body (without the heading).
+    pub text: String,
+    /// Byte range of the section in the body Markdown (heading included).
+    pub range: (usize, usize),
+    /// 1-based line of the heading in the body.
+    pub line: usize,
+}
+
+/// A parsed Markdown body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Parsed {
+    /// Text of the first H1, if any.
+    pub h1: Option<String>,
+    /// Plain text before the first section heading (H1 excluded).
+    pub intro: String,
+    /// Level-2 and level-3 sections, in order.
+    pub sections: Vec<Section>,
+}
+
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?s)<[^>]{0,2000}>").expect("valid regex"));
+static ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s*\{#([^}\s]+)[^}]*\}\s*$").expect("valid regex"));
+
+/// Parses a Markdown body.
+pub fn parse(body: &str) -> Parsed {
+    let opts =
+        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_STRIKETHROUGH;
+    let mut parsed = Parsed::default();
+    let mut buf = String::new();
+    // The heading being read: (level, start offset).
+    let mut heading: Option<(u8, usize, Option<String>)> = None;
+    let mut image_depth = 0usize;
+    let mut html_block = String::new();
+
+    let line_of = |offset: usize| {
+        body[..offset.min(body.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1
+    };
+
+    let flush = |parsed: &mut Parsed, buf: &mut String| {
+        let text = std::mem::take(buf);
+        match parsed.sections.last_mut() {
+            Some(s) => s.text.push_str(&text),
+            None => parsed.intro.push_str(&text),
+        }
+    };
+
+    for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                flush(&mut parsed, &mut buf);
+                heading = Some((heading_level(level), range.start, id.map(|s| s.to_string())));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let text = normalize_space(&std::mem::take(&mut buf));
+                let Some((level, start, id)) = heading.take() else {
+                    continue;
+                };
+                // Attributes pulldown-cmark did not take (e.g. after trailing #s) are stripped here.
+                let (text, anchor) = match ATTR.captures(&text) {
+                    Some(c) => (
+                        ATTR.replace(&text, "").trim().to_string(),
+                        id.or_else(|| Some(c[1].to_string())),
+                    ),
+                    None => (text, id),
+                };
+                if level == 1 && parsed.h1.is_none() {
+                    parsed.h1 = Some(text);
+                } else if level == 2 || level == 3 {
+                    if let Some(last) = parsed.sections.last_mut() {
+                        last.range.1 = start;
+                    }
+                    parsed.sections.push(Section {
+                        level,
+                        kind: section_kind(&text),
+                        heading: text,
+                        anchor,
+                        text: String::new(),
+                        range: (start, body.len()),
+                        line: line_of(start),
+                    });
+                } else {
+                    // Deeper headings are part of their section's text.
+                    buf.push_str(&text);
+                    buf.push('\n');
+                    flush(&mut parsed, &mut buf);
+                }
+            }
+            Event::Start(Tag::Image { .. }) => image_depth += 1,
+            Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if image_depth == 0 => buf.push_str(&t),
+            Event::Html(h) => html_block.push_str(&h),
+            Event::InlineHtml(h) if image_depth == 0 => {
+                buf.push_str(&TAG.replace_all(&h, " "));
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                buf.push_str(&TAG.replace_all(&std::mem::take(&mut html_block), " "));
+                buf.push('\n');
+            }
+            Event::SoftBreak | Event::HardBreak => buf.push('\n'),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::TableHead
+                | TagEnd::BlockQuote(_),
+            ) => buf.push('\n'),
+            Event::End(TagEnd::TableCell) => buf.push_str(" | "),
+            _ => {}
+        }
+    }
+    flush(&mut parsed, &mut buf);
+    parsed.intro = tidy(&parsed.intro);
+    for s in &mut parsed.sections {
+        s.text = tidy(&s.text);
+    }
+    parsed
+}
+
+fn heading_level(l: HeadingLevel) -> u8 {
+    match l {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+fn normalize_space(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Trims each line and drops runs of blank lines.
+fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = true;
+    for line in s.lines() {
+        let l = line.trim();
+        if l.is_empty() || l == "|" {
+            if !blank {
+                out.push('\n');
+            }
+            blank = true;
+            continue;
+        }
+        out.push_str(l.trim_end_matches(" |"));
+        out.push('\n');
+        blank = false;
+    }
+    out.trim_end().to_string()
+}
+
+/// True when a heading reads like a question (FAQ pages are split at these).
+pub fn is_question(heading: &str) -> bool {
+    static Q: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[？?]|如何|为什么|为何|怎么|怎样|是否|能否|可否|可以.*吗|哪些|什么|无法|失败|报错|错误|异常|不能|不通|超时|吗|(?i:^(how|why|what|can|does|do|is|are|which|when|where|should|will)\b|unable|cannot|fail|error|not work)")
+            .expect("valid regex")
+    });
+    heading.chars().count() >= 4 && Q.is_match(heading)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_and_anchors() {
+        let md = "# 标题\n\n引言\n\n## 现象 {#sym .x}\n\nSSH 报错 `Connection refused`\n\n## 解决方案\n\n1. 执行\n   ```bash\n   systemctl restart sshd\n   ```\n\n### 细节\n\n文本\n";
+        let p = parse(md);
+        assert_eq!(p.h1.as_deref(), Some("标题"));
+        assert_eq!(p.intro, "引言");
+        assert_eq!(p.sections.len(), 3);
+        assert_eq!(p.sections[0].heading, "现象");
+        assert_eq!(p.sections[0].anchor.as_deref(), Some("sym"));
+        assert_eq!(p.sections[0].kind, SectionKind::Symptoms);
+        assert!(p.sections[0].text.contains("Connection refused"));
+        assert_eq!(p.sections[1].kind, SectionKind::Solution);
+        assert!(p.sections[1].text.contains("systemctl restart sshd"));
+        assert_eq!(p.sections[0].line, 5);
+    }
+
+    #[test]
+    fn html_images_and_tables() {
+        let md = "## 说明\n\n<div class=\"note\"><b>注意</b>：先做快照</div>\n\n![架构图](http://x/y.png)\n\n| 参数 | 说明 |\n|---|---|\n| max_connections | 最大连接数 |\n";
+        let p = parse(md);
+        let t = &p.sections[0].text;
+        assert!(t.contains("注意") && t.contains("先做快照"), "{t}");
+        assert!(!t.contains("架构图") && !t.contains("<b>"), "{t}");
+        assert!(
+            t.contains("max_connections") && t.contains("最大连接数"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn questions() {
+        assert!(is_question("为什么实例无法启动？"));
+        assert!(is_question("How do I reset the password"));
+        assert!(!is_question("操作步骤"));
+    }
+
+    #[test]
+    fn broken_markdown_does_not_panic() {
+        for md in [
+            "| a |\n|---|\n| b | c | d |\n",
+            "## {#}\n",
+            "<div>\n\n## x\n",
+            "```\nunclosed",
+            "# \n## \n### ",
+        ] {
+            let _ = parse(md);
+        }
+    }
+}

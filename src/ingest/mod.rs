@@ -1,0 +1,613 @@
+//! Ingest: `kb/**/*.md` → [`Entry`]s, one answerable unit each.
+//!
+//! A plain article is one entry with its sections kept as fields; an FAQ page (front matter
+//! `type: faq`, or titled FAQ / 常见问题 with question headings) yields one entry per question,
+//! id `<doc id>#<anchor>`. A file that cannot be read is reported with its path and line and
+//! skipped; the rest of the KB is still ingested.
+
+pub mod frontmatter;
+pub mod markdown;
+mod walk;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use frontmatter::FrontMatter;
+pub use markdown::{Section, SectionKind};
+pub use walk::walk_kb;
+
+use crate::analysis::{entities, lang};
+
+/// Limits that keep one bad file from costing unbounded memory or time.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Files larger than this are skipped.
+    pub max_file_bytes: u64,
+    /// Lines nested deeper than this (lists, block quotes) are flattened before parsing.
+    pub max_nesting: usize,
+}
+
+/// Default largest article: 8 MiB (the largest real doc seen is about 240 KB).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
+/// Default deepest list / block-quote nesting kept as structure.
+pub const DEFAULT_MAX_NESTING: usize = 64;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_nesting: DEFAULT_MAX_NESTING,
+        }
+    }
+}
+
+/// How bad a problem is: errors skip the file, warnings keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The file was skipped.
+    Error,
+    /// The file was ingested, but something needs fixing.
+    Warning,
+}
+
+/// A problem found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Path under the KB (or absolute, for files outside it).
+    pub path: String,
+    /// 1-based line, where there is one.
+    pub line: Option<usize>,
+    /// Error (skipped) or warning (ingested).
+    pub severity: Severity,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}: {}", self.path, l, sev, self.message),
+            None => write!(f, "{}: {}: {}", self.path, sev, self.message),
+        }
+    }
+}
+
+/// Whether an entry is a whole article or one question of an FAQ page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A solution article.
+    Article,
+    /// One question of an FAQ page.
+    Faq,
+}
+
+impl EntryKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Article => "article",
+            EntryKind::Faq => "faq",
+        }
+    }
+}
+
+/// One answerable unit, ready for the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Entry id: the article id, or `<article id>#<anchor>` for an FAQ question.
+    pub id: String,
+    /// The article (page) id.
+    pub doc_id: String,
+    /// Path under the KB, `/`-separated.
+    pub path: String,
+    /// Anchor of the FAQ question, if this is one.
+    pub anchor: Option<String>,
+    /// Article or FAQ question.
+    pub kind: EntryKind,
+    /// Title (the question, for FAQ entries).
+    pub title: String,
+    /// Title of the page the entry comes from.
+    pub page_title: String,
+    /// Front matter (the page's, for FAQ entries).
+    pub meta: FrontMatter,
+    /// Detected or declared language: `zh` or `en`.
+    pub lang: String,
+    /// Text of the symptoms sections.
+    pub symptoms: String,
+    /// Text of the cause sections.
+    pub cause: String,
+    /// Text of the solution sections.
+    pub solution: String,
+    /// All text of the entry.
+    pub body: String,
+    /// Sections (heading, kind, text) for the article API.
+    pub sections: Vec<Section>,
+    /// Error codes: front matter plus those found in the text, canonical forms.
+    pub codes: Vec<String>,
+    /// The entry's Markdown (the page's body, or the question's section).
+    pub markdown: String,
+}
+
+/// The result of reading a KB.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Entries, in path order.
+    pub entries: Vec<Entry>,
+    /// Problems, in path order.
+    pub problems: Vec<Problem>,
+    /// Markdown files seen.
+    pub files: usize,
+    /// Files ingested.
+    pub files_ok: usize,
+    /// Bytes of Markdown read.
+    pub bytes: u64,
+}
+
+impl Ingested {
+    /// Files skipped because of an error.
+    pub fn skipped(&self) -> usize {
+        self.files - self.files_ok
+    }
+}
+
+/// Reads every article of the KB at `kb`.
+pub fn ingest(kb: &Path, limits: Limits) -> Ingested {
+    ingest_with_progress(kb, limits, |_| {})
+}
+
+/// Reads every article, calling `progress` with the bytes of each file read.
+pub fn ingest_with_progress(kb: &Path, limits: Limits, mut progress: impl FnMut(u64)) -> Ingested {
+    let mut out = Ingested::default();
+    let (files, walk_problems) = walk_kb(kb);
+    out.problems.extend(walk_problems);
+    out.files = files.len();
+    for file in files {
+        let rel = rel_path(kb, &file);
+        match read_article(&file, &rel, limits) {
+            Ok((entries, warnings, bytes)) => {
+                out.entries.extend(entries);
+                out.problems.extend(warnings);
+                out.files_ok += 1;
+                out.bytes += bytes;
+                progress(bytes);
+            }
+            Err(p) => {
+                out.problems.push(p);
+                progress(0);
+            }
+        }
+    }
+    check_duplicates(&mut out);
+    out
+}
+
+/// Path of `file` under `kb`, with `/` separators.
+pub fn rel_path(kb: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(kb).unwrap_or(file);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Drops every entry whose id an earlier file already used, with an error naming both files.
+fn check_duplicates(out: &mut Ingested) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut dropped_paths = Vec::new();
+    let mut problems = Vec::new();
+    out.entries.retain(|e| match seen.get(&e.id) {
+        Some(first) if *first != e.path => {
+            problems.push(Problem {
+                path: e.path.clone(),
+                line: Some(1),
+                severity: Severity::Error,
+                message: format!(
+                    "id `{}` is already used by {first}; give one of them another id",
+                    e.id
+                ),
+            });
+            dropped_paths.push(e.path.clone());
+            false
+        }
+        Some(_) => true,
+        None => {
+            seen.insert(e.id.clone(), e.path.clone());
+            true
+        }
+    });
+    dropped_paths.dedup();
+    out.files_ok -= dropped_paths.len().min(out.files_ok);
+    out.problems.extend(problems);
+}
+
+fn err(path: &str, line: Option<usize>, message: impl Into<String>) -> Problem {
+    Problem {
+        path: path.to_string(),
+        line,
+        severity: Severity::Error,
+        message: message.into(),
+    }
+}
+
+fn warn(path: &str, line: Option<usize>, message: impl Into<String>) -> Problem {
+    Problem {
+        path: path.to_string(),
+        line,
+        severity: Severity::Warning,
+        message: message.into(),
+    }
+}
+
+/// Reads one file into entries, or the reason it is skipped.
+pub fn read_article(
+    file: &Path,
+    rel: &str,
+    limits: Limits,
+) -> Result<(Vec<Entry>, Vec<Problem>, u64), Problem> {
+    let meta = std::fs::metadata(file).map_err(|e| err(rel, None, format!("cannot read: {e}")))?;
+    if meta.len() > limits.max_file_bytes {
+        return Err(err(rel, None, format!(
+            "file is {} bytes, over the {} byte limit (ingest.max_file_bytes); split it into smaller articles",
+            meta.len(), limits.max_file_bytes)));
+    }
+    let bytes = std::fs::read(file).map_err(|e| err(rel, None, format!("cannot read: {e}")))?;
+    let (entries, warnings) = parse_article(&bytes, rel, limits)?;
+    Ok((entries, warnings, bytes.len() as u64))
+}
+
+/// Parses one file's bytes into entries (the pure part of [`read_article`]).
+pub fn parse_article(
+    bytes: &[u8],
+    rel: &str,
+    limits: Limits,
+) -> Result<(Vec<Entry>, Vec<Problem>), Problem> {
+    let mut warnings = Vec::new();
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(err(rel, None, "file is empty"));
+    }
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(err(
+            rel,
+            Some(line),
+            "file contains NUL bytes: binary, not Markdown",
+        ));
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let pos = e.valid_up_to();
+            let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+            return Err(err(
+                rel,
+                Some(line),
+                format!("not valid UTF-8 (byte {pos}); save the file as UTF-8"),
+            ));
+        }
+    };
+    let split = frontmatter::split(text).map_err(|e| err(rel, Some(e.line), e.message))?;
+    let fm = match split.yaml {
+        Some(y) => frontmatter::parse(y, 2).map_err(|e| err(rel, Some(e.line), e.message))?,
+        None => FrontMatter::default(),
+    };
+    let body = flatten_deep_nesting(split.body, limits.max_nesting, rel, &mut warnings);
+    let parsed = markdown::parse(&body);
+
+    let stem = rel.strip_suffix(".md").unwrap_or(rel);
+    let default_id = if stem.is_empty() || stem.ends_with('/') {
+        rel.to_string()
+    } else {
+        stem.to_string()
+    };
+    if stem.is_empty() || stem.ends_with('/') {
+        warnings.push(warn(
+            rel,
+            None,
+            format!("file has no name before `.md`; indexed as `{default_id}`"),
+        ));
+    }
+    let doc_id = fm
+        .id
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(default_id);
+    let title = fm
+        .title
+        .clone()
+        .or_else(|| parsed.h1.clone())
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| {
+            warnings.push(warn(
+                rel,
+                Some(split.body_line),
+                "no title: add `title:` to the front matter or a `# H1`",
+            ));
+            file_title(rel)
+        });
+    let all_text = all_text(&title, &parsed);
+    let lang = match fm.lang.as_deref().and_then(lang::Lang::parse) {
+        Some(l) => l.index_code().to_string(),
+        None => lang::detect(&all_text).index_code().to_string(),
+    };
+    if let Some(p) = fm.priority.as_deref() {
+        if !matches!(p, "P0" | "P1" | "P2" | "P3" | "P4") {
+            warnings.push(warn(
+                rel,
+                Some(2),
+                format!("priority `{p}` is not one of P0–P4"),
+            ));
+        }
+    }
+
+    let questions: Vec<&Section> = parsed
+        .sections
+        .iter()
+        .filter(|s| markdown::is_question(&s.heading))
+        .collect();
+    let declared_faq = fm
+        .kind
+        .as_deref()
+        .is_some_and(|k| k.eq_ignore_ascii_case("faq"));
+    let titled_faq = is_faq_title(&title) || is_faq_title(rel);
+    let is_faq =
+        (declared_faq && !parsed.sections.is_empty()) || (titled_faq && questions.len() >= 2);
+    if declared_faq && parsed.sections.is_empty() {
+        warnings.push(warn(
+            rel,
+            Some(split.body_line),
+            "`type: faq` but the page has no `##` question headings",
+        ));
+    }
+
+    let base_codes = {
+        let mut c: Vec<String> = fm
+            .error_codes
+            .iter()
+            .map(|c| crate::analysis::normalize::canonical_code(c))
+            .collect();
+        c.retain(|c| !c.is_empty());
+        c
+    };
+    let mut entries = Vec::new();
+    if is_faq {
+        // Declared FAQ pages split at every section; detected ones at question headings only.
+        let secs: Vec<&Section> = if declared_faq {
+            parsed.sections.iter().collect()
+        } else {
+            questions
+        };
+        let mut anchors: HashMap<String, usize> = HashMap::new();
+        for s in secs {
+            let mut anchor = s.anchor.clone().unwrap_or_else(|| {
+                format!("{:x}", md5::compute(s.heading.as_bytes()))[..8].to_string()
+            });
+            let n = anchors.entry(anchor.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                warnings.push(warn(
+                    rel,
+                    Some(split.body_line + s.line - 1),
+                    format!("anchor `{anchor}` repeats on this page"),
+                ));
+                anchor = format!("{anchor}-{n}");
+            }
+            let md = body[s.range.0..s.range.1].to_string();
+            let mut codes = base_codes.clone();
+            codes.extend(entities::canonical_codes(&s.text));
+            codes.dedup();
+            entries.push(Entry {
+                id: format!("{doc_id}#{anchor}"),
+                doc_id: doc_id.clone(),
+                path: rel.to_string(),
+                anchor: Some(anchor),
+                kind: EntryKind::Faq,
+                title: s.heading.clone(),
+                page_title: title.clone(),
+                meta: fm.clone(),
+                lang: lang.clone(),
+                symptoms: String::new(),
+                cause: String::new(),
+                solution: s.text.clone(),
+                body: s.text.clone(),
+                sections: vec![s.clone()],
+                codes,
+                markdown: md,
+            });
+        }
+    } else {
+        let pick = |k: SectionKind| {
+            parsed
+                .sections
+                .iter()
+                .filter(|s| s.kind == k)
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let mut codes = base_codes;
+        for c in entities::canonical_codes(&all_text) {
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+        entries.push(Entry {
+            id: doc_id.clone(),
+            doc_id: doc_id.clone(),
+            path: rel.to_string(),
+            anchor: None,
+            kind: EntryKind::Article,
+            title: title.clone(),
+            page_title: title,
+            meta: fm,
+            lang,
+            symptoms: pick(SectionKind::Symptoms),
+            cause: pick(SectionKind::Cause),
+            solution: pick(SectionKind::Solution),
+            body: all_text,
+            sections: parsed.sections,
+            codes,
+            markdown: body.into_owned(),
+        });
+    }
+    Ok((entries, warnings))
+}
+
+fn is_faq_title(s: &str) -> bool {
+    let l = s.to_lowercase();
+    l.contains("faq") || l.contains("常见问题") || l.contains("问答")
+}
+
+fn file_title(rel: &str) -> String {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.strip_suffix(".md").unwrap_or(name).to_string()
+}
+
+fn all_text(title: &str, p: &markdown::Parsed) -> String {
+    let mut s = String::with_capacity(
+        p.intro.len()
+            + p.sections
+                .iter()
+                .map(|s| s.text.len() + s.heading.len() + 2)
+                .sum::<usize>(),
+    );
+    let _ = title;
+    s.push_str(&p.intro);
+    for sec in &p.sections {
+        s.push('\n');
+        s.push_str(&sec.heading);
+        s.push('\n');
+        s.push_str(&sec.text);
+    }
+    s
+}
+
+/// Lines nested deeper than `max` levels of `>` or list indentation are cut back to `max`
+/// levels: pathological nesting costs parsers time and stack, and carries no meaning.
+fn flatten_deep_nesting<'a>(
+    body: &'a str,
+    max: usize,
+    rel: &str,
+    warnings: &mut Vec<Problem>,
+) -> std::borrow::Cow<'a, str> {
+    let deep = |line: &str| {
+        let quotes = line
+            .bytes()
+            .take_while(|b| *b == b'>' || *b == b' ')
+            .filter(|b| *b == b'>')
+            .count();
+        let indent = line
+            .bytes()
+            .take_while(|b| *b == b' ' || *b == b'\t')
+            .count();
+        quotes > max || indent > max * 4
+    };
+    if !body.lines().any(deep) {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let first = body.lines().position(deep).unwrap_or(0) + 1;
+    warnings.push(warn(
+        rel,
+        Some(first),
+        format!("nesting deeper than {max} levels was flattened"),
+    ));
+    let mut out = String::with_capacity(body.len());
+    for line in body.lines() {
+        if deep(line) {
+            out.push_str(line.trim_start_matches(|c| c == '>' || c == ' ' || c == '\t'));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Absolute path of a KB-relative path (for display).
+pub fn display_path(kb: &Path, rel: &str) -> PathBuf {
+    kb.join(rel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(md: &str, rel: &str) -> (Vec<Entry>, Vec<Problem>) {
+        parse_article(md.as_bytes(), rel, Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn article_with_front_matter() {
+        let (e, w) = parse("---\nid: ecs-ssh\ncategory: compute\nerror_codes: [\"Connection refused\"]\n---\n# SSH 连接被拒绝\n## 现象\nssh 报 Connection refused\n## 解决方案\n1. systemctl start sshd\n", "compute/x.md");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].id, "ecs-ssh");
+        assert_eq!(e[0].title, "SSH 连接被拒绝");
+        assert!(e[0].symptoms.contains("Connection refused"));
+        assert!(e[0].solution.contains("systemctl"));
+        assert_eq!(e[0].codes, vec!["connection refused"]);
+        assert_eq!(e[0].lang, "zh");
+    }
+
+    #[test]
+    fn faq_page_splits_per_question() {
+        let md = "---\ntype: faq\n---\n# 费用常见问题\n## 欠费后多久停机？ {#overdue}\n欠费后 24 小时停机。\n## 如何开发票？\n在费用中心申请。\n";
+        let (e, _) = parse(md, "billing/faq.md");
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].id, "billing/faq#overdue");
+        assert_eq!(e[0].title, "欠费后多久停机？");
+        assert_eq!(e[0].kind, EntryKind::Faq);
+        assert!(e[1].id.starts_with("billing/faq#") && e[1].id.len() == "billing/faq#".len() + 8);
+        assert!(e[1].markdown.starts_with("## 如何开发票？"));
+    }
+
+    #[test]
+    fn detected_faq_page_without_front_matter() {
+        let md = "# 常见问题\n## 为什么无法连接？\n检查安全组。\n## 是否支持 IPv6？\n支持。\n";
+        let (e, _) = parse(md, "x/常见问题.md");
+        assert_eq!(e.len(), 2);
+    }
+
+    #[test]
+    fn bad_files_are_reported_with_line() {
+        let l = Limits::default();
+        assert_eq!(
+            parse_article(b"", "a.md", l).unwrap_err().message,
+            "file is empty"
+        );
+        assert_eq!(
+            parse_article(b"# x\n\xff\xfe", "a.md", l).unwrap_err().line,
+            Some(2)
+        );
+        assert!(parse_article(b"# x\0y", "a.md", l)
+            .unwrap_err()
+            .message
+            .contains("NUL"));
+        let e = parse_article(b"---\nid: [x\n---\n# t\n", "a.md", l).unwrap_err();
+        assert!(e.line.is_some(), "{e:?}");
+        let e = parse_article(b"---\navg_fix_minutes: soon\n---\n# t\n", "a.md", l).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e:?}");
+    }
+
+    #[test]
+    fn nameless_file_is_kept_with_a_warning() {
+        let (e, w) = parse("# 常见问题\n正文", "p/.md");
+        assert_eq!(e[0].id, "p/.md");
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened() {
+        let md = format!("# t\n{}deep\n", ">".repeat(10_000));
+        let (e, w) = parse(&md, "a.md");
+        assert!(e[0].body.contains("deep"));
+        assert!(w.iter().any(|p| p.message.contains("nesting")));
+    }
+}

@@ -1,0 +1,56 @@
+//! The `deflect` command: parses flags, sets up logging, dispatches to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use deflect::cli;
+
+#[derive(Parser)]
+#[command(
+    name = "deflect",
+    version,
+    about = "Knowledge-base search and auto-answer for customer support"
+)]
+struct Cli {
+    /// Config file (TOML). Default: ./deflect.toml when it exists.
+    #[arg(long, global = true, env = "DEFLECT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the index from the KB and swap it in atomically.
+    Reindex(cli::ReindexArgs),
+    /// Search the index.
+    Search(cli::SearchArgs),
+    /// Lint the KB: every problem with file:line; exit 1 if any.
+    Check(cli::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    deflect::config::init_tracing();
+    let config = match deflect::config::Config::load(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match args.cmd {
+        Cmd::Reindex(a) => cli::reindex(&config, a),
+        Cmd::Search(a) => cli::search(&config, a),
+        Cmd::Check(a) => cli::check(&config, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

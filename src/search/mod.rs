@@ -1,0 +1,444 @@
+//! Search: a ticket or a query → ranked, de-duplicated, explained hits with snippets and facets.
+
+pub mod facets;
+pub mod query;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+pub use facets::FacetCounts;
+pub use query::{Mode, Plan, Weights, DEFAULT_WEIGHTS};
+
+use crate::index::Loaded;
+
+/// Filters on exact fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Filters {
+    /// Category (compute, network, …).
+    pub category: Option<String>,
+    /// Product.
+    pub product: Option<String>,
+    /// Language: zh or en.
+    pub lang: Option<String>,
+    /// Every tag listed must be present.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A search.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// Query or ticket text.
+    pub q: String,
+    /// Hits to return.
+    pub limit: usize,
+    /// Hits to skip (pagination).
+    pub offset: usize,
+    /// Filters.
+    pub filters: Filters,
+    /// Include per-hit score breakdowns.
+    pub explain: bool,
+    /// Ranking mode.
+    pub mode: Mode,
+    /// Collapse near-duplicates (same title and product) into one hit.
+    pub dedupe: bool,
+    /// Compute facet counts.
+    pub facets: bool,
+    /// Compute snippets.
+    pub snippets: bool,
+}
+
+impl SearchRequest {
+    /// A ranked search for `q` with default options.
+    pub fn new(q: impl Into<String>) -> Self {
+        SearchRequest {
+            q: q.into(),
+            limit: 10,
+            offset: 0,
+            filters: Filters::default(),
+            explain: false,
+            mode: Mode::Ranked(DEFAULT_WEIGHTS),
+            dedupe: true,
+            facets: true,
+            snippets: true,
+        }
+    }
+}
+
+/// One contribution to a hit's score.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScorePart {
+    /// Which clause: `title:安全组`, `code:…`, `near(body):…`, `synonym(title):…`.
+    pub clause: String,
+    /// Points it added.
+    pub score: f32,
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    /// Entry id (`doc#anchor` for FAQ questions).
+    pub id: String,
+    /// Page id.
+    pub doc_id: String,
+    /// Title.
+    pub title: String,
+    /// Title of the page (for FAQ questions).
+    pub page_title: String,
+    /// `article` or `faq`.
+    pub kind: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Product.
+    pub product: Option<String>,
+    /// zh or en.
+    pub lang: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Ranking score (not comparable across queries).
+    pub score: f32,
+    /// HTML snippet: escaped text with `<mark>` around matched terms.
+    pub snippet: String,
+    /// Path under the KB.
+    pub path: String,
+    /// Last update.
+    pub updated: Option<String>,
+    /// P0–P4.
+    pub priority: Option<String>,
+    /// Typical minutes to fix.
+    pub avg_fix_minutes: Option<u64>,
+    /// Automation action the article declares.
+    pub automation: Option<String>,
+    /// Related article ids.
+    pub related: Vec<String>,
+    /// Error codes of the entry that the query matched exactly.
+    pub matched_codes: Vec<String>,
+    /// Share of the query's information (IDF) this entry contains, 0–1.
+    pub coverage: f32,
+    /// Share of the query's information found in the title or aliases, 0–1.
+    pub title_coverage: f32,
+    /// Score breakdown (with `explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<ScorePart>>,
+    /// Near-duplicate entries collapsed into this hit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<String>,
+}
+
+/// The result of a search.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchResponse {
+    /// Hits, best first.
+    pub hits: Vec<Hit>,
+    /// Entries matching (before near-duplicates are collapsed).
+    pub total: u64,
+    /// Facet counts over all matches.
+    pub facets: FacetCounts,
+    /// Milliseconds spent.
+    pub took_ms: f64,
+    /// Terms searched (after stop words, synonyms, long-ticket reduction).
+    pub terms: Vec<String>,
+    /// Error codes matched exactly.
+    pub codes: Vec<String>,
+    /// Sum of the query's IDF: how much the query says.
+    pub information: f32,
+}
+
+/// Search errors.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// Tantivy failed.
+    #[error("search failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// Largest offset + limit served: deeper pages cost more than they are worth.
+pub const MAX_WINDOW: usize = 1000;
+
+/// Runs a search on a loaded index.
+pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+    let started = Instant::now();
+    let searcher = loaded.reader.searcher();
+    let plan = query::build(loaded, &searcher, &req.q, req.mode);
+    let f = &loaded.fields;
+    let mut resp = SearchResponse {
+        hits: Vec::new(),
+        total: 0,
+        facets: FacetCounts::new(),
+        took_ms: 0.0,
+        terms: plan.terms.iter().map(|t| t.text.clone()).collect(),
+        codes: plan.codes.clone(),
+        information: plan.information(),
+    };
+    if plan.is_empty() {
+        resp.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        return Ok(resp);
+    }
+    let text_query: Box<dyn Query> = Box::new(plan.to_query());
+    let query = with_filters(loaded, text_query, &req.filters);
+
+    let window = (req.offset + req.limit).min(MAX_WINDOW);
+    let dedupe = req.dedupe && !matches!(req.mode, Mode::Baseline);
+    let fetch = if dedupe {
+        (window * 3 + 10).min(MAX_WINDOW * 3)
+    } else {
+        window
+    };
+    let top = TopDocs::with_limit(fetch.max(1)).order_by_score();
+    let (top_docs, total, facet_counts) = if req.facets {
+        let (t, c, fc) = searcher.search(&*query, &(top, Count, facets::FacetCollector))?;
+        (t, c, fc)
+    } else {
+        let (t, c) = searcher.search(&*query, &(top, Count))?;
+        (t, c, FacetCounts::new())
+    };
+    resp.total = total as u64;
+    resp.facets = facet_counts;
+
+    // Collapse near-duplicates: the best-scored copy stands for the rest.
+    let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
+    if dedupe {
+        let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+        for (score, addr) in top_docs {
+            let key = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("dupkey")
+                .ok()
+                .and_then(|c| c.first(addr.doc_id));
+            match key.and_then(|k| seen.get(&k).copied()) {
+                Some(i) => kept[i].2.push(addr),
+                None => {
+                    if let Some(k) = key {
+                        seen.insert(k, kept.len());
+                    }
+                    kept.push((score, addr, Vec::new()));
+                }
+            }
+        }
+    } else {
+        kept = top_docs
+            .into_iter()
+            .map(|(s, a)| (s, a, Vec::new()))
+            .collect();
+    }
+
+    let page: Vec<_> = kept.into_iter().skip(req.offset).take(req.limit).collect();
+    let snippet_gen = if req.snippets {
+        Some(snippet_generator(loaded, &plan)?)
+    } else {
+        None
+    };
+    for (score, addr, dups) in page {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let mut hit = to_hit(loaded, &doc, score);
+        hit.duplicates = dups
+            .into_iter()
+            .filter_map(|a| searcher.doc::<TantivyDocument>(a).ok())
+            .map(|d| text(&d, f.id))
+            .collect();
+        if let Some(g) = &snippet_gen {
+            hit.snippet = make_snippet(g, &doc, loaded);
+        }
+        let (cov, tcov) = coverage(&searcher, loaded, &plan, addr);
+        hit.coverage = cov;
+        hit.title_coverage = tcov;
+        let codes: HashSet<String> = doc
+            .get_all(f.codes)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        hit.matched_codes = plan
+            .codes
+            .iter()
+            .filter(|c| codes.contains(*c))
+            .cloned()
+            .collect();
+        if req.explain {
+            hit.explain = Some(explain(&searcher, &plan, addr));
+        }
+        resp.hits.push(hit);
+    }
+    resp.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(resp)
+}
+
+fn with_filters(loaded: &Loaded, text_query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
+    let f = &loaded.fields;
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let exact = |field, value: &str| -> Box<dyn Query> {
+        let q = TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        );
+        Box::new(BoostQuery::new(Box::new(q), 0.0))
+    };
+    if let Some(c) = filters.category.as_deref().filter(|s| !s.is_empty()) {
+        must.push((Occur::Must, exact(f.category, &c.trim().to_lowercase())));
+    }
+    if let Some(p) = filters.product.as_deref().filter(|s| !s.is_empty()) {
+        must.push((Occur::Must, exact(f.product, p.trim())));
+    }
+    if let Some(l) = filters.lang.as_deref().filter(|s| !s.is_empty()) {
+        let code = crate::analysis::Lang::parse(l)
+            .map(|l| l.index_code())
+            .unwrap_or(l);
+        must.push((Occur::Must, exact(f.lang, code)));
+    }
+    for t in &filters.tags {
+        must.push((Occur::Must, exact(f.tags, t.trim())));
+    }
+    if must.is_empty() {
+        return text_query;
+    }
+    must.push((Occur::Must, text_query));
+    Box::new(BooleanQuery::new(must))
+}
+
+/// Text of a stored field ("" when absent).
+pub fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn opt_text(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+}
+
+/// Builds a hit (without snippet, coverage or explain) from a stored document.
+pub fn to_hit(loaded: &Loaded, doc: &TantivyDocument, score: f32) -> Hit {
+    let f = &loaded.fields;
+    Hit {
+        id: text(doc, f.id),
+        doc_id: text(doc, f.doc_id),
+        title: text(doc, f.title),
+        page_title: text(doc, f.page_title),
+        kind: text(doc, f.kind),
+        category: opt_text(doc, f.category),
+        product: opt_text(doc, f.product),
+        lang: text(doc, f.lang),
+        tags: doc
+            .get_all(f.tags)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        score,
+        snippet: String::new(),
+        path: text(doc, f.path),
+        updated: opt_text(doc, f.updated),
+        priority: opt_text(doc, f.priority),
+        avg_fix_minutes: doc.get_first(f.avg_fix_minutes).and_then(|v| v.as_u64()),
+        automation: opt_text(doc, f.automation),
+        related: doc
+            .get_all(f.related)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        matched_codes: Vec::new(),
+        coverage: 0.0,
+        title_coverage: 0.0,
+        explain: None,
+        duplicates: Vec::new(),
+    }
+}
+
+fn snippet_generator(loaded: &Loaded, plan: &Plan) -> Result<SnippetGenerator, SearchError> {
+    let terms: BTreeMap<String, f32> = plan
+        .terms
+        .iter()
+        .map(|t| (t.text.clone(), t.idf * t.weight))
+        .collect();
+    let tokenizer = loaded.index.tokenizer_for_field(loaded.fields.body)?;
+    Ok(SnippetGenerator::new(
+        terms,
+        tokenizer,
+        loaded.fields.body,
+        160,
+    ))
+}
+
+fn make_snippet(g: &SnippetGenerator, doc: &TantivyDocument, loaded: &Loaded) -> String {
+    let body = text(doc, loaded.fields.body);
+    let mut s = g.snippet(&body);
+    if s.is_empty() {
+        // No query word in the body: show its opening instead.
+        let head: String = body.chars().take(120).collect();
+        return html_escape(&head);
+    }
+    s.set_snippet_prefix_postfix("<mark>", "</mark>");
+    s.to_html()
+}
+
+/// Escapes text for HTML.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// IDF-weighted share of the query's main terms found in the entry (any text field), and in
+/// its title or aliases. Read straight from the postings: no re-analysis of the document.
+fn coverage(searcher: &Searcher, loaded: &Loaded, plan: &Plan, addr: DocAddress) -> (f32, f32) {
+    let f = &loaded.fields;
+    let seg = searcher.segment_reader(addr.segment_ord);
+    let has = |field, text: &str| -> bool {
+        let Ok(inv) = seg.inverted_index(field) else {
+            return false;
+        };
+        match inv.read_postings(
+            &Term::from_field_text(field, text),
+            IndexRecordOption::Basic,
+        ) {
+            Ok(Some(mut p)) => tantivy::DocSet::seek(&mut p, addr.doc_id) == addr.doc_id,
+            _ => false,
+        }
+    };
+    let (mut all, mut got, mut got_title) = (0f32, 0f32, 0f32);
+    for t in plan.terms.iter().filter(|t| !t.secondary) {
+        all += t.idf;
+        let in_title = has(f.title, &t.text) || has(f.aliases, &t.text);
+        if in_title {
+            got_title += t.idf;
+        }
+        if in_title || has(f.body, &t.text) || has(f.page_title, &t.text) {
+            got += t.idf;
+        }
+    }
+    if all <= 0.0 {
+        return (0.0, 0.0);
+    }
+    (got / all, got_title / all)
+}
+
+fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart> {
+    let mut parts: Vec<ScorePart> = plan
+        .clauses
+        .iter()
+        .filter_map(|c| {
+            let e = c.query.explain(searcher, addr).ok()?;
+            (e.value() > 0.0).then(|| ScorePart {
+                clause: c.label.clone(),
+                score: e.value(),
+            })
+        })
+        .collect();
+    parts.sort_by(|a, b| b.score.total_cmp(&a.score));
+    parts
+}

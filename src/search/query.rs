@@ -1,0 +1,353 @@
+//! From ticket text to a Tantivy query, built by hand.
+//!
+//! The stock QueryParser turns unspaced Chinese into one phrase and finds nothing on ticket
+//! prose, so the query is assembled from the analyzer's tokens: every informative term is a
+//! `Should` clause in each weighted field (BM25 per field), error codes match exactly in their
+//! own field, adjacent terms add a proximity bonus, and synonyms add down-weighted
+//! alternatives. Every clause keeps a label so a hit can explain its score.
+
+use std::collections::HashMap;
+
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use crate::analysis::entities;
+use crate::analysis::normalize::{canonical_code, normalize_str};
+use crate::index::Loaded;
+
+/// Ranking knobs. Defaults are tuned on the dev halves of the labelled sets (`deflect eval`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// Title field.
+    pub title: f32,
+    /// Aliases field.
+    pub aliases: f32,
+    /// Page title (of an FAQ entry).
+    pub page_title: f32,
+    /// Symptoms section.
+    pub symptoms: f32,
+    /// Cause section.
+    pub cause: f32,
+    /// Solution section.
+    pub solution: f32,
+    /// All text.
+    pub body: f32,
+    /// Exact error-code match.
+    pub code: f32,
+    /// Adjacent query terms near each other (per pair).
+    pub proximity: f32,
+    /// Multiplier for synonym expansions.
+    pub synonym: f32,
+    /// Multiplier for sub-words (安全组 inside 安全组规则).
+    pub sub_word: f32,
+    /// Most informative terms kept from a long ticket.
+    pub max_terms: usize,
+}
+
+/// Default ranking weights.
+pub const DEFAULT_WEIGHTS: Weights = Weights {
+    title: 3.0,
+    aliases: 2.5,
+    page_title: 0.8,
+    symptoms: 1.2,
+    cause: 0.6,
+    solution: 0.8,
+    body: 1.0,
+    code: 6.0,
+    proximity: 0.6,
+    synonym: 0.6,
+    sub_word: 0.35,
+    max_terms: 24,
+};
+
+/// How the query is built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// The full ranking.
+    Ranked(Weights),
+    /// Plain BM25 over the body field: every token, no boosts, synonyms, stop words or dedupe.
+    Baseline,
+}
+
+/// One scoring clause with its label (for explain).
+pub struct Clause {
+    /// What it is: `title:安全组`, `code:…`, `near(body):安全组 规则`, `synonym(title):无法连接`.
+    pub label: String,
+    /// The query.
+    pub query: Box<dyn Query>,
+}
+
+/// A query term chosen from the ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryTerm {
+    /// The analysed term.
+    pub text: String,
+    /// Its weight multiplier (1 for main words).
+    pub weight: f32,
+    /// Inverse document frequency in the body field.
+    pub idf: f32,
+    /// A sub-word or synonym rather than a word of the ticket.
+    pub secondary: bool,
+}
+
+/// The query built from a ticket.
+pub struct Plan {
+    /// Scoring clauses.
+    pub clauses: Vec<Clause>,
+    /// Terms used (main words first).
+    pub terms: Vec<QueryTerm>,
+    /// Canonical error codes matched exactly.
+    pub codes: Vec<String>,
+}
+
+impl Plan {
+    /// True when nothing in the ticket can be searched (only stop words, punctuation, emoji).
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
+    /// One Boolean query of all clauses.
+    pub fn to_query(&self) -> BooleanQuery {
+        BooleanQuery::new(
+            self.clauses
+                .iter()
+                .map(|c| (Occur::Should, c.query.box_clone()))
+                .collect(),
+        )
+    }
+
+    /// Sum of IDF of the ticket's main terms: how much the ticket says.
+    pub fn information(&self) -> f32 {
+        self.terms
+            .iter()
+            .filter(|t| !t.secondary)
+            .map(|t| t.idf)
+            .sum()
+    }
+}
+
+fn idf(searcher: &Searcher, field: Field, text: &str) -> f32 {
+    let n = searcher.num_docs().max(1) as f32;
+    let df = searcher
+        .doc_freq(&Term::from_field_text(field, text))
+        .unwrap_or(0) as f32;
+    ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+}
+
+fn term_clause(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
+    let q = TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    );
+    Box::new(BoostQuery::new(Box::new(q), boost))
+}
+
+/// Builds the query for `text`.
+pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Plan {
+    let f = &loaded.fields;
+    let tokens = loaded.analyzer.analyze(text);
+    let mut clauses = Vec::new();
+    let w = match mode {
+        Mode::Baseline => {
+            let mut seen = HashMap::new();
+            for t in &tokens {
+                *seen.entry(t.text.clone()).or_insert(0) += 1;
+            }
+            let mut terms: Vec<QueryTerm> = Vec::new();
+            for (t, _) in seen {
+                let idf = idf(searcher, f.body, &t);
+                clauses.push(Clause {
+                    label: format!("body:{t}"),
+                    query: term_clause(f.body, &t, 1.0),
+                });
+                terms.push(QueryTerm {
+                    text: t,
+                    weight: 1.0,
+                    idf,
+                    secondary: false,
+                });
+            }
+            return Plan {
+                clauses,
+                terms,
+                codes: Vec::new(),
+            };
+        }
+        Mode::Ranked(w) => w,
+    };
+    let res = &loaded.resources;
+
+    // Main words of the ticket, in order, without stop words.
+    let mains: Vec<&str> = tokens
+        .iter()
+        .filter(|t| !t.sub)
+        .map(|t| t.text.as_str())
+        .collect();
+    let mut terms: Vec<QueryTerm> = Vec::new();
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    let mut add = |terms: &mut Vec<QueryTerm>, text: &str, weight: f32, secondary: bool| {
+        if let Some(&i) = index_of.get(text) {
+            let t: &mut QueryTerm = &mut terms[i];
+            if weight > t.weight {
+                t.weight = weight;
+                t.secondary = secondary;
+            }
+            return;
+        }
+        index_of.insert(text.to_string(), terms.len());
+        terms.push(QueryTerm {
+            text: text.to_string(),
+            weight,
+            idf: idf(searcher, f.body, text),
+            secondary,
+        });
+    };
+    for t in &tokens {
+        if res.is_stop(&t.text) {
+            continue;
+        }
+        add(
+            &mut terms,
+            &t.text,
+            if t.sub { w.sub_word } else { 1.0 },
+            t.sub,
+        );
+    }
+    // A long ticket is reduced to its most informative words: IDF times a dampened count.
+    let mains_kept: Vec<&QueryTerm> = terms.iter().filter(|t| !t.secondary).collect();
+    if mains_kept.len() > w.max_terms {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for m in &mains {
+            *counts.entry(m).or_insert(0) += 1;
+        }
+        let mut ranked: Vec<(f32, String)> = mains_kept
+            .iter()
+            .map(|t| {
+                (
+                    t.idf * (1.0 + (counts.get(t.text.as_str()).copied().unwrap_or(1) as f32).ln()),
+                    t.text.clone(),
+                )
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let keep: std::collections::HashSet<String> = ranked
+            .into_iter()
+            .take(w.max_terms)
+            .map(|(_, t)| t)
+            .collect();
+        // Sub-words go too: a long ticket has words enough.
+        terms.retain(|t| keep.contains(&t.text));
+    }
+
+    let fields: [(&str, Field, f32); 7] = [
+        ("title", f.title, w.title),
+        ("aliases", f.aliases, w.aliases),
+        ("page_title", f.page_title, w.page_title),
+        ("symptoms", f.symptoms, w.symptoms),
+        ("cause", f.cause, w.cause),
+        ("solution", f.solution, w.solution),
+        ("body", f.body, w.body),
+    ];
+    for t in &terms {
+        for (name, field, boost) in fields {
+            if boost > 0.0 {
+                clauses.push(Clause {
+                    label: format!("{name}:{}", t.text),
+                    query: term_clause(field, &t.text, boost * t.weight),
+                });
+            }
+        }
+    }
+
+    // Synonyms: other phrasings of what the ticket says.
+    let main_seq: Vec<&str> = mains.iter().copied().filter(|m| !res.is_stop(m)).collect();
+    for m in res.find_synonyms(&main_seq) {
+        for exp in m.expansions {
+            let label = exp.join(" ");
+            if exp.len() == 1 {
+                if index_of.contains_key(&exp[0]) {
+                    continue;
+                }
+                for (name, field, boost) in fields {
+                    if boost > 0.0 && matches!(name, "title" | "aliases" | "symptoms" | "body") {
+                        clauses.push(Clause {
+                            label: format!("synonym({name}):{label}"),
+                            query: term_clause(field, &exp[0], boost * w.synonym),
+                        });
+                    }
+                }
+                let idf = idf(searcher, f.body, &exp[0]);
+                terms.push(QueryTerm {
+                    text: exp[0].clone(),
+                    weight: w.synonym,
+                    idf,
+                    secondary: true,
+                });
+            } else {
+                for (name, field, boost) in [
+                    ("title", f.title, w.title),
+                    ("aliases", f.aliases, w.aliases),
+                    ("body", f.body, w.body),
+                ] {
+                    let pq = PhraseQuery::new(
+                        exp.iter()
+                            .map(|e| Term::from_field_text(field, e))
+                            .collect(),
+                    );
+                    clauses.push(Clause {
+                        label: format!("synonym({name}):{label}"),
+                        query: Box::new(BoostQuery::new(Box::new(pq), boost * w.synonym)),
+                    });
+                }
+            }
+        }
+    }
+
+    // Proximity: adjacent informative words of the ticket found close together.
+    let mut pairs = 0;
+    for win in main_seq.windows(2) {
+        if pairs >= 12 || win[0] == win[1] {
+            continue;
+        }
+        let informative =
+            |s: &str| s.chars().count() >= 2 || !s.chars().all(crate::analysis::normalize::is_han);
+        if !informative(win[0]) || !informative(win[1]) {
+            continue;
+        }
+        pairs += 1;
+        for (name, field) in [("title", f.title), ("body", f.body)] {
+            let mut pq = PhraseQuery::new(vec![
+                Term::from_field_text(field, win[0]),
+                Term::from_field_text(field, win[1]),
+            ]);
+            pq.set_slop(2);
+            clauses.push(Clause {
+                label: format!("near({name}):{} {}", win[0], win[1]),
+                query: Box::new(BoostQuery::new(Box::new(pq), w.proximity)),
+            });
+        }
+    }
+
+    // Error codes: those with a code's shape, and known phrase codes the ticket contains.
+    let mut codes = entities::canonical_codes(text);
+    let norm = normalize_str(text);
+    let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
+    for pc in &loaded.phrase_codes {
+        if norm.contains(pc.as_str()) && !codes.contains(pc) {
+            codes.push(pc.clone());
+        }
+    }
+    codes.retain(|c| !c.is_empty());
+    for c in &codes {
+        clauses.push(Clause {
+            label: format!("code:{c}"),
+            query: term_clause(f.codes, &canonical_code(c), w.code),
+        });
+    }
+    Plan {
+        clauses,
+        terms,
+        codes,
+    }
+}
