@@ -275,3 +275,209 @@ pub fn check(config: &Config, a: CheckArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     })
 }
+
+/// `deflect answer`.
+#[derive(Args, Debug)]
+pub struct AnswerArgs {
+    /// Ticket text.
+    pub text: String,
+    /// Subject line.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Customer tier.
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Index root.
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// KB directory.
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `answer`.
+pub fn answer(config: &Config, a: AnswerArgs) -> anyhow::Result<ExitCode> {
+    let loaded = open_index(config, a.index.as_ref(), a.kb.as_ref())?;
+    let req = crate::answer::AnswerRequest {
+        ticket: crate::answer::Ticket {
+            subject: a.subject,
+            body: truncate(&a.text, config.limits.max_query_chars),
+            customer_tier: a.tier,
+            ..Default::default()
+        },
+        options: None,
+    };
+    let r = crate::answer::answer(&loaded, &config.answer, &req)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "decision: {}  confidence: {:.2}  language: {}  priority: {}  category: {}",
+        r.decision.as_str(),
+        r.confidence,
+        r.language.code(),
+        r.classification.priority,
+        r.classification.category.as_deref().unwrap_or("-")
+    );
+    for f in &r.fixes {
+        println!("  fix {:.2}  {}  [{}]", f.confidence, f.title, f.id);
+    }
+    if let Some(reply) = &r.reply {
+        println!("\n{}\n", reply.text);
+    }
+    if r.decision == crate::answer::Decision::Escalate {
+        let e = &r.escalation;
+        println!(
+            "escalate: {} {} ({:?}), SLA {} min",
+            e.tier, e.team, e.reason, e.sla_minutes
+        );
+    }
+    for m in &r.missing_info {
+        println!("  missing {}: {}", m.field, m.question);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `deflect eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// KB to evaluate (built into --index, or a scratch index, when needed).
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Index root (default: the configured one, or a scratch index for --kb).
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Rebuild the index even if one exists.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// queries.tsv (qid, set, query).
+    #[arg(long, requires = "qrels")]
+    pub queries: Option<PathBuf>,
+    /// qrels.tsv (qid, doc_id, rel).
+    #[arg(long)]
+    pub qrels: Option<PathBuf>,
+    /// JSONL tickets {id, text, relevant, expect}.
+    #[arg(long)]
+    pub tickets: Option<PathBuf>,
+    /// Only these sets (repeatable).
+    #[arg(long = "set")]
+    pub sets: Vec<String>,
+    /// Plain BM25 over the body field: no boosts, synonyms, stop words or dedupe.
+    #[arg(long)]
+    pub baseline: bool,
+    /// Fit the confidence model on the dev split and print its coefficients.
+    #[arg(long)]
+    pub fit_confidence: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write an HTML report.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// Runs `eval`.
+pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
+    use crate::eval;
+    let (kb, root) = match (&a.kb, &a.index) {
+        (Some(kb), Some(ix)) => (kb.clone(), ix.clone()),
+        (Some(kb), None) => {
+            let name: String = kb
+                .display()
+                .to_string()
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { '_' })
+                .collect();
+            (kb.clone(), PathBuf::from("data/eval-index").join(name))
+        }
+        (None, ix) => (
+            config.kb.clone(),
+            ix.clone().unwrap_or_else(|| config.index.clone()),
+        ),
+    };
+    if a.rebuild || !index::exists(&root) {
+        eprintln!(
+            "building the index of {} into {} …",
+            kb.display(),
+            root.display()
+        );
+        let opts = BuildOptions {
+            limits: config.ingest.limits(),
+            ..BuildOptions::default()
+        };
+        let s = index::build(&kb, &root, &opts, |_| {})?;
+        eprintln!("{}", s.line());
+    }
+    let loaded = index::open(&root, Some(&kb))?;
+    let mut queries = Vec::new();
+    if let (Some(q), Some(r)) = (&a.queries, &a.qrels) {
+        queries.extend(eval::load_tsv(q, r)?);
+    }
+    if let Some(t) = &a.tickets {
+        queries.extend(eval::load_jsonl(t)?);
+    }
+    if queries.is_empty() {
+        anyhow::bail!("no queries: give --queries and --qrels, or --tickets");
+    }
+    if !a.sets.is_empty() {
+        queries.retain(|q| a.sets.contains(&q.set));
+    }
+    let mode = if a.baseline {
+        search::Mode::Baseline
+    } else {
+        search::Mode::Ranked(search::DEFAULT_WEIGHTS)
+    };
+    let mut sets: Vec<String> = queries.iter().map(|q| q.set.clone()).collect();
+    sets.sort();
+    sets.dedup();
+    let mut all = Vec::new();
+    let mut summaries = Vec::new();
+    for set in sets {
+        let qs: Vec<_> = queries.iter().filter(|q| q.set == set).cloned().collect();
+        let answers = qs.iter().any(|q| q.expect.is_some());
+        let results = eval::run(&loaded, &qs, mode, answers, &config.answer)?;
+        summaries.extend(eval::summarize(&results, &set));
+        if a.fit_confidence && answers {
+            let c = eval::fit_confidence(&results);
+            println!("fitted on {set} dev: COEFFICIENTS = {c:?}");
+            println!(
+                "features: intercept, {}",
+                crate::answer::confidence::FEATURES.join(", ")
+            );
+            for split in ["dev", "test"] {
+                let scored: Vec<(f32, bool)> = results
+                    .iter()
+                    .filter(|r| r.split == split)
+                    .filter_map(|r| {
+                        r.features.map(|f| {
+                            (
+                                crate::answer::confidence::predict_with(&c, &f),
+                                r.top1_right,
+                            )
+                        })
+                    })
+                    .collect();
+                println!(
+                    "  {split}: AUC(top-1 right) with fitted model = {:.3}",
+                    crate::answer::confidence::auc(&scored)
+                );
+            }
+        }
+        all.push((set, results));
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summaries)?);
+    } else {
+        print!("{}", eval::table(&summaries));
+    }
+    if let Some(p) = &a.report {
+        std::fs::write(p, eval::report::render(&summaries, &all))
+            .with_context(|| format!("write {}", p.display()))?;
+        eprintln!("report written to {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

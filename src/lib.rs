@@ -7,8 +7,11 @@
 //! - [`search`]: queries built from tickets, ranking, snippets, facets, explain.
 
 pub mod analysis;
+pub mod answer;
 pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod eval;
 pub mod index;
 pub mod ingest;
 pub mod search;

@@ -29,6 +29,10 @@ enum Cmd {
     Search(cli::SearchArgs),
     /// Lint the KB: every problem with file:line; exit 1 if any.
     Check(cli::CheckArgs),
+    /// Answer a ticket: decision, fixes, reply.
+    Answer(cli::AnswerArgs),
+    /// Evaluate relevance and decisions on labelled queries.
+    Eval(cli::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,8 @@ fn main() -> ExitCode {
         Cmd::Reindex(a) => cli::reindex(&config, a),
         Cmd::Search(a) => cli::search(&config, a),
         Cmd::Check(a) => cli::check(&config, a),
+        Cmd::Answer(a) => cli::answer(&config, a),
+        Cmd::Eval(a) => cli::eval(&config, a),
     };
     match result {
         Ok(code) => code,

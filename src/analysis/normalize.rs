@@ -203,6 +203,16 @@ pub fn canonical_code(input: &str) -> String {
         .join(" ")
 }
 
+/// Simplified → traditional (Taiwan phrasing), for replies to traditional-Chinese tickets.
+pub fn to_traditional(text: &str) -> String {
+    static S2T: LazyLock<Option<OpenCC>> =
+        LazyLock::new(|| OpenCC::from_config(BuiltinConfig::S2twp).ok());
+    match S2T.as_ref() {
+        Some(cc) => cc.convert(text),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

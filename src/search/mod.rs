@@ -442,3 +442,17 @@ fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart>
     parts.sort_by(|a, b| b.score.total_cmp(&a.score));
     parts
 }
+
+/// The stored document of entry `id`.
+pub fn fetch(loaded: &Loaded, id: &str) -> Option<TantivyDocument> {
+    let searcher = loaded.reader.searcher();
+    let q = TermQuery::new(
+        Term::from_field_text(loaded.fields.id, id),
+        IndexRecordOption::Basic,
+    );
+    let top = searcher
+        .search(&q, &TopDocs::with_limit(1).order_by_score())
+        .ok()?;
+    let (_, addr) = top.first()?;
+    searcher.doc(*addr).ok()
+}

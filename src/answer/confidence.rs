@@ -1,0 +1,184 @@
+//! Calibrated confidence: the probability that a hit is a right answer for the ticket.
+//!
+//! A logistic model over features that mean the same on any KB (no raw BM25 score, whose scale
+//! depends on the corpus): how much of the ticket's information the hit contains, how much of
+//! it sits in the hit's title or aliases, the margin to the next hit, an exact error-code
+//! match, how much the ticket says at all, and the score relative to the query's own maximum.
+//! Coefficients are fitted on the dev half of `tests/fixtures/tickets.jsonl` by
+//! `deflect eval --fit-confidence` and checked on a KB they were not fitted on.
+
+use serde::Serialize;
+
+use crate::search::{query::DEFAULT_WEIGHTS, Hit};
+
+/// Feature names, in model order.
+pub const FEATURES: [&str; 6] = [
+    "coverage",
+    "title_coverage",
+    "margin",
+    "code_match",
+    "log_terms",
+    "relative_score",
+];
+
+/// Fitted coefficients: intercept, then one per feature.
+pub const COEFFICIENTS: [f32; 7] = [-5.0, 4.0, 2.0, 3.0, 2.0, 0.3, 2.0];
+
+/// The features of one hit.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Features {
+    /// IDF share of the ticket's words found in the hit.
+    pub coverage: f32,
+    /// IDF share found in the title or aliases.
+    pub title_coverage: f32,
+    /// (score − next score) / score.
+    pub margin: f32,
+    /// 1 when an error code matched exactly.
+    pub code_match: f32,
+    /// ln(1 + effective informative words): Σ IDF / ln(1 + N), so the scale does not grow
+    /// with the size of the KB.
+    pub log_terms: f32,
+    /// Score / the largest score the query's words could give, capped at 1.
+    pub relative_score: f32,
+}
+
+impl Features {
+    /// As a vector in [`FEATURES`] order.
+    pub fn to_vec(self) -> [f32; 6] {
+        [
+            self.coverage,
+            self.title_coverage,
+            self.margin,
+            self.code_match,
+            self.log_terms,
+            self.relative_score,
+        ]
+    }
+}
+
+/// Computes the features of `hit`, given the next hit's score, the query's information (Σ IDF)
+/// and the number of entries in the index.
+pub fn features(hit: &Hit, next_score: Option<f32>, information: f32, num_docs: u64) -> Features {
+    let s = hit.score.max(0.0);
+    let margin = match next_score {
+        Some(n) if s > 0.0 => ((s - n) / s).clamp(0.0, 1.0),
+        _ => 1.0,
+    };
+    let w = DEFAULT_WEIGHTS;
+    // A word found in every main field once would score about idf × (sum of field boosts).
+    let reach = information * (w.title + w.aliases + w.symptoms + w.body + w.solution);
+    Features {
+        coverage: hit.coverage,
+        title_coverage: hit.title_coverage,
+        margin,
+        code_match: if hit.matched_codes.is_empty() {
+            0.0
+        } else {
+            1.0
+        },
+        log_terms: (1.0 + information / (1.0 + num_docs as f32).ln().max(1.0)).ln(),
+        relative_score: if reach > 0.0 {
+            (s / reach).min(1.0)
+        } else {
+            0.0
+        },
+    }
+}
+
+/// The model's probability for `f` with coefficients `c`.
+pub fn predict_with(c: &[f32; 7], f: &Features) -> f32 {
+    let z = c[0]
+        + f.to_vec()
+            .iter()
+            .zip(&c[1..])
+            .map(|(x, w)| x * w)
+            .sum::<f32>();
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// The fitted model's probability.
+pub fn predict(f: &Features) -> f32 {
+    predict_with(&COEFFICIENTS, f)
+}
+
+/// Fits logistic regression by batch gradient descent with a little L2; returns coefficients.
+pub fn fit(samples: &[(Features, bool)]) -> [f32; 7] {
+    let mut c = [0f32; 7];
+    if samples.is_empty() {
+        return c;
+    }
+    let n = samples.len() as f32;
+    let lr = 0.5;
+    let l2 = 1e-3;
+    for _ in 0..20_000 {
+        let mut g = [0f32; 7];
+        for (f, y) in samples {
+            let p = predict_with(&c, f);
+            let err = p - if *y { 1.0 } else { 0.0 };
+            g[0] += err;
+            for (i, x) in f.to_vec().iter().enumerate() {
+                g[i + 1] += err * x;
+            }
+        }
+        for i in 0..7 {
+            let reg = if i == 0 { 0.0 } else { l2 * c[i] };
+            c[i] -= lr * (g[i] / n + reg);
+        }
+    }
+    c
+}
+
+/// Area under the ROC curve of `scores` for `labels` (ties count half).
+pub fn auc(scored: &[(f32, bool)]) -> f32 {
+    let pos: Vec<f32> = scored.iter().filter(|s| s.1).map(|s| s.0).collect();
+    let neg: Vec<f32> = scored.iter().filter(|s| !s.1).map(|s| s.0).collect();
+    if pos.is_empty() || neg.is_empty() {
+        return f32::NAN;
+    }
+    let mut wins = 0f64;
+    for p in &pos {
+        for q in &neg {
+            wins += if p > q {
+                1.0
+            } else if p == q {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    (wins / (pos.len() * neg.len()) as f64) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_on_hand_computed_examples() {
+        assert_eq!(auc(&[(0.9, true), (0.1, false)]), 1.0);
+        assert_eq!(auc(&[(0.1, true), (0.9, false)]), 0.0);
+        assert_eq!(auc(&[(0.5, true), (0.5, false)]), 0.5);
+        // 2 positives, 2 negatives: pairs (0.8>0.3 ✓, 0.8>0.6 ✓, 0.4>0.3 ✓, 0.4<0.6 ✗) = 3/4.
+        assert_eq!(
+            auc(&[(0.8, true), (0.4, true), (0.3, false), (0.6, false)]),
+            0.75
+        );
+    }
+
+    #[test]
+    fn fit_separates_a_separable_set() {
+        let mk = |c: f32| Features {
+            coverage: c,
+            title_coverage: c,
+            margin: 0.5,
+            code_match: 0.0,
+            log_terms: 1.0,
+            relative_score: c,
+        };
+        let samples: Vec<_> = (0..40).map(|i| (mk(i as f32 / 40.0), i >= 20)).collect();
+        let c = fit(&samples);
+        assert!(predict_with(&c, &mk(0.9)) > 0.8);
+        assert!(predict_with(&c, &mk(0.1)) < 0.2);
+    }
+}

@@ -1,0 +1,454 @@
+//! Answer: from a ticket to a decision a bot can send or a human can pick up.
+//!
+//! Rules, in order (configurable thresholds in `[answer]`):
+//! 1. the customer asks for a human → `escalate` (`customer_requested`);
+//! 2. outage wording (P0) or a security incident → `escalate` to the owning team at once,
+//!    with the candidate fixes attached;
+//! 3. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
+//!    the top two are close (ratio ≥ `clarify_ratio`) and different problems → `clarify`;
+//!    ≥ `suggest_threshold` → `suggest`; below → `escalate` (`low_confidence`, or `no_match`
+//!    when nothing relevant was found).
+
+pub mod confidence;
+pub mod reply;
+pub mod rules;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::analysis::entities::{self, Entities};
+use crate::analysis::lang::{self, Lang};
+use crate::analysis::normalize::normalize_str;
+use crate::config::AnswerConfig;
+use crate::index::Loaded;
+use crate::search::{self, Hit, SearchError, SearchRequest};
+
+pub use confidence::Features;
+pub use rules::{MissingInfo, Signal};
+
+/// A ticket.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ticket {
+    /// Subject line.
+    pub subject: Option<String>,
+    /// The customer's text.
+    pub body: String,
+    /// Product, if the ticket form asked.
+    pub product: Option<String>,
+    /// Category, if the ticket form asked.
+    pub category: Option<String>,
+    /// Channel (chat, email, web, phone …); informational.
+    pub channel: Option<String>,
+    /// Language (zh, zh-Hant, en); default: detected.
+    pub lang: Option<String>,
+    /// Customer tier (standard, enterprise, vip …); raises priority.
+    pub customer_tier: Option<String>,
+}
+
+/// Threshold overrides for one request.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// Auto-reply at or above.
+    pub auto: Option<f32>,
+    /// Escalate below.
+    pub suggest: Option<f32>,
+}
+
+/// Options of one answer request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerOptions {
+    /// Fixes to return (1–10, default 3).
+    pub max_fixes: Option<usize>,
+    /// Threshold overrides.
+    pub thresholds: Option<Thresholds>,
+}
+
+/// `POST /v1/answer` body.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRequest {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Options.
+    #[serde(default)]
+    pub options: Option<AnswerOptions>,
+}
+
+/// What to do with the ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Send the reply.
+    AutoReply,
+    /// Offer the fixes as choices.
+    Suggest,
+    /// Ask the clarifying question.
+    Clarify,
+    /// Hand to a human.
+    Escalate,
+}
+
+impl Decision {
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::AutoReply => "auto_reply",
+            Decision::Suggest => "suggest",
+            Decision::Clarify => "clarify",
+            Decision::Escalate => "escalate",
+        }
+    }
+}
+
+/// Why a ticket is (or would be) escalated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    /// Confidence below the suggest threshold.
+    LowConfidence,
+    /// Nothing relevant in the KB.
+    NoMatch,
+    /// Outage wording.
+    P0Incident,
+    /// Security incident.
+    SecurityIncident,
+    /// The customer asked for a human.
+    CustomerRequested,
+    /// The customer has written about this before.
+    RepeatContact,
+}
+
+/// One ranked fix.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Fix {
+    /// Entry id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Calibrated confidence that this fix answers the ticket.
+    pub confidence: f32,
+    /// Solution steps.
+    pub steps: Vec<String>,
+    /// Expected minutes to fix.
+    pub expected_fix_minutes: Option<u64>,
+    /// Automation action the article declares (deflect never runs it).
+    pub automation: Option<String>,
+    /// Link to the article.
+    pub link: String,
+    /// Related article ids.
+    pub related: Vec<String>,
+    /// Category of the fix.
+    pub category: Option<String>,
+    /// What the confidence was computed from.
+    pub features: Features,
+}
+
+/// A ready-to-send reply.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Reply {
+    /// Plain text.
+    pub text: String,
+    /// Markdown.
+    pub markdown: String,
+}
+
+/// An option of a clarifying question.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClarifyOption {
+    /// Entry id.
+    pub id: String,
+    /// What the customer picks.
+    pub label: String,
+}
+
+/// A clarifying question.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Clarify {
+    /// The question.
+    pub question: String,
+    /// 2–4 options, one entry each.
+    pub options: Vec<ClarifyOption>,
+}
+
+/// Category, product and priority of the ticket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Classification {
+    /// Category.
+    pub category: Option<String>,
+    /// Product.
+    pub product: Option<String>,
+    /// `ticket` (given) or `inferred`.
+    pub source: String,
+    /// P0–P3.
+    pub priority: String,
+    /// What set the priority.
+    pub priority_signals: Vec<Signal>,
+}
+
+/// The hand-off to a human.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Escalation {
+    /// L1, L2 or L3.
+    pub tier: String,
+    /// Owning team.
+    pub team: String,
+    /// Why.
+    pub reason: EscalationReason,
+    /// Minutes to first response, from priority.
+    pub sla_minutes: u32,
+    /// Candidate fixes for the agent (entry ids).
+    pub candidate_fixes: Vec<String>,
+    /// A one-line summary for the agent queue.
+    pub summary: String,
+}
+
+/// `POST /v1/answer` response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnswerResponse {
+    /// Id of this answer (for feedback).
+    pub answer_id: String,
+    /// The decision.
+    pub decision: Decision,
+    /// Calibrated confidence of the top fix, 0–1.
+    pub confidence: f32,
+    /// Detected language: zh, zh-Hant or en.
+    pub language: Lang,
+    /// Ranked fixes.
+    pub fixes: Vec<Fix>,
+    /// Ready-to-send reply (auto_reply, suggest, clarify).
+    pub reply: Option<Reply>,
+    /// The clarifying question (clarify).
+    pub clarify: Option<Clarify>,
+    /// Category, product, priority.
+    pub classification: Classification,
+    /// Entities found in the ticket.
+    pub entities: Entities,
+    /// Information a human would still need, with follow-up questions.
+    pub missing_info: Vec<MissingInfo>,
+    /// The hand-off (for escalate; a hint otherwise).
+    pub escalation: Escalation,
+    /// Milliseconds spent.
+    pub took_ms: f64,
+}
+
+static ANSWER_SEQ: AtomicU64 = AtomicU64::new(1);
+
+fn new_answer_id() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("ans-{t:x}-{:x}", ANSWER_SEQ.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Team owning a category.
+pub fn team_for(category: Option<&str>) -> &'static str {
+    match category.unwrap_or("") {
+        "compute" => "compute-support",
+        "network" => "network-support",
+        "storage" => "storage-support",
+        "database" => "database-support",
+        "security" => "security-response",
+        "cdn" => "cdn-support",
+        "billing" => "billing-support",
+        "account" => "account-services",
+        _ => "general-support",
+    }
+}
+
+/// Candidates considered for fixes and clarifying questions.
+const CANDIDATES: usize = 5;
+
+/// Answers a ticket.
+pub fn answer(
+    loaded: &Loaded,
+    cfg: &AnswerConfig,
+    req: &AnswerRequest,
+) -> Result<AnswerResponse, SearchError> {
+    let started = Instant::now();
+    let t = &req.ticket;
+    let text = match t.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => format!("{s}\n{}", t.body),
+        None => t.body.clone(),
+    };
+    let language = t
+        .lang
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| lang::detect(&text));
+    let en = language == Lang::En;
+    let opts = req.options.clone().unwrap_or_default();
+    let max_fixes = opts.max_fixes.unwrap_or(3).clamp(1, 10);
+    let auto_t = opts
+        .thresholds
+        .and_then(|x| x.auto)
+        .unwrap_or(cfg.auto_threshold)
+        .clamp(0.0, 1.0);
+    let suggest_t = opts
+        .thresholds
+        .and_then(|x| x.suggest)
+        .unwrap_or(cfg.suggest_threshold)
+        .clamp(0.0, auto_t);
+
+    let mut sreq = SearchRequest::new(text.clone());
+    sreq.limit = CANDIDATES;
+    sreq.facets = false;
+    sreq.snippets = false;
+    let resp = search::search(loaded, &sreq)?;
+    let hits = &resp.hits;
+    let num_docs = loaded.reader.searcher().num_docs();
+
+    // Calibrated confidence per candidate.
+    let confs: Vec<(f32, Features)> = hits
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let f = confidence::features(
+                h,
+                hits.get(i + 1).map(|n| n.score),
+                resp.information,
+                num_docs,
+            );
+            (confidence::predict(&f), f)
+        })
+        .collect();
+    let top_conf = confs.first().map(|c| c.0).unwrap_or(0.0);
+
+    let fixes: Vec<Fix> = hits
+        .iter()
+        .zip(&confs)
+        .take(max_fixes)
+        .map(|(h, (c, f))| Fix {
+            id: h.id.clone(),
+            title: h.title.clone(),
+            confidence: *c,
+            steps: reply::steps(loaded, &h.id),
+            expected_fix_minutes: h.avg_fix_minutes,
+            automation: h.automation.clone(),
+            link: format!("{}{}", cfg.article_base_url, urlencode_id(&h.id)),
+            related: h.related.clone(),
+            category: h.category.clone(),
+            features: *f,
+        })
+        .collect();
+
+    // Classification: the ticket's own fields first, else the confident top hit.
+    let norm = normalize_str(&text);
+    let given = t.category.as_deref().filter(|c| !c.trim().is_empty());
+    let inferred_from = hits.first().filter(|_| top_conf >= suggest_t);
+    let category = given
+        .map(|c| c.trim().to_lowercase())
+        .or_else(|| inferred_from.and_then(|h| h.category.clone()));
+    let product = t
+        .product
+        .clone()
+        .filter(|p| !p.trim().is_empty())
+        .or_else(|| inferred_from.and_then(|h| h.product.clone()));
+    let article_priority = inferred_from
+        .and_then(|h| h.priority.as_deref())
+        .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok());
+    let (prio, signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
+    let entities = entities::extract(&text);
+    let missing_info = rules::missing_info(category.as_deref(), &entities, en);
+
+    // The decision.
+    let human = rules::asks_for_human(&norm);
+    let security = rules::is_security_incident(&norm);
+    let outage = prio == 0 && signals.iter().any(|s| s.name == "outage");
+    let no_match = hits.is_empty() || hits[0].coverage < 0.25;
+    let close = confs.len() >= 2
+        && confs[1].0 >= confs[0].0 * cfg.clarify_ratio
+        && confs[1].0 >= suggest_t
+        && different_problems(&hits[0], &hits[1]);
+    let (decision, reason) = if human {
+        (Decision::Escalate, EscalationReason::CustomerRequested)
+    } else if outage {
+        (Decision::Escalate, EscalationReason::P0Incident)
+    } else if security {
+        (Decision::Escalate, EscalationReason::SecurityIncident)
+    } else if top_conf >= auto_t && !close {
+        (Decision::AutoReply, EscalationReason::LowConfidence)
+    } else if close && !no_match {
+        (Decision::Clarify, EscalationReason::LowConfidence)
+    } else if top_conf >= suggest_t && !no_match {
+        (Decision::Suggest, EscalationReason::LowConfidence)
+    } else if no_match {
+        (Decision::Escalate, EscalationReason::NoMatch)
+    } else {
+        (Decision::Escalate, EscalationReason::LowConfidence)
+    };
+    let security_category = if security { Some("security") } else { None };
+    let team_category = security_category.or(category.as_deref());
+    let tier = match (decision, reason) {
+        (_, EscalationReason::P0Incident | EscalationReason::SecurityIncident) => "L3",
+        (Decision::Escalate, EscalationReason::NoMatch) if prio <= 1 => "L3",
+        (Decision::Escalate, EscalationReason::NoMatch | EscalationReason::LowConfidence) => "L2",
+        _ => "L1",
+    };
+    let sla = cfg.sla_minutes.get(prio as usize).copied().unwrap_or(1440);
+    let escalation = Escalation {
+        tier: tier.into(),
+        team: team_for(team_category).into(),
+        reason,
+        sla_minutes: sla,
+        candidate_fixes: fixes.iter().map(|f| f.id.clone()).collect(),
+        summary: reply::agent_summary(&text, prio, category.as_deref(), &fixes),
+    };
+    let clarify =
+        (decision == Decision::Clarify).then(|| reply::clarify(hits, &confs, language, cfg));
+    let reply = match decision {
+        Decision::AutoReply => Some(reply::auto_reply(&fixes[0], language, cfg)),
+        Decision::Suggest => Some(reply::suggest(&fixes, language, cfg)),
+        Decision::Clarify => clarify.as_ref().map(|c| reply::clarify_reply(c, language)),
+        Decision::Escalate => None,
+    };
+    Ok(AnswerResponse {
+        answer_id: new_answer_id(),
+        decision,
+        confidence: top_conf,
+        language,
+        fixes,
+        reply,
+        clarify,
+        classification: Classification {
+            category,
+            product,
+            source: if given.is_some() {
+                "ticket".into()
+            } else {
+                "inferred".into()
+            },
+            priority: format!("P{prio}"),
+            priority_signals: signals,
+        },
+        entities,
+        missing_info,
+        escalation,
+        took_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// Two hits are different problems unless they are the same page or link to each other.
+fn different_problems(a: &Hit, b: &Hit) -> bool {
+    a.doc_id != b.doc_id && !a.related.contains(&b.doc_id) && !b.related.contains(&a.doc_id)
+}
+
+/// Percent-encodes the characters of an entry id that cannot stand in a URL path.
+pub fn urlencode_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

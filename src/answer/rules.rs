@@ -1,0 +1,303 @@
+//! Wording rules: requests for a human, outages, security incidents, priority signals, and the
+//! information each category needs. Patterns are on meaning-bearing words, zh and en; text is
+//! normalised first (simplified, lower-case), so traditional tickets match too.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::analysis::entities::Entities;
+
+macro_rules! re {
+    ($name:ident, $pat:expr) => {
+        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("valid regex"));
+    };
+}
+
+re!(
+    HUMAN,
+    r"转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|投诉|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|\bagent please\b|escalate this|call me back"
+);
+re!(
+    OUTAGE,
+    r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|瘫痪|不可用|无法访问|访问不了|打不开|连不上|中断|down|报错|故障)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:production|prod|site|service|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
+);
+re!(
+    SECURITY,
+    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min"
+);
+re!(
+    PRODUCTION,
+    r"生产|线上|正式环境|核心业务|production|\bprod\b|live site"
+);
+re!(
+    MANY_USERS,
+    r"所有(?:用户|客户)|全部(?:用户|客户)|大量(?:用户|客户)|很多(?:用户|客户)|用户都|客户都|all (?:our |my )?(?:users|customers)|many (?:users|customers)|every (?:user|customer)"
+);
+re!(
+    URGENT,
+    r"紧急|十万火急|急急|马上|立刻|尽快|asap|urgent|immediately|emergency|critical"
+);
+re!(
+    ACTIVE_BREACH,
+    r"勒索|文件被加密|被加密了|正在(?:被)?攻击|攻击中|正在被盗用|ransom|under attack|being attacked|actively"
+);
+
+/// True when the customer asks for a human.
+pub fn asks_for_human(text: &str) -> bool {
+    HUMAN.is_match(text)
+}
+
+/// True for outage wording (P0 candidates).
+pub fn is_outage(text: &str) -> bool {
+    OUTAGE.is_match(text)
+}
+
+/// True for security-incident wording.
+pub fn is_security_incident(text: &str) -> bool {
+    SECURITY.is_match(text)
+}
+
+/// A signal that set the priority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Signal {
+    /// `outage`, `security_incident`, `production`, `many_users`, `urgent`, `data_loss`,
+    /// `customer_tier`, `article_priority`.
+    pub name: String,
+    /// The words that triggered it.
+    pub evidence: String,
+}
+
+fn found(re: &Regex, text: &str, name: &str, out: &mut Vec<Signal>) -> bool {
+    match re.find(text) {
+        Some(m) => {
+            out.push(Signal {
+                name: name.into(),
+                evidence: m.as_str().to_string(),
+            });
+            true
+        }
+        None => false,
+    }
+}
+
+/// Priority 0–4 and the signals that set it. `article` is the top fix's declared priority.
+pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) -> (u8, Vec<Signal>) {
+    let mut s = Vec::new();
+    let outage = found(&OUTAGE, text, "outage", &mut s);
+    let security = found(&SECURITY, text, "security_incident", &mut s);
+    let active = security && found(&ACTIVE_BREACH, text, "active_attack", &mut s);
+    let production = found(&PRODUCTION, text, "production", &mut s);
+    let many = found(&MANY_USERS, text, "many_users", &mut s);
+    let urgent = found(&URGENT, text, "urgent", &mut s);
+    let mut p: u8 = match article {
+        Some(a) => {
+            s.push(Signal {
+                name: "article_priority".into(),
+                evidence: format!("P{a}"),
+            });
+            a
+        }
+        None => 3,
+    };
+    if outage || active {
+        p = 0;
+    } else {
+        if security {
+            p = p.min(1);
+        }
+        if production || many {
+            p = p.min(if production && many { 1 } else { 2 });
+        }
+        if urgent {
+            p = p.min(2);
+        }
+    }
+    if let Some(t) = customer_tier {
+        let t = t.to_lowercase();
+        if matches!(
+            t.as_str(),
+            "enterprise" | "vip" | "premium" | "platinum" | "gold" | "key_account"
+        ) && p > 1
+        {
+            p -= 1;
+            s.push(Signal {
+                name: "customer_tier".into(),
+                evidence: t,
+            });
+        }
+    }
+    (p, s)
+}
+
+/// Something a human would still need, and the question that asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MissingInfo {
+    /// `instance_id`, `region`, `error_message`, `time`, `ip_or_domain`, `order_id`, `domain`,
+    /// `account`.
+    pub field: String,
+    /// The follow-up question, in the ticket's language.
+    pub question: String,
+}
+
+/// What is still missing for a ticket of `category`, given what was found.
+pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<MissingInfo> {
+    let q = |field: &str, zh: &str, english: &str| MissingInfo {
+        field: field.into(),
+        question: if en { english } else { zh }.into(),
+    };
+    let has_instance = e
+        .resource_ids
+        .iter()
+        .any(|r| r.starts_with("i-") || r.starts_with("rm-") || r.starts_with("r-"));
+    let has_resource = !e.resource_ids.is_empty();
+    let mut out = Vec::new();
+    let need_instance = |out: &mut Vec<MissingInfo>| {
+        if !has_instance {
+            out.push(q("instance_id", "请提供出问题的实例 ID（如 i-xxxxxxxx），可在控制台实例列表中复制。", "Which instance is affected? Please send its instance ID (i-…), copied from the console."));
+        }
+    };
+    let need_region = |out: &mut Vec<MissingInfo>| {
+        if e.regions.is_empty() {
+            out.push(q(
+                "region",
+                "实例或资源在哪个地域（例如 cn-hangzhou / 华东1）？",
+                "Which region is it in (for example cn-hangzhou)?",
+            ));
+        }
+    };
+    let need_error = |out: &mut Vec<MissingInfo>| {
+        if e.error_codes.is_empty() {
+            out.push(q(
+                "error_message",
+                "请贴出完整的报错信息或截图（原文即可）。",
+                "Please paste the exact error message (or a screenshot).",
+            ));
+        }
+    };
+    let need_time = |out: &mut Vec<MissingInfo>| {
+        if e.timestamps.is_empty() {
+            out.push(q(
+                "time",
+                "问题是从什么时间开始的？是否一直存在还是偶发？",
+                "When did it start, and is it constant or intermittent?",
+            ));
+        }
+    };
+    match category.unwrap_or("") {
+        "compute" => {
+            need_instance(&mut out);
+            need_region(&mut out);
+            need_error(&mut out);
+        }
+        "network" | "cdn" => {
+            need_error(&mut out);
+            need_time(&mut out);
+            if e.ips.is_empty() && e.domains.is_empty() {
+                out.push(q(
+                    "ip_or_domain",
+                    "访问的目标 IP 或域名是什么？从哪里发起的访问？",
+                    "Which IP address or domain are you trying to reach, and from where?",
+                ));
+            }
+        }
+        "storage" => {
+            if !has_resource && e.domains.is_empty() {
+                out.push(q(
+                    "resource_id",
+                    "请提供云盘 ID 或 Bucket 名称。",
+                    "Which disk ID or bucket name is affected?",
+                ));
+            }
+            need_region(&mut out);
+            need_error(&mut out);
+        }
+        "database" => {
+            need_instance(&mut out);
+            need_error(&mut out);
+        }
+        "security" => {
+            if !has_resource && e.ips.is_empty() {
+                out.push(q(
+                    "affected_resource",
+                    "受影响的实例 ID 或公网 IP 是哪个？",
+                    "Which instance ID or public IP is affected?",
+                ));
+            }
+            need_time(&mut out);
+        }
+        "billing" => {
+            if e.order_ids.is_empty() {
+                out.push(q(
+                    "order_id",
+                    "请提供相关的订单号或账单月份。",
+                    "Please send the order number or the billing month concerned.",
+                ));
+            }
+        }
+        "account" => {
+            out.push(q(
+                "account",
+                "请提供登录账号（或账号 ID），不要发送密码或 AccessKey Secret。",
+                "Please send the account name or ID — never a password or AccessKey secret.",
+            ));
+        }
+        _ => need_error(&mut out),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::entities::extract;
+
+    #[test]
+    fn human_requests() {
+        for t in [
+            "转人工",
+            "我要人工客服",
+            "别让机器人回复了，找人工",
+            "please let me talk to a human",
+            "I want a real person",
+        ] {
+            assert!(asks_for_human(t), "{t}");
+        }
+        assert!(!asks_for_human("人工智能服务怎么开通"));
+    }
+
+    #[test]
+    fn outages_and_priority() {
+        let (p, s) = priority("生产环境全部宕机了，所有用户都访问不了", None, Some(3));
+        assert_eq!(p, 0);
+        assert!(s.iter().any(|x| x.name == "outage"));
+        assert_eq!(priority("our production site is down", None, None).0, 0);
+        assert_eq!(priority("ssh 连不上", None, Some(3)).0, 3);
+        assert_eq!(priority("ssh 连不上", Some("enterprise"), Some(3)).0, 2);
+        assert_eq!(
+            priority("线上业务的数据库很慢，很多用户投诉", None, Some(3)).0,
+            2
+        );
+    }
+
+    #[test]
+    fn security_incidents() {
+        assert!(is_security_incident("服务器被黑了，被人装了挖矿程序"));
+        assert!(is_security_incident("we were hacked"));
+        assert_eq!(priority("文件全被勒索病毒加密了", None, None).0, 0);
+        assert!(!is_security_incident("如何开启 MFA"));
+    }
+
+    #[test]
+    fn missing_info_per_category() {
+        let e = extract("ssh 连不上");
+        let m = missing_info(Some("compute"), &e, false);
+        let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(fields, ["instance_id", "region", "error_message"]);
+        let e = extract("实例 i-bp1a2b3c4d5e6f7g8h 在 cn-hangzhou 报 Permission denied (publickey) 错误码 ERR_AUTH_FAILED");
+        assert!(missing_info(Some("compute"), &e, false).is_empty());
+        let e = extract("多扣了钱");
+        assert_eq!(missing_info(Some("billing"), &e, true)[0].field, "order_id");
+    }
+}

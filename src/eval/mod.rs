@@ -1,0 +1,529 @@
+//! Evaluation: relevance metrics and decision quality on labelled query sets.
+//!
+//! Two input forms: `queries.tsv` (qid, set, query) + `qrels.tsv` (qid, doc_id, rel), where a
+//! doc id may be `path#anchor` and rel 1 marks the query's own FAQ page (dropped from the
+//! ranking); or JSONL tickets `{id, text, relevant, expect}`. Every set is split into dev (odd
+//! qid number) and test (even). Scoring is at page level: a hit on `doc#anchor` counts for
+//! `doc`, and near-duplicates collapsed into a hit count as that hit.
+
+pub mod metrics;
+pub mod report;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{self, confidence, AnswerRequest, Ticket};
+use crate::config::AnswerConfig;
+use crate::index::Loaded;
+use crate::search::{self, Mode, SearchRequest};
+use metrics::QueryMetrics;
+
+/// One labelled query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabelledQuery {
+    /// Query id.
+    pub id: String,
+    /// Set name (faq_link, error_string, tickets …).
+    pub set: String,
+    /// Text.
+    pub text: String,
+    /// Relevant doc ids (rel 2).
+    pub relevant: Vec<String>,
+    /// Doc ids to drop from the ranking (rel 1).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// `answer` or `escalate` (tickets only).
+    #[serde(default)]
+    pub expect: Option<String>,
+    /// Expected decision (tickets only).
+    #[serde(default)]
+    pub decision: Option<String>,
+    /// Expected escalation reason (tickets only).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl LabelledQuery {
+    /// dev (odd number in the id) or test (even).
+    pub fn split(&self) -> &'static str {
+        let digits: String = self
+            .id
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        match digits.parse::<u64>() {
+            Ok(n) if n % 2 == 1 => "dev",
+            _ => "test",
+        }
+    }
+}
+
+/// Reads `queries.tsv` + `qrels.tsv`.
+pub fn load_tsv(queries: &Path, qrels: &Path) -> anyhow::Result<Vec<LabelledQuery>> {
+    let qtext = std::fs::read_to_string(queries)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", queries.display()))?;
+    let rtext = std::fs::read_to_string(qrels)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", qrels.display()))?;
+    let mut rel: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    for (n, line) in rtext.lines().enumerate().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3 {
+            anyhow::bail!(
+                "{}:{}: expected qid<TAB>doc_id<TAB>rel",
+                qrels.display(),
+                n + 1
+            );
+        }
+        let e = rel.entry(cols[0].to_string()).or_default();
+        if cols[2].trim() == "2" {
+            e.0.push(cols[1].to_string());
+        } else {
+            e.1.push(cols[1].to_string());
+        }
+    }
+    let mut out = Vec::new();
+    for (n, line) in qtext.lines().enumerate().skip(1) {
+        let cols: Vec<&str> = line.splitn(3, '\t').collect();
+        if cols.len() < 3 {
+            anyhow::bail!(
+                "{}:{}: expected qid<TAB>set<TAB>query",
+                queries.display(),
+                n + 1
+            );
+        }
+        let (relevant, exclude) = rel.remove(cols[0]).unwrap_or_default();
+        out.push(LabelledQuery {
+            id: cols[0].into(),
+            set: cols[1].into(),
+            text: cols[2].into(),
+            relevant,
+            exclude,
+            expect: None,
+            decision: None,
+            reason: None,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct TicketLine {
+    id: String,
+    text: String,
+    #[serde(default)]
+    relevant: Vec<String>,
+    #[serde(default)]
+    expect: Option<String>,
+    #[serde(default)]
+    decision: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Reads JSONL tickets; the set name is the file stem.
+pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<LabelledQuery>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let set = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tickets".into());
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let t: TicketLine = serde_json::from_str(line)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
+        out.push(LabelledQuery {
+            id: t.id,
+            set: set.clone(),
+            text: t.text,
+            relevant: t.relevant,
+            exclude: Vec::new(),
+            expect: t.expect,
+            decision: t.decision,
+            reason: t.reason,
+        });
+    }
+    Ok(out)
+}
+
+/// A doc id in matching form: `.md` dropped before the anchor (paths and ids then agree).
+pub fn norm_id(s: &str) -> String {
+    let (page, anchor) = match s.split_once('#') {
+        Some((p, a)) => (p, Some(a)),
+        None => (s, None),
+    };
+    let page = match page.strip_suffix(".md") {
+        Some(p) if !p.is_empty() && !p.ends_with('/') => p,
+        _ => page,
+    };
+    match anchor {
+        Some(a) => format!("{page}#{a}"),
+        None => page.to_string(),
+    }
+}
+
+fn page_of(s: &str) -> String {
+    norm_id(s).split('#').next().unwrap_or_default().to_string()
+}
+
+/// The outcome of one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryResult {
+    /// Query id.
+    pub id: String,
+    /// dev or test.
+    pub split: String,
+    /// The query text.
+    pub text: String,
+    /// Relevant pages.
+    pub expected: Vec<String>,
+    /// Pages ranked (top 10).
+    pub got: Vec<String>,
+    /// Titles of the ranked pages.
+    pub got_titles: Vec<String>,
+    /// Reciprocal rank.
+    pub rr: f64,
+    /// Metrics.
+    #[serde(skip)]
+    pub metrics: QueryMetrics,
+    /// Milliseconds.
+    pub ms: f64,
+    /// Answer decision (tickets).
+    pub decision: Option<String>,
+    /// Expected `answer` / `escalate`.
+    pub expect: Option<String>,
+    /// Expected reason.
+    pub reason: Option<String>,
+    /// Confidence of the top fix (tickets).
+    pub confidence: Option<f32>,
+    /// Top-1 right.
+    pub top1_right: bool,
+    /// Features of the top hit (tickets).
+    #[serde(skip)]
+    pub features: Option<confidence::Features>,
+}
+
+/// Runs every query; `answers` runs the full answer step (for ticket sets).
+pub fn run(
+    loaded: &Loaded,
+    queries: &[LabelledQuery],
+    mode: Mode,
+    answers: bool,
+    cfg: &AnswerConfig,
+) -> anyhow::Result<Vec<QueryResult>> {
+    let mut out = Vec::with_capacity(queries.len());
+    for q in queries {
+        let relevant: HashSet<String> = q.relevant.iter().map(|r| page_of(r)).collect();
+        let exclude: HashSet<String> = q
+            .exclude
+            .iter()
+            .map(|r| page_of(r))
+            .filter(|p| !relevant.contains(p))
+            .collect();
+        let started = std::time::Instant::now();
+        let mut req = SearchRequest::new(q.text.clone());
+        req.limit = 10 + exclude.len().min(20);
+        req.mode = mode;
+        req.facets = false;
+        req.snippets = false;
+        let resp = search::search(loaded, &req)?;
+        let (mut decision, mut conf, mut features) = (None, None, None);
+        if answers && matches!(mode, Mode::Ranked(_)) {
+            let a = answer::answer(
+                loaded,
+                cfg,
+                &AnswerRequest {
+                    ticket: Ticket {
+                        body: q.text.clone(),
+                        ..Default::default()
+                    },
+                    options: None,
+                },
+            )?;
+            decision = Some(a.decision.as_str().to_string());
+            conf = Some(a.confidence);
+            features = a.fixes.first().map(|f| f.features);
+        }
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let mut got = Vec::new();
+        let mut titles = Vec::new();
+        for h in &resp.hits {
+            let mut pages: Vec<String> = std::iter::once(page_of(&h.id))
+                .chain(h.duplicates.iter().map(|d| page_of(d)))
+                .collect();
+            pages.dedup();
+            // A hit stands for its collapsed copies: if any copy is relevant, the hit is.
+            let page = pages
+                .iter()
+                .find(|p| relevant.contains(*p))
+                .cloned()
+                .unwrap_or_else(|| pages[0].clone());
+            if exclude.contains(&page) || got.contains(&page) {
+                continue;
+            }
+            got.push(page);
+            titles.push(h.title.clone());
+            if got.len() == 10 {
+                break;
+            }
+        }
+        let m = metrics::score(&got, &relevant);
+        out.push(QueryResult {
+            id: q.id.clone(),
+            split: q.split().into(),
+            text: q.text.clone(),
+            expected: relevant.into_iter().collect(),
+            got,
+            got_titles: titles,
+            rr: m.rr10,
+            metrics: m,
+            ms,
+            decision,
+            expect: q.expect.clone(),
+            reason: q.reason.clone(),
+            confidence: conf,
+            top1_right: m.r1 > 0.0,
+            features,
+        });
+    }
+    Ok(out)
+}
+
+/// Aggregates for one (set, split).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Set.
+    pub set: String,
+    /// dev, test or all.
+    pub split: String,
+    /// Queries scored (with at least one relevant page).
+    pub n: usize,
+    /// MRR@10.
+    pub mrr10: f64,
+    /// Recall@1.
+    pub r1: f64,
+    /// Recall@3.
+    pub r3: f64,
+    /// Recall@10.
+    pub r10: f64,
+    /// nDCG@10.
+    pub ndcg10: f64,
+    /// Latency p50, ms.
+    pub p50_ms: f64,
+    /// Latency p99, ms.
+    pub p99_ms: f64,
+    /// Decision quality (tickets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<DecisionSummary>,
+}
+
+/// Decision quality over tickets.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionSummary {
+    /// Tickets.
+    pub n: usize,
+    /// Share of auto-replies whose top fix is right.
+    pub auto_precision: f64,
+    /// Auto-replies / answerable tickets.
+    pub auto_coverage: f64,
+    /// Share of tickets answered with clarify.
+    pub clarify_rate: f64,
+    /// Share of no-answer tickets escalated.
+    pub escalation_recall_no_answer: f64,
+    /// Share of P0 / security / human-request tickets escalated.
+    pub escalation_recall_rules: f64,
+    /// ROC-AUC of confidence for "top fix right" vs not.
+    pub auc_top1: f64,
+    /// ROC-AUC of confidence for answerable vs no-answer tickets.
+    pub auc_answerable: f64,
+    /// Reliability: (bucket low, bucket high, n, mean predicted, share right).
+    pub reliability: Vec<(f32, f32, usize, f64, f64)>,
+    /// Precision-coverage: (threshold, coverage, precision).
+    pub curve: Vec<(f32, f64, f64)>,
+}
+
+/// Summaries per set and split (dev, test, all).
+pub fn summarize(results: &[QueryResult], set: &str) -> Vec<Summary> {
+    let mut out = Vec::new();
+    for split in ["dev", "test", "all"] {
+        let rs: Vec<&QueryResult> = results
+            .iter()
+            .filter(|r| split == "all" || r.split == split)
+            .collect();
+        let scored: Vec<QueryMetrics> = rs
+            .iter()
+            .filter(|r| !r.expected.is_empty())
+            .map(|r| r.metrics)
+            .collect();
+        let m = metrics::mean(&scored);
+        let lat: Vec<f64> = rs.iter().map(|r| r.ms).collect();
+        let decisions = rs
+            .iter()
+            .any(|r| r.decision.is_some())
+            .then(|| decision_summary(&rs));
+        out.push(Summary {
+            set: set.into(),
+            split: split.into(),
+            n: scored.len(),
+            mrr10: m.rr10,
+            r1: m.r1,
+            r3: m.r3,
+            r10: m.r10,
+            ndcg10: m.ndcg10,
+            p50_ms: metrics::percentile(&lat, 50.0),
+            p99_ms: metrics::percentile(&lat, 99.0),
+            decisions,
+        });
+    }
+    out
+}
+
+fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
+    let answerable =
+        |r: &&&QueryResult| r.expect.as_deref() == Some("answer") && !r.expected.is_empty();
+    let autos: Vec<&&QueryResult> = rs
+        .iter()
+        .filter(|r| r.decision.as_deref() == Some("auto_reply"))
+        .collect();
+    let auto_right = autos.iter().filter(|r| r.top1_right).count();
+    let n_answerable = rs.iter().filter(answerable).count();
+    let no_answer: Vec<&&QueryResult> = rs
+        .iter()
+        .filter(|r| {
+            r.reason.as_deref() == Some("no_match")
+                || (r.expect.as_deref() == Some("escalate")
+                    && r.expected.is_empty()
+                    && r.reason.is_none())
+        })
+        .collect();
+    let rule: Vec<&&QueryResult> = rs
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.reason.as_deref(),
+                Some("p0_incident" | "security_incident" | "customer_requested")
+            )
+        })
+        .collect();
+    let esc = |v: &[&&QueryResult]| {
+        v.iter()
+            .filter(|r| r.decision.as_deref() == Some("escalate"))
+            .count() as f64
+            / v.len().max(1) as f64
+    };
+    // Calibration is measured on tickets the model decides on by confidence alone.
+    let by_conf: Vec<&&QueryResult> = rs
+        .iter()
+        .filter(|r| {
+            r.confidence.is_some()
+                && !matches!(
+                    r.reason.as_deref(),
+                    Some("p0_incident" | "security_incident" | "customer_requested")
+                )
+        })
+        .collect();
+    let scored: Vec<(f32, bool)> = by_conf
+        .iter()
+        .map(|r| (r.confidence.unwrap_or(0.0), r.top1_right))
+        .collect();
+    let answerable_scored: Vec<(f32, bool)> = by_conf
+        .iter()
+        .map(|r| (r.confidence.unwrap_or(0.0), !r.expected.is_empty()))
+        .collect();
+    let mut reliability = Vec::new();
+    for b in 0..5 {
+        let (lo, hi) = (b as f32 * 0.2, (b + 1) as f32 * 0.2);
+        let inb: Vec<&(f32, bool)> = scored
+            .iter()
+            .filter(|(c, _)| *c >= lo && (*c < hi || (b == 4 && *c <= 1.0)))
+            .collect();
+        let n = inb.len();
+        let mean = inb.iter().map(|(c, _)| *c as f64).sum::<f64>() / n.max(1) as f64;
+        let acc = inb.iter().filter(|(_, y)| *y).count() as f64 / n.max(1) as f64;
+        reliability.push((lo, hi, n, mean, acc));
+    }
+    let mut curve = Vec::new();
+    for t in (0..=20).map(|i| i as f32 * 0.05) {
+        let sel: Vec<&(f32, bool)> = scored.iter().filter(|(c, _)| *c >= t).collect();
+        let prec = sel.iter().filter(|(_, y)| *y).count() as f64 / sel.len().max(1) as f64;
+        curve.push((t, sel.len() as f64 / n_answerable.max(1) as f64, prec));
+    }
+    DecisionSummary {
+        n: rs.len(),
+        auto_precision: auto_right as f64 / autos.len().max(1) as f64,
+        auto_coverage: autos.iter().filter(|r| r.top1_right).count() as f64
+            / n_answerable.max(1) as f64,
+        clarify_rate: rs
+            .iter()
+            .filter(|r| r.decision.as_deref() == Some("clarify"))
+            .count() as f64
+            / rs.len().max(1) as f64,
+        escalation_recall_no_answer: esc(&no_answer),
+        escalation_recall_rules: esc(&rule),
+        auc_top1: confidence::auc(&scored) as f64,
+        auc_answerable: confidence::auc(&answerable_scored) as f64,
+        reliability,
+        curve,
+    }
+}
+
+/// Fits the confidence model on the dev split of `results` (label: top-1 right).
+pub fn fit_confidence(results: &[QueryResult]) -> [f32; 7] {
+    let samples: Vec<(confidence::Features, bool)> = results
+        .iter()
+        .filter(|r| {
+            r.split == "dev"
+                && !matches!(
+                    r.reason.as_deref(),
+                    Some("p0_incident" | "security_incident" | "customer_requested")
+                )
+        })
+        .filter_map(|r| r.features.map(|f| (f, r.top1_right)))
+        .collect();
+    confidence::fit(&samples)
+}
+
+/// A readable table of summaries.
+pub fn table(summaries: &[Summary]) -> String {
+    let mut s = format!(
+        "{:<16} {:<5} {:>5} {:>7} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8}\n",
+        "set", "split", "n", "MRR@10", "R@1", "R@3", "R@10", "nDCG@10", "p50 ms", "p99 ms"
+    );
+    for x in summaries {
+        s.push_str(&format!(
+            "{:<16} {:<5} {:>5} {:>7.3} {:>6.3} {:>6.3} {:>6.3} {:>8.3} {:>8.2} {:>8.2}\n",
+            x.set, x.split, x.n, x.mrr10, x.r1, x.r3, x.r10, x.ndcg10, x.p50_ms, x.p99_ms
+        ));
+    }
+    for x in summaries.iter().filter(|x| x.decisions.is_some()) {
+        let d = x.decisions.as_ref().expect("filtered");
+        s.push_str(&format!(
+            "decisions {} {}: n={} auto_reply precision {:.3} coverage {:.3}, clarify rate {:.3}, no-answer escalated {:.3}, rule tickets escalated {:.3}, AUC top-1 {:.3}, AUC answerable {:.3}\n",
+            x.set, x.split, d.n, d.auto_precision, d.auto_coverage, d.clarify_rate, d.escalation_recall_no_answer, d.escalation_recall_rules, d.auc_top1, d.auc_answerable
+        ));
+        s.push_str("  reliability (confidence bucket: n, mean predicted, share right):");
+        for (lo, hi, n, p, a) in &d.reliability {
+            s.push_str(&format!(" [{lo:.1},{hi:.1}) n={n} {p:.2}/{a:.2};"));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Groups results by set.
+pub fn by_set(results: Vec<(String, Vec<QueryResult>)>) -> BTreeMap<String, Vec<QueryResult>> {
+    let mut m: BTreeMap<String, Vec<QueryResult>> = BTreeMap::new();
+    for (set, r) in results {
+        m.entry(set).or_default().extend(r);
+    }
+    m
+}
