@@ -481,3 +481,74 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `deflect serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// KB directory.
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Index root (built on first start if there is none).
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Listen address (host:port).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Reindex when files under the KB change (debounced).
+    #[arg(long)]
+    pub watch: bool,
+}
+
+/// Runs `serve`.
+pub fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(kb) = a.kb {
+        config.kb = kb;
+    }
+    if let Some(ix) = a.index {
+        config.index = ix;
+    }
+    if let Some(l) = a.listen {
+        config.listen = l;
+    }
+    config.validate()?;
+    let started = std::time::Instant::now();
+    let (engine, built) = crate::engine::Engine::open_or_build(&config)?;
+    if let Some(s) = built {
+        eprintln!("{}", s.line());
+    }
+    let engine = std::sync::Arc::new(engine);
+    let _watcher = if a.watch {
+        Some(
+            crate::http::watch(
+                engine.clone(),
+                std::time::Duration::from_millis(config.watch_debounce_ms),
+            )
+            .context("cannot watch the KB")?,
+        )
+    } else {
+        None
+    };
+    if config.admin_keys.is_empty() {
+        eprintln!("note: no admin key set (DEFLECT_ADMIN_KEY): /v1/admin/reindex answers 401 until one is configured");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let entries = engine.loaded().meta.entries;
+        println!(
+            "deflect serving {} entries from {} on http://{addr}/ (ready in {:.2} s)",
+            entries,
+            config.kb.display(),
+            started.elapsed().as_secs_f64()
+        );
+        let state = crate::http::AppState::new(engine, config);
+        crate::http::serve(listener, state, crate::http::shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

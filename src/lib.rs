@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod eval;
+pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod search;

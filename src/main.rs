@@ -31,6 +31,8 @@ enum Cmd {
     Check(cli::CheckArgs),
     /// Answer a ticket: decision, fixes, reply.
     Answer(cli::AnswerArgs),
+    /// Serve the HTTP API (builds the index on first start).
+    Serve(cli::ServeArgs),
     /// Evaluate relevance and decisions on labelled queries.
     Eval(cli::EvalArgs),
 }
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Cmd::Check(a) => cli::check(&config, a),
         Cmd::Answer(a) => cli::answer(&config, a),
         Cmd::Eval(a) => cli::eval(&config, a),
+        Cmd::Serve(a) => cli::serve(config, a),
     };
     match result {
         Ok(code) => code,

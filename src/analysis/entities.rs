@@ -28,6 +28,8 @@ pub struct Entities {
     pub order_ids: Vec<String>,
     /// Domain names and URLs.
     pub domains: Vec<String>,
+    /// Pasted error lines without a code (`Permission denied (publickey)`).
+    pub error_messages: Vec<String>,
 }
 
 macro_rules! re {
@@ -84,6 +86,10 @@ re!(
 re!(
     DOMAIN,
     r"(?i)\b(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|cn|net|org|io|top|xyz|info|biz|cc|tv|me|shop|site|online|app|dev|co|hk|tw|jp|us|uk)\b(?:/[^\s，。)）]*)?"
+);
+re!(
+    ERROR_LINE,
+    r"(?i)[A-Za-z][A-Za-z0-9 ,.'()_:/-]{0,60}\b(?:error|denied|refused|timed? ?out|failed|failure|exception|not found|forbidden|invalid|unable to|cannot|can't|no such|panic|fatal|unreachable|expired|too many)\b[A-Za-z0-9 ,.'()_:/-]{0,60}|(?:报错|错误提示|提示|报|返回)[:：]\s*[^\n。]{4,80}"
 );
 re!(PHONE, r"\b1[3-9]\d{9}\b");
 re!(EMAIL, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}");
@@ -180,6 +186,11 @@ pub fn extract(text: &str) -> Entities {
     for c in ORDER_ID.captures_iter(&norm) {
         if c[1].chars().filter(|c| c.is_ascii_digit()).count() >= 8 {
             push_unique(&mut e.order_ids, &c[1]);
+        }
+    }
+    for m in ERROR_LINE.find_iter(&norm) {
+        if e.error_messages.len() < 5 {
+            push_unique(&mut e.error_messages, m.as_str());
         }
     }
     for m in DOMAIN.find_iter(&norm) {

@@ -7,7 +7,7 @@ use walkdir::WalkDir;
 use super::{Problem, Severity};
 
 /// Every `*.md` file under `kb`, sorted, skipping hidden and `_`-prefixed directories (such as
-/// `_analysis`), following symlinks but not their loops. Unreadable directories and loops are
+/// `_analysis`) and `README.md` files, following symlinks but not their loops. Unreadable directories and loops are
 /// reported.
 pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
     let mut files = Vec::new();
@@ -26,7 +26,12 @@ pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
     for entry in walker {
         match entry {
             Ok(e) => {
-                if e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".md") {
+                let name = e.file_name().to_string_lossy();
+                // README.md files document the KB for its editors; they are not articles.
+                if e.file_type().is_file()
+                    && name.ends_with(".md")
+                    && !name.eq_ignore_ascii_case("readme.md")
+                {
                     files.push(e.into_path());
                 }
             }

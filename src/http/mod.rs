@@ -1,0 +1,313 @@
+//! HTTP: the JSON API, operations endpoints and the search page.
+//!
+//! `app(state)` builds the router (tests call it directly); `serve(listener, state, shutdown)`
+//! runs it on an already-bound listener with graceful shutdown. Blocking work (search, answer,
+//! reindex) runs on the blocking pool behind a semaphore; when too many requests wait, new
+//! ones get 503 with `Retry-After` instead of queuing without bound.
+
+pub mod error;
+mod page;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use subtle::ConstantTimeEq;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::config::Config;
+use crate::engine::Engine;
+
+/// Shared state of the server.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// The configuration.
+    pub config: Arc<Config>,
+    gate: Arc<Gate>,
+    metrics: PrometheusHandle,
+    feedback: Arc<Mutex<()>>,
+    started: Instant,
+}
+
+impl AppState {
+    /// State over an engine and a configuration.
+    pub fn new(engine: Arc<Engine>, config: Config) -> AppState {
+        let gate = Gate {
+            sem: Arc::new(Semaphore::new(config.limits.concurrency())),
+            waiting: AtomicUsize::new(0),
+            max_waiting: config.limits.max_queued_searches,
+            deadline: Duration::from_millis(config.limits.search_timeout_ms),
+        };
+        metrics::gauge!("deflect_index_entries").set(engine.loaded().meta.entries as f64);
+        AppState {
+            engine,
+            config: Arc::new(config),
+            gate: Arc::new(gate),
+            metrics: metrics_handle(),
+            feedback: Arc::new(Mutex::new(())),
+            started: Instant::now(),
+        }
+    }
+
+    /// Runs blocking work behind the concurrency bound and the deadline.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.gate.run(f).await
+    }
+}
+
+struct Gate {
+    sem: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    deadline: Duration,
+}
+
+impl Gate {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let started = Instant::now();
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            metrics::counter!("deflect_overload_rejections_total").increment(1);
+            return Err(ApiError::Overloaded);
+        }
+        let permit = tokio::time::timeout(self.deadline, self.sem.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let permit = match permit {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) => return Err(ApiError::Internal("semaphore closed".into())),
+            Err(_) => return Err(ApiError::Overloaded),
+        };
+        let left = self.deadline.saturating_sub(started.elapsed());
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        });
+        match tokio::time::timeout(left, task).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(ApiError::Internal(format!("blocking task failed: {e}"))),
+            Err(_) => Err(ApiError::Timeout(self.deadline.as_millis() as u64)),
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once; tests build many apps).
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0, 30.0,
+            ];
+            let builder = PrometheusBuilder::new();
+            let builder = builder
+                .set_buckets_for_metric(Matcher::Suffix("seconds".into()), &buckets)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Builds the router.
+pub fn app(state: AppState) -> Router {
+    let cfg = state.config.clone();
+    let read = Router::new()
+        .route(
+            "/v1/search",
+            get(routes::search_get).post(routes::search_post),
+        )
+        .route("/v1/answer", post(routes::answer))
+        .route("/v1/articles/{*id}", get(routes::article))
+        .route("/v1/feedback", post(routes::feedback))
+        .route_layer(middleware::from_fn_with_state(state.clone(), read_auth));
+    let admin = Router::new()
+        .route("/v1/admin/reindex", post(routes::admin_reindex))
+        .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth));
+    let mut router = Router::new()
+        .merge(read)
+        .merge(admin)
+        .route("/", get(page::index))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .route("/openapi.json", get(routes::openapi))
+        .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn(track))
+        .layer(DefaultBodyLimit::max(cfg.limits.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| ApiError::Internal("handler panicked".into()).into_response()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    if !cfg.cors_origins.is_empty() {
+        let origin = if cfg.cors_origins.iter().any(|o| o == "*") {
+            AllowOrigin::from(Any)
+        } else {
+            AllowOrigin::list(
+                cfg.cors_origins
+                    .iter()
+                    .filter_map(|o| HeaderValue::from_str(o).ok()),
+            )
+        };
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(origin)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+        );
+    }
+    router.with_state(state)
+}
+
+/// Records request counts and latency per route and status.
+async fn track(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("deflect_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status.clone()).increment(1);
+    metrics::histogram!("deflect_http_request_duration_seconds", "route" => route, "method" => method, "status" => status).record(started.elapsed().as_secs_f64());
+    resp
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
+/// Constant-time: every key is compared in full, whatever matches.
+fn key_matches(given: &str, keys: &[String]) -> bool {
+    let mut ok = 0u8;
+    for k in keys {
+        ok |= given.as_bytes().ct_eq(k.as_bytes()).unwrap_u8();
+    }
+    ok == 1
+}
+
+async fn admin_auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let keys = &s.config.admin_keys;
+    match bearer(&req) {
+        Some(k) if !keys.is_empty() && key_matches(k, keys) => next.run(req).await,
+        _ => ApiError::Unauthorized.into_response(),
+    }
+}
+
+async fn read_auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let keys = &s.config.api_keys;
+    if keys.is_empty() {
+        return next.run(req).await;
+    }
+    match bearer(&req) {
+        Some(k) if key_matches(k, keys) || key_matches(k, &s.config.admin_keys) => {
+            next.run(req).await
+        }
+        _ => ApiError::Unauthorized.into_response(),
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves; in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Watches the KB and reindexes (debounced) through the same path as the admin endpoint.
+/// Returns the watcher, which stops when dropped.
+pub fn watch(engine: Arc<Engine>, debounce: Duration) -> notify::Result<impl Drop> {
+    use notify::RecursiveMode;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let mut debouncer = notify_debouncer_full::new_debouncer(
+        debounce,
+        None,
+        move |res: notify_debouncer_full::DebounceEventResult| {
+            if let Ok(events) = res {
+                if events
+                    .iter()
+                    .any(|e| !matches!(e.kind, notify::EventKind::Access(_)))
+                {
+                    let _ = tx.send(());
+                }
+            }
+        },
+    )?;
+    debouncer.watch(engine.kb(), RecursiveMode::Recursive)?;
+    std::thread::spawn(move || {
+        while rx.recv().is_ok() {
+            while rx.try_recv().is_ok() {}
+            match engine.reindex() {
+                Ok(s) => tracing::info!(summary = %s.line(), "watch: reindexed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "watch: reindex failed; the serving index is unchanged")
+                }
+            }
+        }
+    });
+    Ok(debouncer)
+}
