@@ -17,15 +17,15 @@ macro_rules! re {
 
 re!(
     HUMAN,
-    r"转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|投诉|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|\bagent please\b|escalate this|call me back"
+    r"转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|\bagent please\b|escalate (?:this|it|to)|call me back"
 );
 re!(
     OUTAGE,
-    r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|瘫痪|不可用|无法访问|访问不了|打不开|连不上|中断|down|报错|故障)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|\bp0\b|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:production|prod|site|service|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
+    r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|瘫痪|不可用|无法访问|访问不了|打不开|连不上|中断|down|报错|故障)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|\bp0\b|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)\b.{0,40}\b(?:is |are )?(?:gone|wiped|lost|deleted|empty)\b|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
 );
 re!(
     SECURITY,
-    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|拖库|脱库|数据被盗|比特币|赎金|解密|后门|提权|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|bitcoin|decrypt|\.locked\b|exfiltrat"
+    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|拖库|脱库|数据被盗|比特币|赎金|解密|后门|提权|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|decrypt|\.locked\b|exfiltrat"
 );
 re!(
     PRODUCTION,
@@ -277,8 +277,10 @@ mod tests {
         assert_eq!(priority("ssh 连不上", Some("enterprise"), Some(3)).0, 2);
         assert_eq!(
             priority("线上业务的数据库很慢，很多用户投诉", None, Some(3)).0,
-            2
+            1
         );
+        assert_eq!(priority("线上业务的数据库很慢", None, Some(3)).0, 2);
+        assert!(!asks_for_human("很多用户投诉数据库慢"));
     }
 
     #[test]

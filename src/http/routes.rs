@@ -236,8 +236,7 @@ pub async fn answer(
     let resp = s
         .blocking(move || answer::answer(&engine.loaded(), &cfg, &req))
         .await??;
-    let text = format!("{}", resp.escalation.summary);
-    tracing::info!(answer_id = %resp.answer_id, decision = resp.decision.as_str(), confidence = resp.confidence, summary = %text, "answer");
+    tracing::info!(answer_id = %resp.answer_id, decision = resp.decision.as_str(), confidence = resp.confidence, summary = %resp.escalation.summary, "answer");
     metrics::counter!("deflect_answers_total", "decision" => resp.decision.as_str()).increment(1);
     Ok(Json(resp))
 }

@@ -198,33 +198,51 @@ pub fn rel_path(kb: &Path, file: &Path) -> String {
         .join("/")
 }
 
-/// Drops every entry whose id an earlier file already used, with an error naming both files.
+/// Resolves duplicate ids: the file whose name matches the id keeps it (else the first in path
+/// order); every other file using it is skipped with an error naming both files.
 fn check_duplicates(out: &mut Ingested) {
-    let mut seen: HashMap<String, String> = HashMap::new();
-    let mut dropped_paths = Vec::new();
+    let stem = |path: &str| {
+        path.rsplit('/')
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches(".md")
+            .to_string()
+    };
+    let mut owner: HashMap<String, String> = HashMap::new();
+    for e in &out.entries {
+        let page = e.doc_id.clone();
+        match owner.get(&page) {
+            None => {
+                owner.insert(page, e.path.clone());
+            }
+            Some(p) if *p != e.path && stem(&e.path) == page && stem(p) != page => {
+                owner.insert(page, e.path.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut dropped: Vec<String> = Vec::new();
     let mut problems = Vec::new();
-    out.entries.retain(|e| match seen.get(&e.id) {
-        Some(first) if *first != e.path => {
+    out.entries.retain(|e| {
+        let keeper = &owner[&e.doc_id];
+        if *keeper == e.path {
+            return true;
+        }
+        if !dropped.contains(&e.path) {
             problems.push(Problem {
                 path: e.path.clone(),
                 line: Some(1),
                 severity: Severity::Error,
                 message: format!(
-                    "id `{}` is already used by {first}; give one of them another id",
-                    e.id
+                    "id `{}` is already used by {keeper}; give one of them another id",
+                    e.doc_id
                 ),
             });
-            dropped_paths.push(e.path.clone());
-            false
+            dropped.push(e.path.clone());
         }
-        Some(_) => true,
-        None => {
-            seen.insert(e.id.clone(), e.path.clone());
-            true
-        }
+        false
     });
-    dropped_paths.dedup();
-    out.files_ok -= dropped_paths.len().min(out.files_ok);
+    out.files_ok -= dropped.len().min(out.files_ok);
     out.problems.extend(problems);
 }
 
@@ -521,7 +539,7 @@ fn flatten_deep_nesting<'a>(
     let mut out = String::with_capacity(body.len());
     for line in body.lines() {
         if deep(line) {
-            out.push_str(line.trim_start_matches(|c| c == '>' || c == ' ' || c == '\t'));
+            out.push_str(line.trim_start_matches(['>', ' ', '\t']));
         } else {
             out.push_str(line);
         }

@@ -1,0 +1,308 @@
+//! Engine behaviour on the bundled KB: what a ticket finds, filters and facets, snippets,
+//! explain, and reindex safety (a failed build leaves the serving index untouched).
+
+use std::fs;
+
+use deflect::index::{self, BuildOptions, IndexError};
+use deflect::search::{self, Filters, SearchRequest};
+
+use super::common::{bundled, copy_dir, kb_dir, temp_kb};
+
+fn top_ids(q: &str, n: usize) -> Vec<String> {
+    let mut req = SearchRequest::new(q);
+    req.limit = n;
+    search::search(bundled(), &req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
+#[test]
+fn chinese_ticket_finds_the_fix() {
+    let ids = top_ids(
+        "你好，ECS 重启后 ssh 一直连不上，提示 Connection refused，麻烦看下",
+        3,
+    );
+    assert!(
+        ids.contains(&"ecs-ssh-connection-refused".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn traditional_chinese_ticket_finds_the_simplified_article() {
+    let ids = top_ids("雲端伺服器 SSH 連線被拒絕，顯示 Connection refused", 3);
+    assert!(
+        ids.contains(&"ecs-ssh-connection-refused".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn pasted_error_code_matches_exactly() {
+    let mut req = SearchRequest::new("ERROR 1040 (HY000): Too many connections");
+    req.limit = 3;
+    let r = search::search(bundled(), &req).unwrap();
+    assert!(
+        r.hits[0].id.starts_with("db-") && r.hits[0].id.contains("too-many-connections"),
+        "{:?}",
+        r.hits[0].id
+    );
+    assert!(
+        !r.hits[0].matched_codes.is_empty(),
+        "code should match exactly: {:?}",
+        r.codes
+    );
+}
+
+#[test]
+fn query_about_nothing_in_the_kb_finds_nothing() {
+    let r = search::search(bundled(), &SearchRequest::new("长颈鹿 企鹅 袋鼠")).unwrap();
+    assert_eq!(
+        r.total,
+        0,
+        "{:?}",
+        r.hits.iter().map(|h| &h.id).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn only_stop_words_or_punctuation_search_nothing() {
+    for q in [
+        "你好，请问，谢谢！",
+        "？？？！！！",
+        "😀🔥👍",
+        "\u{0007}\u{0008}",
+    ] {
+        let r = search::search(bundled(), &SearchRequest::new(q)).unwrap();
+        assert!(r.hits.is_empty(), "{q:?} → {:?}", r.terms);
+    }
+}
+
+#[test]
+fn filters_and_facets() {
+    let mut req = SearchRequest::new("连接失败");
+    req.limit = 20;
+    let all = search::search(bundled(), &req).unwrap();
+    let cats = &all.facets["category"];
+    assert!(cats.len() >= 3, "{cats:?}");
+    req.filters = Filters {
+        category: Some("database".into()),
+        ..Default::default()
+    };
+    let db = search::search(bundled(), &req).unwrap();
+    assert!(!db.hits.is_empty());
+    assert!(db
+        .hits
+        .iter()
+        .all(|h| h.category.as_deref() == Some("database")));
+    assert_eq!(db.total, cats["database"]);
+    req.filters = Filters {
+        lang: Some("en".into()),
+        ..Default::default()
+    };
+    assert!(search::search(bundled(), &req)
+        .unwrap()
+        .hits
+        .iter()
+        .all(|h| h.lang == "en"));
+}
+
+#[test]
+fn pagination_does_not_repeat_hits() {
+    let mut req = SearchRequest::new("实例 无法 连接");
+    req.limit = 5;
+    let p1: Vec<String> = search::search(bundled(), &req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    req.offset = 5;
+    let p2: Vec<String> = search::search(bundled(), &req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(p1.len(), 5);
+    assert!(p2.iter().all(|id| !p1.contains(id)), "{p1:?} {p2:?}");
+}
+
+#[test]
+fn faq_questions_are_their_own_entries() {
+    let ids = top_ids("包年包月和按量付费有什么区别", 3);
+    assert!(ids[0].starts_with("bill-faq#"), "{ids:?}");
+}
+
+#[test]
+fn snippets_highlight_cjk_and_escape_html() {
+    let r = search::search(bundled(), &SearchRequest::new("安全组规则不生效")).unwrap();
+    let s = &r.hits[0].snippet;
+    assert!(s.contains("<mark>"), "{s}");
+    let without_marks = s.replace("<mark>", "").replace("</mark>", "");
+    assert!(
+        !without_marks.contains('<'),
+        "unescaped HTML in snippet: {s}"
+    );
+}
+
+#[test]
+fn explain_names_fields_and_terms() {
+    let mut req = SearchRequest::new("RDS 连接数满了");
+    req.explain = true;
+    let r = search::search(bundled(), &req).unwrap();
+    let parts = r.hits[0].explain.as_ref().unwrap();
+    assert!(
+        parts
+            .iter()
+            .any(|p| p.clause.starts_with("title:") || p.clause.starts_with("aliases:")),
+        "{parts:?}"
+    );
+    let sum: f32 = parts.iter().map(|p| p.score).sum();
+    assert!(
+        (sum - r.hits[0].score).abs() / r.hits[0].score < 0.05,
+        "explained {sum} of {}",
+        r.hits[0].score
+    );
+}
+
+#[test]
+fn long_ticket_is_reduced_to_informative_terms() {
+    let filler = "我们公司业务最近比较忙，然后今天早上同事说，".repeat(30);
+    let t = format!("{filler}数据库 RDS 报错 Too many connections，连接数满了");
+    let mut req = SearchRequest::new(t);
+    req.limit = 3;
+    let r = search::search(bundled(), &req).unwrap();
+    assert!(r.terms.len() <= 24, "{}", r.terms.len());
+    assert!(
+        r.hits[0].id.contains("too-many-connections"),
+        "{:?}",
+        r.hits[0].id
+    );
+}
+
+#[test]
+fn bad_files_are_reported_and_the_rest_indexed() {
+    let (dir, config) = temp_kb();
+    let kb = &config.kb;
+    let good = deflect::ingest::ingest(kb, Default::default())
+        .entries
+        .len();
+    fs::write(kb.join("compute/bad-utf8.md"), b"# ok\n\xff\xfe broken").unwrap();
+    fs::write(kb.join("compute/empty.md"), b"").unwrap();
+    fs::write(kb.join("compute/binary.md"), b"\x00\x01\x02").unwrap();
+    fs::write(
+        kb.join("compute/bad-yaml.md"),
+        "---\ntitle: [unclosed\n---\n# t\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("compute/wrong-type.md"),
+        "---\navg_fix_minutes: soon\n---\n# t\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("compute/dup.md"),
+        "---\nid: ecs-ssh-timeout\n---\n# dup\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(kb, kb.join("compute/loop")).unwrap();
+    let s = index::build(kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
+    assert_eq!(s.entries, good);
+    let paths: Vec<&str> = s.problems.iter().map(|p| p.path.as_str()).collect();
+    for bad in [
+        "compute/bad-utf8.md",
+        "compute/empty.md",
+        "compute/binary.md",
+        "compute/bad-yaml.md",
+        "compute/wrong-type.md",
+        "compute/dup.md",
+    ] {
+        assert!(paths.contains(&bad), "{bad} not reported: {paths:?}");
+    }
+    assert!(
+        s.problems
+            .iter()
+            .any(|p| p.message.contains("symlink loop")),
+        "{:?}",
+        s.problems
+    );
+    let line_of = |p: &str| s.problems.iter().find(|x| x.path == p).and_then(|x| x.line);
+    assert_eq!(line_of("compute/bad-utf8.md"), Some(2));
+    assert_eq!(line_of("compute/wrong-type.md"), Some(2));
+    drop(dir);
+}
+
+#[test]
+fn failed_reindex_leaves_the_serving_index_untouched() {
+    let (dir, config) = temp_kb();
+    let first = index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
+    // A KB where nothing can be ingested: the build must fail and keep generation 1.
+    let broken = dir.path().join("broken");
+    fs::create_dir_all(&broken).unwrap();
+    fs::write(broken.join("a.md"), b"").unwrap();
+    let err = index::build(&broken, &config.index, &BuildOptions::default(), |_| {}).unwrap_err();
+    assert!(matches!(err, IndexError::Empty(..)), "{err}");
+    let loaded = index::open(&config.index, None).unwrap();
+    assert_eq!(loaded.meta.generation, first.generation);
+    assert_eq!(loaded.meta.entries as usize, first.entries);
+    assert!(!search::search(&loaded, &SearchRequest::new("ssh"))
+        .unwrap()
+        .hits
+        .is_empty());
+}
+
+#[test]
+fn leftover_build_directories_are_cleaned() {
+    let (_dir, config) = temp_kb();
+    fs::create_dir_all(config.index.join(".building-999-7/tantivy")).unwrap();
+    index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
+    assert!(!config.index.join(".building-999-7").exists());
+}
+
+#[test]
+fn a_second_reindex_is_refused_while_one_holds_the_lock() {
+    let (_dir, config) = temp_kb();
+    fs::create_dir_all(&config.index).unwrap();
+    let lock = fs::File::create(config.index.join(".lock")).unwrap();
+    lock.try_lock().unwrap();
+    let err =
+        index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap_err();
+    assert!(matches!(err, IndexError::Busy(_)), "{err}");
+    drop(lock);
+    index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
+}
+
+#[test]
+fn the_bundled_kb_is_clean_and_complete() {
+    let ing = deflect::ingest::ingest(&kb_dir(), Default::default());
+    assert!(ing.problems.is_empty(), "{:#?}", ing.problems);
+    let pages: std::collections::HashSet<&str> =
+        ing.entries.iter().map(|e| e.doc_id.as_str()).collect();
+    assert!(pages.len() >= 80, "{} articles", pages.len());
+    let zh = ing
+        .entries
+        .iter()
+        .filter(|e| e.kind == deflect::ingest::EntryKind::Article && e.lang == "zh")
+        .count();
+    let en = ing
+        .entries
+        .iter()
+        .filter(|e| e.kind == deflect::ingest::EntryKind::Article && e.lang == "en")
+        .count();
+    assert!(zh >= 65 && en >= 15, "zh {zh} en {en}");
+    for e in &ing.entries {
+        for r in &e.meta.related {
+            assert!(
+                pages.contains(r.as_str()),
+                "{}: related `{r}` does not resolve",
+                e.path
+            );
+        }
+    }
+    let _ = copy_dir;
+}

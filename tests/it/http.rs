@@ -1,0 +1,549 @@
+//! The HTTP service, spoken to over a real socket: every endpoint, auth, bad input, and a
+//! reindex under load that must lose no request.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use deflect::config::Config;
+use deflect::http::{serve, AppState};
+use serde_json::{json, Value};
+
+use super::common::temp_engine;
+
+const ADMIN: &str = "admin-key-for-tests-0123456789";
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+    config: Config,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn start(mut tweak: impl FnMut(&mut Config)) -> Server {
+    let (dir, mut config, engine) = tokio::task::spawn_blocking(temp_engine).await.unwrap();
+    config.admin_keys = vec![ADMIN.into()];
+    tweak(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(engine, config.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    Server {
+        base,
+        client: reqwest::Client::new(),
+        config,
+        _dir: dir,
+        stop: Some(tx),
+    }
+}
+
+impl Server {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post_raw(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers() {
+    let s = start(|_| {}).await;
+    let (st, v) = s
+        .get("/v1/search?q=ssh%20%E8%BF%9E%E4%B8%8D%E4%B8%8A&limit=3")
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 3);
+    assert!(
+        v["facets"]["category"].is_object()
+            && v["took_ms"].is_number()
+            && v["total"].as_u64().unwrap() > 0
+    );
+    for field in [
+        "id", "title", "category", "product", "score", "snippet", "path", "updated",
+    ] {
+        assert!(
+            !v["hits"][0][field].is_null(),
+            "hit lacks {field}: {}",
+            v["hits"][0]
+        );
+    }
+
+    let (st, v) = s
+        .post(
+            "/v1/search",
+            &json!({"q": "数据库连接数满了", "limit": 2, "category": "database"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert!(v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["category"] == "database"));
+
+    let (st, v) = s.get("/v1/articles/db-too-many-connections").await;
+    assert_eq!(st, 200);
+    assert!(v["html"].as_str().unwrap().contains("<h"), "{}", v["html"]);
+    assert!(v["markdown"].as_str().unwrap().contains("max_connections"));
+    let faq_id = {
+        let (_, v) = s
+            .get("/v1/search?q=%E4%BB%A3%E9%87%91%E5%88%B8%E6%80%8E%E4%B9%88%E7%94%A8&limit=1")
+            .await;
+        v["hits"][0]["id"].as_str().unwrap().to_string()
+    };
+    assert!(faq_id.contains('#'));
+    let (st, v) = s
+        .get(&format!("/v1/articles/{}", faq_id.replace('#', "%23")))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["id"], faq_id.as_str());
+
+    let (st, v) = s.post("/v1/answer", &json!({"ticket": {"body": "RDS 报 ERROR 1040 (HY000): Too many connections，应用全连不上数据库"}})).await;
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        v["fixes"][0]["id"]
+            .as_str()
+            .unwrap()
+            .contains("too-many-connections"),
+        "{v}"
+    );
+    assert!(v["answer_id"].is_string() && v["escalation"]["tier"].is_string());
+
+    let (st, _) = s
+        .post(
+            "/v1/feedback",
+            &json!({"answer_id": v["answer_id"], "helpful": true}),
+        )
+        .await;
+    assert_eq!(st, 202);
+    assert!(s.config.index.join("feedback.jsonl").is_file());
+
+    assert_eq!(s.get("/healthz").await.0, 200);
+    let (st, v) = s.get("/readyz").await;
+    assert_eq!(st, 200);
+    assert!(v["entries"].as_u64().unwrap() > 100);
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("deflect_http_requests_total")
+            && metrics.contains("deflect_http_request_duration_seconds"),
+        "{metrics}"
+    );
+    let page = s
+        .client
+        .get(format!("{}/", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("/v1/search"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_lists_every_route() {
+    let s = start(|_| {}).await;
+    let (st, v) = s.get("/openapi.json").await;
+    assert_eq!(st, 200);
+    let paths = v["paths"].as_object().unwrap();
+    for p in [
+        "/v1/search",
+        "/v1/answer",
+        "/v1/articles/{id}",
+        "/v1/feedback",
+        "/v1/admin/reindex",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from {:?}",
+            paths.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(paths["/v1/search"]["get"].is_object() && paths["/v1/search"]["post"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_needs_the_key_and_read_key_is_optional() {
+    let s = start(|c| c.api_keys = vec!["read-key-for-tests-0123456789".into()]).await;
+    let url = format!("{}/v1/admin/reindex", s.base);
+    let no_key = s.client.post(&url).send().await.unwrap();
+    assert_eq!(no_key.status().as_u16(), 401);
+    let wrong = s
+        .client
+        .post(&url)
+        .bearer_auth("admin-key-for-tests-012345678X")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(code(&body), "unauthorized");
+    let ok = s.client.post(&url).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let summary: Value = ok.json().await.unwrap();
+    assert!(summary["entries"].as_u64().unwrap() > 100 && summary["seconds"].is_number());
+
+    let search = format!("{}/v1/search?q=ssh", s.base);
+    assert_eq!(
+        s.client
+            .get(&search)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    let r = s
+        .client
+        .get(&search)
+        .bearer_auth("read-key-for-tests-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_4xx_with_a_stable_code() {
+    let s = start(|_| {}).await;
+    let cases: Vec<(u16, &str, (u16, Value))> = vec![
+        (
+            400,
+            "invalid_json",
+            s.post_raw("/v1/answer", b"{\"ticket\": {\"body\": ".to_vec())
+                .await,
+        ),
+        (
+            400,
+            "invalid_json",
+            s.post_raw("/v1/search", b"not json".to_vec()).await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.post("/v1/answer", &json!({"ticket": {"body": 42}})).await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.post("/v1/answer", &json!({"ticket": {"body": "x", "bogus": 1}}))
+                .await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.post("/v1/search", &json!({"q": "x", "limit": -5})).await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.get("/v1/search?q=ssh&limit=100000").await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.get("/v1/search?q=ssh&offset=-1").await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.get("/v1/search?q=ssh&limit=abc").await,
+        ),
+        (400, "empty_query", s.get("/v1/search?q=").await),
+        (400, "empty_query", s.get("/v1/search").await),
+        (
+            400,
+            "empty_query",
+            s.post("/v1/answer", &json!({"ticket": {"body": "   "}}))
+                .await,
+        ),
+        (
+            404,
+            "not_found",
+            s.get("/v1/articles/..%2F..%2Fetc%2Fpasswd").await,
+        ),
+        (
+            404,
+            "not_found",
+            s.get("/v1/articles/../../Cargo.toml").await,
+        ),
+        (404, "not_found", s.get("/v1/nope").await),
+        (
+            413,
+            "body_too_large",
+            s.post_raw(
+                "/v1/search",
+                format!("{{\"q\": \"{}\"}}", "a".repeat(3 << 20)).into_bytes(),
+            )
+            .await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.post_raw(
+                "/v1/search",
+                format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            )
+            .await,
+        ),
+        (
+            422,
+            "invalid_parameter",
+            s.post_raw(
+                "/v1/search",
+                format!("{{\"q\": {}", "{\"a\": ".repeat(10_000)).into_bytes(),
+            )
+            .await,
+        ),
+        (
+            400,
+            "invalid_json",
+            s.post_raw("/v1/search", b"{\"q\": \"\xe4\xbd\xa0\xe5".to_vec())
+                .await,
+        ),
+    ];
+    for (i, (status, want, (got_status, body))) in cases.into_iter().enumerate() {
+        assert_eq!(got_status, status, "case {i}: {body}");
+        assert_eq!(code(&body), want, "case {i}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "case {i}"
+        );
+    }
+    // Not JSON at all.
+    let r = s
+        .client
+        .post(format!("{}/v1/answer", s.base))
+        .body("ticket=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_but_valid_input_is_answered() {
+    let s = start(|_| {}).await;
+    // A 100k-character ticket is truncated, not refused.
+    let long = format!("服务器 ssh 连不上 {}", "日志内容 ".repeat(20_000));
+    let (st, v) = s
+        .post("/v1/answer", &json!({"ticket": {"body": long}}))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    // Invalid UTF-8 in the query string is decoded lossily, never a 500.
+    let r = s
+        .client
+        .get(format!("{}/v1/search?q=%FF%FE%E8%BF", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().as_u16() < 500, "{}", r.status());
+    for q in [
+        "%F0%9F%98%80%F0%9F%94%A5",
+        "%E4%BD%A0%E5%A5%BD%E8%B0%A2%E8%B0%A2",
+        "%3Cscript%3E",
+        "%00%01%02",
+    ] {
+        let (st, v) = s.get(&format!("/v1/search?q={q}")).await;
+        assert!(st == 200 || st == 400, "{q}: {st} {v}");
+    }
+    // The request id is echoed, or made up.
+    let r = s
+        .client
+        .get(format!("{}/healthz", s.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = s
+        .client
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_markdown_is_sanitised() {
+    let s = start(|_| {}).await;
+    let kb = s.config.kb.clone();
+    std::fs::write(
+        kb.join("security/hostile.md"),
+        "---\nid: hostile-page\n---\n# 恶意页面 zzhostilezz\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[点我](javascript:alert(3)) and [this](JaVaScRiPt:alert(4))\n\n<iframe src=\"http://x\"></iframe>\n\n![x](data:text/html;base64,PHNjcmlwdD4=)\n\n<a href=\"data:text/html,x\" onclick=\"alert(5)\">y</a>\n",
+    )
+    .unwrap();
+    let r = s
+        .client
+        .post(format!("{}/v1/admin/reindex", s.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (st, v) = s.get("/v1/articles/hostile-page").await;
+    assert_eq!(st, 200);
+    let html = v["html"].as_str().unwrap().to_lowercase();
+    for bad in [
+        "<script",
+        "onerror",
+        "onclick",
+        "href=\"javascript",
+        "<iframe",
+        "src=\"data:",
+        "href=\"data:",
+    ] {
+        assert!(!html.contains(bad), "{bad} survived: {html}");
+    }
+    let (_, v) = s.get("/v1/search?q=zzhostilezz%20alert").await;
+    let snippet = v["hits"][0]["snippet"].as_str().unwrap_or("");
+    assert!(!snippet.contains("<script"), "{snippet}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reindex_under_load_loses_no_request() {
+    let s = start(|_| {}).await;
+    let s = Arc::new(s);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut loops = Vec::new();
+    for i in 0..4 {
+        let (s, stop, ok, failed) = (s.clone(), stop.clone(), ok.clone(), failed.clone());
+        loops.push(tokio::spawn(async move {
+            let qs = [
+                "ssh%20%E8%BF%9E%E4%B8%8D%E4%B8%8A",
+                "502",
+                "%E6%AC%A0%E8%B4%B9",
+                "Too%20many%20connections",
+            ];
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) && n < 5000 {
+                let r = s
+                    .client
+                    .get(format!("{}/v1/search?q={}", s.base, qs[(i + n) % qs.len()]))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().is_success() => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                n += 1;
+            }
+        }));
+    }
+    // New content arrives while searches run; three reindexes swap generations under load.
+    std::fs::write(s.config.kb.join("compute/new-article.md"), "---\nid: zz-new-article\ncategory: compute\n---\n# 全新的文章 qqzzxxmarker\n## 现象\nqqzzxxmarker 出现\n").unwrap();
+    for _ in 0..3 {
+        let r = s
+            .client
+            .post(format!("{}/v1/admin/reindex", s.base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for l in loops {
+        l.await.unwrap();
+    }
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "{} ok",
+        ok.load(Ordering::Relaxed)
+    );
+    assert!(ok.load(Ordering::Relaxed) > 10);
+    let (_, v) = s.get("/v1/search?q=qqzzxxmarker").await;
+    assert_eq!(v["hits"][0]["id"], "zz-new-article");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_while_another_runs_is_refused_not_queued() {
+    let s = start(|_| {}).await;
+    // Another process (say `deflect reindex` from a shell) holds the build lock.
+    let lock = std::fs::File::create(s.config.index.join(".lock")).unwrap();
+    lock.try_lock().unwrap();
+    let r = s
+        .client
+        .post(format!("{}/v1/admin/reindex", s.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(code(&v), "reindex_in_progress");
+    drop(lock);
+    let r = s
+        .client
+        .post(format!("{}/v1/admin/reindex", s.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // Searches were answered throughout from the serving generation.
+    assert_eq!(s.get("/v1/search?q=ssh").await.0, 200);
+}
