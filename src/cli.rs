@@ -30,7 +30,8 @@ pub struct ReindexArgs {
 /// `deflect search`.
 #[derive(Args, Debug)]
 pub struct SearchArgs {
-    /// Query or ticket text.
+    /// Query or ticket text (may start with `-`, as pasted errors do).
+    #[arg(allow_hyphen_values = true)]
     pub query: String,
     /// Index root.
     #[arg(long)]
@@ -279,7 +280,8 @@ pub fn check(config: &Config, a: CheckArgs) -> anyhow::Result<ExitCode> {
 /// `deflect answer`.
 #[derive(Args, Debug)]
 pub struct AnswerArgs {
-    /// Ticket text.
+    /// Ticket text (may start with `-`).
+    #[arg(allow_hyphen_values = true)]
     pub text: String,
     /// Subject line.
     #[arg(long)]
@@ -369,6 +371,9 @@ pub struct EvalArgs {
     /// Plain BM25 over the body field: no boosts, synonyms, stop words or dedupe.
     #[arg(long)]
     pub baseline: bool,
+    /// Ranking weight overrides for tuning, e.g. `coord=2,title=2.5` (see search::Weights).
+    #[arg(long)]
+    pub weights: Option<String>,
     /// Fit the confidence model on the dev split and print its coefficients.
     #[arg(long)]
     pub fit_confidence: bool,
@@ -426,10 +431,16 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
     if !a.sets.is_empty() {
         queries.retain(|q| a.sets.contains(&q.set));
     }
+    let weights = match &a.weights {
+        Some(spec) => search::DEFAULT_WEIGHTS
+            .with_overrides(spec)
+            .map_err(|e| anyhow::anyhow!("--weights: {e}"))?,
+        None => search::DEFAULT_WEIGHTS,
+    };
     let mode = if a.baseline {
         search::Mode::Baseline
     } else {
-        search::Mode::Ranked(search::DEFAULT_WEIGHTS)
+        search::Mode::Ranked(weights)
     };
     let mut sets: Vec<String> = queries.iter().map(|q| q.set.clone()).collect();
     sets.sort();

@@ -12,6 +12,7 @@ use super::{Problem, Severity};
 pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
+    let hidden = std::cell::RefCell::new(Vec::new());
     let walker = WalkDir::new(kb)
         .follow_links(true)
         .sort_by_file_name()
@@ -21,6 +22,9 @@ pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
                 return true;
             }
             let name = e.file_name().to_string_lossy();
+            if name.starts_with('.') && name.len() > 1 {
+                hidden.borrow_mut().push(e.path().to_path_buf());
+            }
             !(name.starts_with('.') || name.starts_with('_'))
         });
     for entry in walker {
@@ -54,6 +58,23 @@ pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
                     message,
                 });
             }
+        }
+    }
+    // Hidden directories are skipped, but never silently when they hold articles.
+    for dir in hidden.into_inner() {
+        let n = WalkDir::new(&dir)
+            .max_depth(8)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".md"))
+            .count();
+        if n > 0 {
+            problems.push(Problem {
+                path: super::rel_path(kb, &dir),
+                line: None,
+                severity: Severity::Warning,
+                message: format!("hidden directory skipped with {n} Markdown file(s); rename it without the leading `.` to index them"),
+            });
         }
     }
     (files, problems)

@@ -186,11 +186,18 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
 
     let window = (req.offset + req.limit).min(MAX_WINDOW);
     let dedupe = req.dedupe && !matches!(req.mode, Mode::Baseline);
-    let fetch = if dedupe {
+    let rerank = match req.mode {
+        Mode::Ranked(w) if w.coord > 0.0 => Some(w),
+        _ => None,
+    };
+    let mut fetch = if dedupe {
         (window * 3 + 10).min(MAX_WINDOW * 3)
     } else {
         window
     };
+    if let Some(w) = rerank {
+        fetch = fetch.max(w.rerank_depth);
+    }
     let top = TopDocs::with_limit(fetch.max(1)).order_by_score();
     let (top_docs, total, facet_counts) = if req.facets {
         let (t, c, fc) = searcher.search(&*query, &(top, Count, facets::FacetCollector))?;
@@ -201,6 +208,19 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     };
     resp.total = total as u64;
     resp.facets = facet_counts;
+    let mut top_docs = top_docs;
+    let mut covs: std::collections::HashMap<DocAddress, (f32, f32)> =
+        std::collections::HashMap::new();
+    if let Some(w) = rerank {
+        let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
+        let c = coverage_many(&searcher, loaded, &plan, &addrs);
+        for ((score, addr), cv) in top_docs.iter_mut().zip(&c) {
+            // Soft AND: an entry holding more of the query's information rises.
+            *score *= cv.0.max(0.05).powf(w.coord);
+            covs.insert(*addr, *cv);
+        }
+        top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    }
 
     // Collapse near-duplicates: the best-scored copy stands for the rest.
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
@@ -247,7 +267,10 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         if let Some(g) = &snippet_gen {
             hit.snippet = make_snippet(g, &doc, loaded);
         }
-        let (cov, tcov) = coverage(&searcher, loaded, &plan, addr);
+        let (cov, tcov) = covs
+            .get(&addr)
+            .copied()
+            .unwrap_or_else(|| coverage_many(&searcher, loaded, &plan, &[addr])[0]);
         hit.coverage = cov;
         hit.title_coverage = tcov;
         let codes: HashSet<String> = doc
@@ -393,38 +416,72 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
-/// IDF-weighted share of the query's main terms found in the entry (any text field), and in
-/// its title or aliases. Read straight from the postings: no re-analysis of the document.
-fn coverage(searcher: &Searcher, loaded: &Loaded, plan: &Plan, addr: DocAddress) -> (f32, f32) {
+/// IDF-weighted share of the query's main terms found in each entry (any text field), and in
+/// its title or aliases. Read straight from the postings, one pass per term and segment over
+/// the candidates in doc order: no re-analysis of documents.
+fn coverage_many(
+    searcher: &Searcher,
+    loaded: &Loaded,
+    plan: &Plan,
+    addrs: &[DocAddress],
+) -> Vec<(f32, f32)> {
     let f = &loaded.fields;
-    let seg = searcher.segment_reader(addr.segment_ord);
-    let has = |field, text: &str| -> bool {
-        let Ok(inv) = seg.inverted_index(field) else {
-            return false;
-        };
-        match inv.read_postings(
-            &Term::from_field_text(field, text),
-            IndexRecordOption::Basic,
-        ) {
-            Ok(Some(mut p)) => tantivy::DocSet::seek(&mut p, addr.doc_id) == addr.doc_id,
-            _ => false,
-        }
-    };
-    let (mut all, mut got, mut got_title) = (0f32, 0f32, 0f32);
-    for t in plan.terms.iter().filter(|t| !t.secondary) {
-        all += t.idf;
-        let in_title = has(f.title, &t.text) || has(f.aliases, &t.text);
-        if in_title {
-            got_title += t.idf;
-        }
-        if in_title || has(f.body, &t.text) || has(f.page_title, &t.text) {
-            got += t.idf;
+    let terms: Vec<&query::QueryTerm> = plan.terms.iter().filter(|t| !t.secondary).collect();
+    let all: f32 = terms.iter().map(|t| t.idf).sum();
+    let mut got = vec![(0f32, 0f32); addrs.len()];
+    if all <= 0.0 || addrs.is_empty() {
+        return got;
+    }
+    // Candidate indexes per segment, sorted by doc id (postings only seek forward).
+    let mut by_seg: std::collections::BTreeMap<u32, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, a) in addrs.iter().enumerate() {
+        by_seg.entry(a.segment_ord).or_default().push(i);
+    }
+    for (seg_ord, mut idxs) in by_seg {
+        idxs.sort_by_key(|&i| addrs[i].doc_id);
+        let seg = searcher.segment_reader(seg_ord);
+        for t in &terms {
+            let mut in_title = vec![false; idxs.len()];
+            let mut in_any = vec![false; idxs.len()];
+            for (field, title) in [
+                (f.title, true),
+                (f.aliases, true),
+                (f.page_title, false),
+                (f.body, false),
+            ] {
+                let Ok(inv) = seg.inverted_index(field) else {
+                    continue;
+                };
+                let Ok(Some(mut p)) = inv.read_postings(
+                    &Term::from_field_text(field, &t.text),
+                    IndexRecordOption::Basic,
+                ) else {
+                    continue;
+                };
+                for (k, &i) in idxs.iter().enumerate() {
+                    let d = addrs[i].doc_id;
+                    if tantivy::DocSet::doc(&p) < d
+                        && tantivy::DocSet::seek(&mut p, d) == tantivy::TERMINATED
+                    {
+                        break;
+                    }
+                    if tantivy::DocSet::doc(&p) == d {
+                        in_any[k] = true;
+                        in_title[k] |= title;
+                    }
+                }
+            }
+            for (k, &i) in idxs.iter().enumerate() {
+                if in_any[k] {
+                    got[i].0 += t.idf;
+                }
+                if in_title[k] {
+                    got[i].1 += t.idf;
+                }
+            }
         }
     }
-    if all <= 0.0 {
-        return (0.0, 0.0);
-    }
-    (got / all, got_title / all)
+    got.into_iter().map(|(a, b)| (a / all, b / all)).collect()
 }
 
 fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart> {

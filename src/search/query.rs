@@ -43,6 +43,13 @@ pub struct Weights {
     pub sub_word: f32,
     /// Most informative terms kept from a long ticket.
     pub max_terms: usize,
+    /// The ticket's words as one phrase (slop 3) in the body: pasted error messages.
+    pub phrase: f32,
+    /// Coordination: candidates are re-scored by score × coverage^coord, where coverage is
+    /// the IDF-weighted share of the query's words the entry contains (0 turns it off).
+    pub coord: f32,
+    /// Candidates re-scored by coordination.
+    pub rerank_depth: usize,
 }
 
 /// Default ranking weights.
@@ -59,7 +66,44 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     synonym: 0.6,
     sub_word: 0.35,
     max_terms: 24,
+    phrase: 3.0,
+    coord: 1.0,
+    rerank_depth: 100,
 };
+
+impl Weights {
+    /// Applies `name=value` overrides separated by commas (for tuning with `deflect eval`).
+    pub fn with_overrides(mut self, spec: &str) -> Result<Weights, String> {
+        for kv in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("`{kv}`: expected name=value"))?;
+            let x: f32 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{kv}`: not a number"))?;
+            match k.trim() {
+                "title" => self.title = x,
+                "aliases" => self.aliases = x,
+                "page_title" => self.page_title = x,
+                "symptoms" => self.symptoms = x,
+                "cause" => self.cause = x,
+                "solution" => self.solution = x,
+                "body" => self.body = x,
+                "code" => self.code = x,
+                "proximity" => self.proximity = x,
+                "synonym" => self.synonym = x,
+                "sub_word" => self.sub_word = x,
+                "max_terms" => self.max_terms = x as usize,
+                "coord" => self.coord = x,
+                "phrase" => self.phrase = x,
+                "rerank_depth" => self.rerank_depth = x as usize,
+                other => return Err(format!("unknown weight `{other}`")),
+            }
+        }
+        Ok(self)
+    }
+}
 
 /// How the query is built.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -325,6 +369,23 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             clauses.push(Clause {
                 label: format!("near({name}):{} {}", win[0], win[1]),
                 query: Box::new(BoostQuery::new(Box::new(pq), w.proximity)),
+            });
+        }
+    }
+
+    // The whole ticket as a phrase: a pasted error appears word for word in its article.
+    if w.phrase > 0.0 && (3..=16).contains(&main_seq.len()) {
+        for (name, field) in [("body", f.body)] {
+            let mut pq = PhraseQuery::new(
+                main_seq
+                    .iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect(),
+            );
+            pq.set_slop(3);
+            clauses.push(Clause {
+                label: format!("phrase({name})"),
+                query: Box::new(BoostQuery::new(Box::new(pq), w.phrase)),
             });
         }
     }
