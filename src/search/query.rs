@@ -375,19 +375,17 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
 
     // The whole ticket as a phrase: a pasted error appears word for word in its article.
     if w.phrase > 0.0 && (3..=16).contains(&main_seq.len()) {
-        for (name, field) in [("body", f.body)] {
-            let mut pq = PhraseQuery::new(
-                main_seq
-                    .iter()
-                    .map(|t| Term::from_field_text(field, t))
-                    .collect(),
-            );
-            pq.set_slop(3);
-            clauses.push(Clause {
-                label: format!("phrase({name})"),
-                query: Box::new(BoostQuery::new(Box::new(pq), w.phrase)),
-            });
-        }
+        let mut pq = PhraseQuery::new(
+            main_seq
+                .iter()
+                .map(|t| Term::from_field_text(f.body, t))
+                .collect(),
+        );
+        pq.set_slop(3);
+        clauses.push(Clause {
+            label: "phrase(body)".into(),
+            query: Box::new(BoostQuery::new(Box::new(pq), w.phrase)),
+        });
     }
 
     // Error codes: those with a code's shape, and known phrase codes the ticket contains.
