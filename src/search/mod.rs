@@ -265,7 +265,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             .map(|d| text(&d, f.id))
             .collect();
         if let Some(g) = &snippet_gen {
-            hit.snippet = make_snippet(g, &doc, loaded);
+            hit.snippet = make_snippet(g, &plan, &doc, loaded);
         }
         let (cov, tcov) = covs
             .get(&addr)
@@ -388,9 +388,19 @@ fn snippet_generator(loaded: &Loaded, plan: &Plan) -> Result<SnippetGenerator, S
     ))
 }
 
-fn make_snippet(g: &SnippetGenerator, doc: &TantivyDocument, loaded: &Loaded) -> String {
+/// Bytes of body text analysed for a snippet: a window around the first query word, so a
+/// long article costs no more than a short one.
+const SNIPPET_WINDOW: usize = 1500;
+
+fn make_snippet(
+    g: &SnippetGenerator,
+    plan: &Plan,
+    doc: &TantivyDocument,
+    loaded: &Loaded,
+) -> String {
     let body = text(doc, loaded.fields.body);
-    let mut s = g.snippet(&body);
+    let window = snippet_window(&body, plan);
+    let mut s = g.snippet(window);
     if s.is_empty() {
         // No query word in the body: show its opening instead.
         let head: String = body.chars().take(120).collect();
@@ -398,6 +408,35 @@ fn make_snippet(g: &SnippetGenerator, doc: &TantivyDocument, loaded: &Loaded) ->
     }
     s.set_snippet_prefix_postfix("<mark>", "</mark>");
     s.to_html()
+}
+
+/// The part of `body` around the earliest occurrence of a (Latin or simplified) query word.
+fn snippet_window<'a>(body: &'a str, plan: &Plan) -> &'a str {
+    if body.len() <= SNIPPET_WINDOW {
+        return body;
+    }
+    let lower = body.to_lowercase();
+    let first = if lower.len() == body.len() {
+        plan.terms
+            .iter()
+            .filter(|t| !t.secondary && t.text.chars().count() >= 2)
+            .filter_map(|t| lower.find(t.text.as_str()))
+            .min()
+    } else {
+        None
+    };
+    let start = first
+        .map(|p| p.saturating_sub(SNIPPET_WINDOW / 4))
+        .unwrap_or(0);
+    let mut a = start.min(body.len());
+    while !body.is_char_boundary(a) {
+        a -= 1;
+    }
+    let mut b = (a + SNIPPET_WINDOW).min(body.len());
+    while !body.is_char_boundary(b) {
+        b -= 1;
+    }
+    &body[a..b]
 }
 
 /// Escapes text for HTML.
