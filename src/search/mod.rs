@@ -400,14 +400,70 @@ fn make_snippet(
 ) -> String {
     let body = text(doc, loaded.fields.body);
     let window = snippet_window(&body, plan);
-    let mut s = g.snippet(window);
+    let s = g.snippet(window);
     if s.is_empty() {
         // No query word in the body: show its opening instead.
         let head: String = body.chars().take(120).collect();
         return html_escape(&head);
     }
-    s.set_snippet_prefix_postfix("<mark>", "</mark>");
-    s.to_html()
+    render_snippet(s.fragment(), s.highlighted())
+}
+
+/// Escaped HTML of `fragment` with `<mark>` around the highlighted byte ranges. Ranges are
+/// clamped to the fragment, kept on char boundaries and merged: the analyzer emits
+/// overlapping tokens (a compound code and its parts), and a fragment can end inside one.
+pub fn render_snippet(fragment: &str, highlighted: &[std::ops::Range<usize>]) -> String {
+    let len = fragment.len();
+    let mut ranges: Vec<(usize, usize)> = highlighted
+        .iter()
+        .map(|r| (r.start.min(len), r.end.min(len)))
+        .filter(|(a, b)| a < b && fragment.is_char_boundary(*a) && fragment.is_char_boundary(*b))
+        .collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let mut out = String::with_capacity(len + merged.len() * 13);
+    let mut at = 0;
+    for (a, b) in merged {
+        out.push_str(&html_escape(&fragment[at..a]));
+        out.push_str("<mark>");
+        out.push_str(&html_escape(&fragment[a..b]));
+        out.push_str("</mark>");
+        at = b;
+    }
+    out.push_str(&html_escape(&fragment[at..]));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_snippet;
+
+    #[test]
+    fn snippet_ranges_past_the_fragment_end_are_clamped() {
+        let f = "浏览器出现“ERR_CERT”报错";
+        let end = f.len();
+        // A compound token ending past the fragment, overlapping parts, a range splitting a char.
+        let html = render_snippet(
+            f,
+            &[0..6, 3..9, (end - 6)..(end + 40), (end - 8)..end, 1..2],
+        );
+        assert!(html.starts_with("<mark>浏览器</mark>"), "{html}");
+        assert!(html.ends_with("</mark>"), "{html}");
+    }
+
+    #[test]
+    fn snippet_text_is_escaped() {
+        assert_eq!(
+            render_snippet("<b>x</b>", &[3..4]),
+            "&lt;b&gt;<mark>x</mark>&lt;/b&gt;"
+        );
+    }
 }
 
 /// The part of `body` around the earliest occurrence of a (Latin or simplified) query word.

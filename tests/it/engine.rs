@@ -306,3 +306,33 @@ fn the_bundled_kb_is_clean_and_complete() {
     }
     let _ = copy_dir;
 }
+
+#[test]
+fn snippet_with_a_compound_code_at_the_fragment_end_does_not_panic() {
+    // Regression: a fragment that ended inside a compound code (its parts are overlapping
+    // tokens) made the snippet renderer slice past the fragment and panic.
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    let mut body = String::from("# 证书不可信的排查方法\n\n");
+    for i in 0..40 {
+        body.push_str(&format!("第{i}段：的浏览器提示证书不可信的排查方法 Chrome浏览器出现“ERR_CERTIFICATE_TRANSPARENCY_REQUIRED”报错 安装证书后谷歌浏览器仍提示 NET::ERR_CERT_AUTHORITY_INVALID。\n\n"));
+    }
+    fs::write(kb.join("cert.md"), body).unwrap();
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    for q in [
+        "ERR_CERTIFICATE_TRANSPARENCY_REQUIRED",
+        "证书 transparency required 浏览器",
+        "Chrome ERR_CERT_AUTHORITY_INVALID 谷歌浏览器",
+        "certificate 排查方法 required",
+    ] {
+        let r = search::search(&loaded, &SearchRequest::new(q)).unwrap();
+        assert!(
+            r.hits[0].snippet.contains("<mark>"),
+            "{q}: {}",
+            r.hits[0].snippet
+        );
+    }
+}
