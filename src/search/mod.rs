@@ -440,32 +440,6 @@ pub fn render_snippet(fragment: &str, highlighted: &[std::ops::Range<usize>]) ->
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::render_snippet;
-
-    #[test]
-    fn snippet_ranges_past_the_fragment_end_are_clamped() {
-        let f = "浏览器出现“ERR_CERT”报错";
-        let end = f.len();
-        // A compound token ending past the fragment, overlapping parts, a range splitting a char.
-        let html = render_snippet(
-            f,
-            &[0..6, 3..9, (end - 6)..(end + 40), (end - 8)..end, 1..2],
-        );
-        assert!(html.starts_with("<mark>浏览器</mark>"), "{html}");
-        assert!(html.ends_with("</mark>"), "{html}");
-    }
-
-    #[test]
-    fn snippet_text_is_escaped() {
-        assert_eq!(
-            render_snippet("<b>x</b>", &[3..4]),
-            "&lt;b&gt;<mark>x</mark>&lt;/b&gt;"
-        );
-    }
-}
-
 /// The part of `body` around the earliest occurrence of a (Latin or simplified) query word.
 fn snippet_window<'a>(body: &'a str, plan: &Plan) -> &'a str {
     if body.len() <= SNIPPET_WINDOW {
@@ -607,4 +581,30 @@ pub fn fetch(loaded: &Loaded, id: &str) -> Option<TantivyDocument> {
         .ok()?;
     let (_, addr) = top.first()?;
     searcher.doc(*addr).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_snippet;
+
+    #[test]
+    fn snippet_ranges_past_the_fragment_end_are_clamped() {
+        let f = "浏览器出现“ERR_CERT”报错";
+        let end = f.len();
+        // A compound token ending past the fragment, overlapping parts, a range splitting a char.
+        let html = render_snippet(
+            f,
+            &[0..6, 3..9, (end - 6)..(end + 40), (end - 8)..end, 1..2],
+        );
+        assert!(html.starts_with("<mark>浏览器</mark>"), "{html}");
+        assert!(html.ends_with("</mark>"), "{html}");
+    }
+
+    #[test]
+    fn snippet_text_is_escaped() {
+        assert_eq!(
+            render_snippet("<b>x</b>", std::slice::from_ref(&(3..4))),
+            "&lt;b&gt;<mark>x</mark>&lt;/b&gt;"
+        );
+    }
 }
