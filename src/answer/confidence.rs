@@ -23,7 +23,7 @@ pub const FEATURES: [&str; 6] = [
 
 /// Fitted coefficients: intercept, then one per feature.
 /// Fitted by `deflect eval --tickets tests/fixtures/tickets.jsonl --fit-confidence` (dev split).
-pub const COEFFICIENTS: [f32; 7] = [-8.3116, 3.5072, 5.4164, 2.7432, 1.4228, 1.7628, 4.1247];
+pub const COEFFICIENTS: [f32; 7] = [-9.6810, 3.6832, 5.3773, 4.1353, 1.7586, 0.9703, 5.7903];
 
 /// The features of one hit.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
@@ -57,10 +57,11 @@ impl Features {
     }
 }
 
-/// Computes the features of `hit`, given the next hit's score, the query's information (Σ IDF)
+/// Computes the features of `hit`, given the next hit's BM25 score, the query's information (Σ IDF)
 /// and the number of entries in the index.
 pub fn features(hit: &Hit, next_score: Option<f32>, information: f32, num_docs: u64) -> Features {
-    let s = hit.score.max(0.0);
+    // Raw BM25, not the coordinated score: coverage is a feature of its own.
+    let s = hit.bm25.max(0.0);
     let margin = match next_score {
         Some(n) if s > 0.0 => ((s - n) / s).clamp(0.0, 1.0),
         _ => 1.0,

@@ -104,6 +104,8 @@ pub struct Hit {
     pub tags: Vec<String>,
     /// Ranking score (not comparable across queries).
     pub score: f32,
+    /// The BM25 part of the score, before coordination.
+    pub bm25: f32,
     /// HTML snippet: escaped text with `<mark>` around matched terms.
     pub snippet: String,
     /// Path under the KB.
@@ -211,10 +213,12 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     let mut top_docs = top_docs;
     let mut covs: std::collections::HashMap<DocAddress, (f32, f32)> =
         std::collections::HashMap::new();
+    let mut raw: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
     if let Some(w) = rerank {
         let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
         let c = coverage_many(&searcher, loaded, &plan, &addrs);
         for ((score, addr), cv) in top_docs.iter_mut().zip(&c) {
+            raw.insert(*addr, *score);
             // Soft AND: an entry holding more of the query's information rises.
             *score *= cv.0.max(0.05).powf(w.coord);
             covs.insert(*addr, *cv);
@@ -259,6 +263,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     for (score, addr, dups) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let mut hit = to_hit(loaded, &doc, score);
+        hit.bm25 = raw.get(&addr).copied().unwrap_or(score);
         hit.duplicates = dups
             .into_iter()
             .filter_map(|a| searcher.doc::<TantivyDocument>(a).ok())
@@ -355,6 +360,7 @@ pub fn to_hit(loaded: &Loaded, doc: &TantivyDocument, score: f32) -> Hit {
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect(),
         score,
+        bm25: score,
         snippet: String::new(),
         path: text(doc, f.path),
         updated: opt_text(doc, f.updated),
