@@ -404,7 +404,11 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
             ix.clone().unwrap_or_else(|| config.index.clone()),
         ),
     };
-    if a.rebuild || !index::exists(&root) {
+    let stale = matches!(
+        index::open(&root, None),
+        Err(index::IndexError::Version { .. })
+    );
+    if a.rebuild || stale || !index::exists(&root) {
         eprintln!(
             "building the index of {} into {} …",
             kb.display(),

@@ -23,7 +23,7 @@ pub const FEATURES: [&str; 6] = [
 
 /// Fitted coefficients: intercept, then one per feature.
 /// Fitted by `deflect eval --tickets tests/fixtures/tickets.jsonl --fit-confidence` (dev split).
-pub const COEFFICIENTS: [f32; 7] = [-9.6810, 3.6832, 5.3773, 4.1353, 1.7586, 0.9703, 5.7903];
+pub const COEFFICIENTS: [f32; 7] = [-4.3148, 3.4216, 3.5482, 0.5089, 3.6455, 0.1290, 7.1600];
 
 /// The features of one hit.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
@@ -68,7 +68,7 @@ pub fn features(hit: &Hit, next_score: Option<f32>, information: f32, num_docs: 
     };
     let w = DEFAULT_WEIGHTS;
     // A word found in every main field once would score about idf × (sum of field boosts).
-    let reach = information * (w.title + w.aliases + w.symptoms + w.body + w.solution);
+    let reach = information * (w.title + w.aliases + w.body);
     Features {
         coverage: hit.coverage,
         title_coverage: hit.title_coverage,

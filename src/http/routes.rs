@@ -288,6 +288,19 @@ pub struct ArticleResponse {
     pub markdown: String,
 }
 
+/// Sections of an entry's Markdown, parsed on request (the article page is rare; storing
+/// them would make every search decode them).
+fn sections_json(md: &str) -> serde_json::Value {
+    let parsed = crate::ingest::markdown::parse(md);
+    serde_json::Value::Array(
+        parsed
+            .sections
+            .iter()
+            .map(|s| serde_json::json!({"heading": s.heading, "kind": s.kind, "anchor": s.anchor, "text": s.text}))
+            .collect(),
+    )
+}
+
 /// Renders Markdown to HTML and sanitises it: no scripts, iframes, event handlers,
 /// `javascript:` or `data:` URLs.
 pub fn render_html(md: &str) -> String {
@@ -345,8 +358,7 @@ pub async fn article(
                     .filter(|l| !l.is_empty())
                     .collect(),
                 path: h.path,
-                sections: serde_json::from_str(&search::text(&doc, f.sections))
-                    .unwrap_or(serde_json::Value::Array(vec![])),
+                sections: sections_json(&md),
                 metadata: serde_json::from_str(&search::text(&doc, f.extra))
                     .unwrap_or(serde_json::json!({})),
                 html: render_html(&md),

@@ -301,9 +301,6 @@ fn to_document(f: &Fields, e: &Entry) -> TantivyDocument {
         f.title => e.title.as_str(),
         f.page_title => e.page_title.as_str(),
         f.aliases => m.aliases.join("\n"),
-        f.symptoms => e.symptoms.as_str(),
-        f.cause => e.cause.as_str(),
-        f.solution => e.solution.as_str(),
         f.body => e.body.as_str(),
         f.lang => e.lang.as_str(),
         f.markdown => e.markdown.as_str(),
@@ -339,12 +336,6 @@ fn to_document(f: &Fields, e: &Entry) -> TantivyDocument {
     if let Some(u) = &m.updated {
         d.add_text(f.updated, u);
     }
-    let sections: Vec<serde_json::Value> = e
-        .sections
-        .iter()
-        .map(|s| serde_json::json!({"heading": s.heading, "kind": s.kind, "anchor": s.anchor, "text": s.text}))
-        .collect();
-    d.add_text(f.sections, serde_json::Value::Array(sections).to_string());
     if !m.extra.is_empty() {
         d.add_text(f.extra, serde_json::to_string(&m.extra).unwrap_or_default());
     }

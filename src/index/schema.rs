@@ -9,7 +9,7 @@ use crate::analysis::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Handles of every field.
 #[derive(Debug, Clone)]
@@ -30,12 +30,6 @@ pub struct Fields {
     pub page_title: Field,
     /// Aliases: how customers phrase the problem.
     pub aliases: Field,
-    /// Symptoms section text.
-    pub symptoms: Field,
-    /// Cause section text.
-    pub cause: Field,
-    /// Solution section text.
-    pub solution: Field,
     /// All text.
     pub body: Field,
     /// Canonical error codes, exact.
@@ -60,8 +54,6 @@ pub struct Fields {
     pub updated: Field,
     /// The entry's Markdown.
     pub markdown: Field,
-    /// Sections as JSON (heading, kind, anchor, text).
-    pub sections: Field,
     /// Unknown front matter fields as JSON.
     pub extra: Field,
     /// Hash of (normalised title, product): near-duplicates share it.
@@ -85,7 +77,7 @@ impl Fields {
             }
         };
         let fields = Fields {
-            id: b.add_text_field("id", STRING | STORED),
+            id: b.add_text_field("id", STRING | STORED | FAST),
             doc_id: b.add_text_field("doc_id", STRING | STORED),
             path: b.add_text_field("path", STRING | STORED),
             anchor: b.add_text_field("anchor", STORED),
@@ -93,9 +85,6 @@ impl Fields {
             title: b.add_text_field("title", text(true)),
             page_title: b.add_text_field("page_title", text(true)),
             aliases: b.add_text_field("aliases", text(true)),
-            symptoms: b.add_text_field("symptoms", text(false)),
-            cause: b.add_text_field("cause", text(false)),
-            solution: b.add_text_field("solution", text(true)),
             body: b.add_text_field("body", text(true)),
             codes: b.add_text_field("codes", STRING | STORED),
             category: b.add_text_field("category", STRING | STORED | FAST),
@@ -109,7 +98,6 @@ impl Fields {
             related: b.add_text_field("related", STORED),
             updated: b.add_text_field("updated", STORED),
             markdown: b.add_text_field("markdown", STORED),
-            sections: b.add_text_field("sections", STORED),
             extra: b.add_text_field("extra", STORED),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),
         };
@@ -117,14 +105,11 @@ impl Fields {
     }
 
     /// The searched text fields, by name.
-    pub fn text_fields(&self) -> [(&'static str, Field); 7] {
+    pub fn text_fields(&self) -> [(&'static str, Field); 4] {
         [
             ("title", self.title),
             ("page_title", self.page_title),
             ("aliases", self.aliases),
-            ("symptoms", self.symptoms),
-            ("cause", self.cause),
-            ("solution", self.solution),
             ("body", self.body),
         ]
     }

@@ -266,8 +266,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         hit.bm25 = raw.get(&addr).copied().unwrap_or(score);
         hit.duplicates = dups
             .into_iter()
-            .filter_map(|a| searcher.doc::<TantivyDocument>(a).ok())
-            .map(|d| text(&d, f.id))
+            .filter_map(|a| fast_id(&searcher, a))
             .collect();
         if let Some(g) = &snippet_gen {
             hit.snippet = make_snippet(g, &plan, &doc, loaded);
@@ -396,7 +395,7 @@ fn snippet_generator(loaded: &Loaded, plan: &Plan) -> Result<SnippetGenerator, S
 
 /// Bytes of body text analysed for a snippet: a window around the first query word, so a
 /// long article costs no more than a short one.
-const SNIPPET_WINDOW: usize = 1500;
+const SNIPPET_WINDOW: usize = 800;
 
 fn make_snippet(
     g: &SnippetGenerator,
@@ -446,21 +445,34 @@ pub fn render_snippet(fragment: &str, highlighted: &[std::ops::Range<usize>]) ->
     out
 }
 
-/// The part of `body` around the earliest occurrence of a (Latin or simplified) query word.
+/// The part of `body` around the earliest occurrence of a query word (searched as written
+/// in the body's first 32 KB (Latin words also lower-cased), without copying the body.
 fn snippet_window<'a>(body: &'a str, plan: &Plan) -> &'a str {
     if body.len() <= SNIPPET_WINDOW {
         return body;
     }
-    let lower = body.to_lowercase();
-    let first = if lower.len() == body.len() {
-        plan.terms
+    let words: Vec<&str> = plan
+        .terms
+        .iter()
+        .filter(|t| !t.secondary && t.text.chars().count() >= 2)
+        .map(|t| t.text.as_str())
+        .collect();
+    // Only the head of a long article is scanned: a snippet from its start reads better
+    // than one from page forty, and the scan must not cost more than the search.
+    let mut end = body.len().min(32 << 10);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let scan = &body[..end];
+    let mut first = words.iter().filter_map(|w| scan.find(w)).min();
+    if first.is_none() && words.iter().any(|w| w.is_ascii()) {
+        let head = scan.to_ascii_lowercase();
+        first = words
             .iter()
-            .filter(|t| !t.secondary && t.text.chars().count() >= 2)
-            .filter_map(|t| lower.find(t.text.as_str()))
-            .min()
-    } else {
-        None
-    };
+            .filter(|w| w.is_ascii())
+            .filter_map(|w| head.find(w))
+            .min();
+    }
     let start = first
         .map(|p| p.saturating_sub(SNIPPET_WINDOW / 4))
         .unwrap_or(0);
@@ -573,6 +585,18 @@ fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart>
         .collect();
     parts.sort_by(|a, b| b.score.total_cmp(&a.score));
     parts
+}
+
+/// An entry's id from the fast field: no stored document is decoded.
+fn fast_id(searcher: &Searcher, a: DocAddress) -> Option<String> {
+    let col = searcher
+        .segment_reader(a.segment_ord)
+        .fast_fields()
+        .str("id")
+        .ok()??;
+    let ord = col.term_ords(a.doc_id).next()?;
+    let mut s = String::new();
+    col.ord_to_str(ord, &mut s).ok()?.then_some(s)
 }
 
 /// The stored document of entry `id`.

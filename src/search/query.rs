@@ -25,12 +25,6 @@ pub struct Weights {
     pub aliases: f32,
     /// Page title (of an FAQ entry).
     pub page_title: f32,
-    /// Symptoms section.
-    pub symptoms: f32,
-    /// Cause section.
-    pub cause: f32,
-    /// Solution section.
-    pub solution: f32,
     /// All text.
     pub body: f32,
     /// Exact error-code match.
@@ -57,9 +51,6 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     title: 3.0,
     aliases: 2.5,
     page_title: 0.8,
-    symptoms: 1.2,
-    cause: 0.6,
-    solution: 0.8,
     body: 1.0,
     code: 6.0,
     proximity: 0.6,
@@ -86,9 +77,6 @@ impl Weights {
                 "title" => self.title = x,
                 "aliases" => self.aliases = x,
                 "page_title" => self.page_title = x,
-                "symptoms" => self.symptoms = x,
-                "cause" => self.cause = x,
-                "solution" => self.solution = x,
                 "body" => self.body = x,
                 "code" => self.code = x,
                 "proximity" => self.proximity = x,
@@ -284,13 +272,10 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
         terms.retain(|t| keep.contains(&t.text));
     }
 
-    let fields: [(&str, Field, f32); 7] = [
+    let fields: [(&str, Field, f32); 4] = [
         ("title", f.title, w.title),
         ("aliases", f.aliases, w.aliases),
         ("page_title", f.page_title, w.page_title),
-        ("symptoms", f.symptoms, w.symptoms),
-        ("cause", f.cause, w.cause),
-        ("solution", f.solution, w.solution),
         ("body", f.body, w.body),
     ];
     for t in &terms {
@@ -314,7 +299,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     continue;
                 }
                 for (name, field, boost) in fields {
-                    if boost > 0.0 && matches!(name, "title" | "aliases" | "symptoms" | "body") {
+                    if boost > 0.0 && matches!(name, "title" | "aliases" | "body") {
                         clauses.push(Clause {
                             label: format!("synonym({name}):{label}"),
                             query: term_clause(field, &exp[0], boost * w.synonym),
