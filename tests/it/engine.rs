@@ -336,3 +336,72 @@ fn snippet_with_a_compound_code_at_the_fragment_end_does_not_panic() {
         );
     }
 }
+
+#[test]
+fn a_reindex_killed_mid_build_leaves_the_previous_index_serving() {
+    // A KB big enough that a build takes a few seconds: the bundled articles, bodies only,
+    // copied 30 times under distinct paths.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big");
+    let ing = deflect::ingest::ingest(&kb_dir(), Default::default());
+    for i in 0..30 {
+        let sub = big.join(format!("c{i:02}"));
+        fs::create_dir_all(&sub).unwrap();
+        for e in ing
+            .entries
+            .iter()
+            .filter(|e| e.kind == deflect::ingest::EntryKind::Article)
+        {
+            fs::write(
+                sub.join(format!("{}.md", e.doc_id)),
+                format!("# {}\n\n{}", e.title, e.markdown),
+            )
+            .unwrap();
+        }
+    }
+    let root = dir.path().join("index");
+    let first = index::build(&kb_dir(), &root, &BuildOptions::default(), |_| {}).unwrap();
+    let exe = env!("CARGO_BIN_EXE_deflect");
+    let mut killed_mid_build = 0;
+    for delay_ms in [50u64, 300, 900] {
+        let mut child = std::process::Command::new(exe)
+            .args(["reindex", "--kb"])
+            .arg(&big)
+            .arg("--index")
+            .arg(&root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill(); // SIGKILL: no cleanup runs in the child.
+        let _ = child.wait();
+        let loaded = index::open(&root, None).unwrap();
+        if !finished {
+            killed_mid_build += 1;
+            assert_eq!(
+                loaded.meta.generation, first.generation,
+                "killed after {delay_ms} ms"
+            );
+            assert_eq!(loaded.meta.entries as usize, first.entries);
+        }
+        assert!(!search::search(&loaded, &SearchRequest::new("ssh 连不上"))
+            .unwrap()
+            .hits
+            .is_empty());
+    }
+    assert!(
+        killed_mid_build >= 1,
+        "every build finished before its kill: make the KB bigger"
+    );
+    // The next build cleans what the killed ones left and swaps in normally.
+    let next = index::build(&kb_dir(), &root, &BuildOptions::default(), |_| {}).unwrap();
+    assert!(next.generation > first.generation);
+    let leftovers: Vec<_> = fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".building-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

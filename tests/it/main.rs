@@ -4,5 +4,6 @@
 mod answer;
 mod common;
 mod engine;
+mod fuzz;
 mod http;
 mod relevance;
