@@ -41,35 +41,38 @@ macro_rules! re {
 // Error codes. Each pattern is anchored on shape, not on a list of products.
 re!(
     DOTTED_CODE,
-    r"\b[A-Z][A-Za-z0-9]+(?:\.[A-Z][A-Za-z0-9]*)+\b"
+    r"(?-u:\b)[A-Z][A-Za-z0-9]+(?:\.[A-Z][A-Za-z0-9]*)+(?-u:\b)"
 );
-re!(SNAKE_CODE, r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b");
+re!(SNAKE_CODE, r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?-u:\b)");
 re!(
     CAMEL_CODE,
-    r"\b(?:[A-Z][a-z0-9]+){2,}(?:Error|Exception|Denied|NotFound|Invalid|Failed|Failure|Timeout|Mismatch|Exceeded|Forbidden|Conflict|Unavailable|Expired|Match|Skewed|Large|Exists)\b|\b(?:Invalid|Missing|Forbidden|Quota|Throttling|Unauthorized|Operation|Incorrect|Access|Signature|Entity|Request|No[A-Z])[A-Za-z]*(?:[A-Z][a-z0-9]+)+\b"
+    r"(?-u:\b)(?:[A-Z][a-z0-9]+){2,}(?:Error|Exception|Denied|NotFound|Invalid|Failed|Failure|Timeout|Mismatch|Exceeded|Forbidden|Conflict|Unavailable|Expired|Match|Skewed|Large|Exists)(?-u:\b)|(?-u:\b)(?:Invalid|Missing|Forbidden|Quota|Throttling|Unauthorized|Operation|Incorrect|Access|Signature|Entity|Request|No[A-Z])[A-Za-z]*(?:[A-Z][a-z0-9]+)+(?-u:\b)"
 );
-re!(DASH_CODE, r"\b[A-Z]{2,6}-\d{3,6}\b");
-re!(MYSQL_CODE, r"(?i)\bERROR\s+(\d{4,5})\s*\(([0-9A-Z]{5})\)");
-re!(HEX_CODE, r"\b0x[0-9A-Fa-f]{8}\b");
+re!(DASH_CODE, r"(?-u:\b)[A-Z]{2,6}-\d{3,6}(?-u:\b)");
+re!(
+    MYSQL_CODE,
+    r"(?i)(?-u:\b)ERROR\s+(\d{4,5})\s*\(([0-9A-Z]{5})\)"
+);
+re!(HEX_CODE, r"(?-u:\b)0x[0-9A-Fa-f]{8}(?-u:\b)");
 re!(
     ERRNO,
-    r"\bE(?:CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRINUSE|ADDRNOTAVAIL|ACCES|PERM|NOENT|NOSPC|NOMEM|MFILE|NFILE|PIPE|AGAIN|EXIST|INVAL|ROFS|IO|NOTCONN|DQUOT)\b"
+    r"(?-u:\b)E(?:CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRINUSE|ADDRNOTAVAIL|ACCES|PERM|NOENT|NOSPC|NOMEM|MFILE|NFILE|PIPE|AGAIN|EXIST|INVAL|ROFS|IO|NOTCONN|DQUOT)(?-u:\b)"
 );
 re!(
     HTTP_STATUS,
-    r"(?i)(?:\bHTTP(?:/\d(?:\.\d)?)?|状态码|status(?:\s*code)?|错误码|返回|报)\s*[:：]?\s*([1-5]\d\d)\b|\b([45]\d\d)\s+(?:bad gateway|gateway time-?out|forbidden|not found|service unavailable|internal server error|unauthorized|bad request|too many requests)"
+    r"(?i)(?:(?-u:\b)HTTP(?:/\d(?:\.\d)?)?|状态码|status(?:\s*code)?|错误码|返回|报)\s*[:：]?\s*([1-5]\d\d)(?-u:\b)|(?-u:\b)([45]\d\d)\s+(?:bad gateway|gateway time-?out|forbidden|not found|service unavailable|internal server error|unauthorized|bad request|too many requests)"
 );
 re!(
     RESOURCE_ID,
-    r"\b(?:i|d|s|m|eip|vpc|vsw|sg|lb|alb|nlb|ngw|vpn|vco|rm|r|cdn|dds|pc|eni|img|snap|key|acs|cr|ack|nas|fs)-[a-z0-9]{8,32}\b"
+    r"(?-u:\b)(?:i|d|s|m|eip|vpc|vsw|sg|lb|alb|nlb|ngw|vpn|vco|rm|r|cdn|dds|pc|eni|img|snap|key|acs|cr|ack|nas|fs)-[a-z0-9]{8,32}(?-u:\b)"
 );
 re!(
     IPV4,
-    r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"
+    r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?-u:\b)"
 );
 re!(
     REGION_ID,
-    r"\b(?:cn|ap|us|eu|me|sa|af|na)-(?:[a-z]+)(?:-[a-z0-9]+)?(?:-\d)?\b"
+    r"(?-u:\b)(?:cn|ap|us|eu|me|sa|af|na)-(?:[a-z]+)(?:-[a-z0-9]+)?(?:-\d)?(?-u:\b)"
 );
 re!(
     REGION_NAME,
@@ -77,7 +80,7 @@ re!(
 );
 re!(
     TIMESTAMP,
-    r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|\b\d{4}年\d{1,2}月\d{1,2}[日号](?:\s*\d{1,2}[:点]\d{0,2})?|(?:今天|昨天|前天|今早|今晚|昨晚|刚才|上午|下午|晚上|凌晨)\s*\d{1,2}(?:[:：]\d{2}|点(?:\d{1,2}分?|半)?)|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+    r"(?-u:\b)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|(?-u:\b)\d{4}年\d{1,2}月\d{1,2}[日号](?:\s*\d{1,2}[:点]\d{0,2})?|(?:今天|昨天|前天|今早|今晚|昨晚|刚才|上午|下午|晚上|凌晨)\s*\d{1,2}(?:[:：]\d{2}|点(?:\d{1,2}分?|半)?)|(?-u:\b)\d{1,2}:\d{2}(?::\d{2})?(?-u:\b)"
 );
 re!(
     ORDER_ID,
@@ -85,11 +88,11 @@ re!(
 );
 re!(
     DOMAIN,
-    r"(?i)\b(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|cn|net|org|io|top|xyz|info|biz|cc|tv|me|shop|site|online|app|dev|co|hk|tw|jp|us|uk)\b(?:/[^\s，。)）]*)?"
+    r"(?i)(?-u:\b)(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|cn|net|org|io|top|xyz|info|biz|cc|tv|me|shop|site|online|app|dev|co|hk|tw|jp|us|uk)(?-u:\b)(?:/[^\s，。)）]*)?"
 );
 re!(
     ERROR_LINE,
-    r"(?i)[A-Za-z][A-Za-z0-9 ,.'()_:/-]{0,60}\b(?:error|denied|refused|timed? ?out|failed|failure|exception|not found|forbidden|invalid|unable to|cannot|can't|no such|panic|fatal|unreachable|expired|too many)\b[A-Za-z0-9 ,.'()_:/-]{0,60}|(?:报错|错误提示|提示|报|返回)[:：]\s*[^\n。]{4,80}"
+    r"(?i)[A-Za-z][A-Za-z0-9 ,.'()_:/-]{0,60}(?-u:\b)(?:error|denied|refused|timed? ?out|failed|failure|exception|not found|forbidden|invalid|unable to|cannot|can't|no such|panic|fatal|unreachable|expired|too many)(?-u:\b)[A-Za-z0-9 ,.'()_:/-]{0,60}|(?:报错|错误提示|提示|报|返回)[:：]\s*[^\n。]{4,80}"
 );
 re!(PHONE, r"\b1[3-9]\d{9}\b");
 re!(EMAIL, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}");
@@ -246,6 +249,17 @@ mod tests {
     fn file_names_and_versions_are_not_codes() {
         let c = error_codes("edit nginx.conf and /etc/ssh/sshd_config, kernel 2.6.32, TLSv1.2");
         assert!(c.is_empty(), "{c:?}");
+    }
+
+    #[test]
+    fn codes_glued_to_chinese_are_found() {
+        let c =
+            error_codes("调用报错InvalidInstanceId.NotFound，浏览器提示ERR_CONNECTION_REFUSED错误");
+        assert!(
+            c.contains(&"InvalidInstanceId.NotFound".to_string()),
+            "{c:?}"
+        );
+        assert!(c.contains(&"ERR_CONNECTION_REFUSED".to_string()), "{c:?}");
     }
 
     #[test]
