@@ -51,22 +51,26 @@ impl Lang {
     }
 }
 
-/// Detects the language of `text`: Chinese when Han chars carry a fair share of the letters,
-/// traditional when enough of those Han chars are traditional-only forms.
+/// Detects the language of `text`: Chinese when the customer wrote a few Han chars of their own
+/// (pasted English errors and commands do not make a Chinese ticket English), or when Han
+/// chars carry a fair share of the words; traditional when enough of them are traditional forms.
 pub fn detect(text: &str) -> Lang {
-    let (mut han, mut trad, mut latin) = (0usize, 0usize, 0usize);
+    let (mut han, mut trad, mut latin_words) = (0usize, 0usize, 0usize);
+    let mut in_word = false;
     for c in text.chars() {
         if is_han(c) {
             han += 1;
             if is_traditional(c) {
                 trad += 1;
             }
-        } else if c.is_ascii_alphabetic() {
-            latin += 1;
         }
+        let latin = c.is_ascii_alphabetic();
+        if latin && !in_word {
+            latin_words += 1;
+        }
+        in_word = latin;
     }
-    // A Han char carries about as much as a 3-letter English word.
-    if han == 0 || han * 3 < latin / 2 {
+    if han == 0 || (han < 3 && han * 2 < latin_words) {
         return Lang::En;
     }
     if trad * 10 >= han.max(1) && trad >= 2 || trad >= 1 && han <= 6 {
@@ -87,6 +91,14 @@ mod tests {
         assert_eq!(detect("My instance is unreachable after reboot"), Lang::En);
         assert_eq!(detect("nginx 一直报 502 Bad Gateway，怎么处理"), Lang::Zh);
         assert_eq!(detect(""), Lang::En);
+        // A Chinese customer pasting an English error still writes Chinese.
+        assert_eq!(detect("ssh 登录报 Permission denied (publickey)"), Lang::Zh);
+        assert_eq!(detect("服务器报错：Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"), Lang::Zh);
+        // An English ticket naming a region in Chinese stays English.
+        assert_eq!(
+            detect("My instance in 华东1 is unreachable after the reboot this morning"),
+            Lang::En
+        );
     }
 
     #[test]
