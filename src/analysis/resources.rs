@@ -161,11 +161,6 @@ impl QueryResources {
         self.stop.contains(token)
     }
 
-    /// Number of synonym groups.
-    pub fn synonym_groups(&self) -> usize {
-        self.groups.len()
-    }
-
     /// Finds synonym phrases in a query's main-token sequence, longest match first,
     /// non-overlapping.
     pub fn find_synonyms(&self, tokens: &[&str]) -> Vec<SynonymMatch> {

@@ -328,7 +328,7 @@ pub fn answer(
             id: h.id.clone(),
             title: h.title.clone(),
             confidence: *c,
-            steps: reply::steps(loaded, &h.id),
+            steps: h.steps.clone(),
             expected_fix_minutes: h.avg_fix_minutes,
             automation: h.automation.clone(),
             link: format!("{}{}", cfg.article_base_url, urlencode_id(&h.id)),

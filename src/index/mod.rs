@@ -333,6 +333,9 @@ fn to_document(f: &Fields, e: &Entry) -> TantivyDocument {
     for r in &m.related {
         d.add_text(f.related, r);
     }
+    for s in &e.steps {
+        d.add_text(f.steps, s);
+    }
     if let Some(u) = &m.updated {
         d.add_text(f.updated, u);
     }

@@ -9,7 +9,7 @@ use crate::analysis::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Handles of every field.
 #[derive(Debug, Clone)]
@@ -54,13 +54,14 @@ pub struct Fields {
     pub updated: Field,
     /// The entry's Markdown.
     pub markdown: Field,
+    /// Fix steps, extracted at ingest (multi-valued).
+    pub steps: Field,
     /// Unknown front matter fields as JSON.
     pub extra: Field,
     /// Hash of (normalised title, product): near-duplicates share it.
     pub dupkey: Field,
 }
 
-/// The text fields searched, with their names (used by explain and the baseline).
 impl Fields {
     /// Builds the schema and its field handles.
     pub fn build() -> (Schema, Fields) {
@@ -98,19 +99,10 @@ impl Fields {
             related: b.add_text_field("related", STORED),
             updated: b.add_text_field("updated", STORED),
             markdown: b.add_text_field("markdown", STORED),
+            steps: b.add_text_field("steps", STORED),
             extra: b.add_text_field("extra", STORED),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),
         };
         (b.build(), fields)
-    }
-
-    /// The searched text fields, by name.
-    pub fn text_fields(&self) -> [(&'static str, Field); 4] {
-        [
-            ("title", self.title),
-            ("page_title", self.page_title),
-            ("aliases", self.aliases),
-            ("body", self.body),
-        ]
     }
 }

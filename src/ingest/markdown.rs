@@ -264,6 +264,103 @@ pub fn is_question(heading: &str) -> bool {
     heading.chars().count() >= 4 && Q.is_match(heading)
 }
 
+/// Most steps listed in a reply.
+const MAX_STEPS: usize = 8;
+/// Longest step, chars.
+const MAX_STEP_CHARS: usize = 240;
+
+/// The fix steps of an entry, extracted once at ingest: the top-level items of the solution
+/// section's first list, or, for an FAQ answer (`whole`), its first paragraphs.
+pub fn solution_steps(md: &str, whole: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_solution = whole;
+    let mut heading = false;
+    let mut heading_text = String::new();
+    let mut list_depth = 0usize;
+    let mut item_depth = 0usize;
+    let mut cur = String::new();
+    let mut in_code = false;
+    let mut paragraphs = Vec::new();
+    let mut para = String::new();
+    for ev in Parser::new_ext(
+        md,
+        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
+    ) {
+        match ev {
+            Event::Start(Tag::Heading { .. }) => {
+                heading = true;
+                heading_text.clear();
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                heading = false;
+                if !whole && (level as usize) <= 3 {
+                    if in_solution && !out.is_empty() {
+                        break;
+                    }
+                    in_solution = section_kind(&heading_text) == SectionKind::Solution;
+                }
+            }
+            Event::Start(Tag::List(_)) => list_depth += 1,
+            Event::End(TagEnd::List(_)) => {
+                list_depth = list_depth.saturating_sub(1);
+                if in_solution && list_depth == 0 && out.len() >= 2 && !whole {
+                    break;
+                }
+            }
+            Event::Start(Tag::Item) => {
+                item_depth += 1;
+                if item_depth == 1 {
+                    cur.clear();
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                if item_depth == 1 && in_solution && out.len() < MAX_STEPS {
+                    let s = clip(cur.trim());
+                    if !s.is_empty() {
+                        out.push(s);
+                    }
+                }
+                item_depth = item_depth.saturating_sub(1);
+            }
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::Text(t) | Event::Code(t) => {
+                if heading {
+                    heading_text.push_str(&t);
+                } else if in_solution && !in_code {
+                    if item_depth == 1 && list_depth == 1 {
+                        cur.push_str(&t);
+                    } else if item_depth == 0 {
+                        para.push_str(&t);
+                    }
+                }
+            }
+            Event::SoftBreak | Event::HardBreak if item_depth == 1 => cur.push(' '),
+            Event::End(TagEnd::Paragraph) if item_depth == 0 && in_solution => {
+                let p = clip(para.trim());
+                if !p.is_empty() {
+                    paragraphs.push(p);
+                }
+                para.clear();
+            }
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        paragraphs.truncate(3);
+        return paragraphs;
+    }
+    out
+}
+
+fn clip(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match s.char_indices().nth(MAX_STEP_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +412,20 @@ mod tests {
         ] {
             let _ = parse(md);
         }
+    }
+
+    #[test]
+    fn steps_from_solution_list() {
+        let md = "# T\n## 现象\n1. not a step\n## 解决方案\n1. 检查安全组\n   ```bash\n   ss -tlnp\n   ```\n2. 重启 **sshd**\n   - sub item\n## 验证\n1. nope\n";
+        assert_eq!(solution_steps(md, false), vec!["检查安全组", "重启 sshd"]);
+    }
+
+    #[test]
+    fn faq_answer_paragraphs() {
+        let md = "## 欠费会停机吗？\n欠费后 24 小时停机。\n\n充值后自动恢复。\n";
+        assert_eq!(
+            solution_steps(md, true),
+            vec!["欠费后 24 小时停机。", "充值后自动恢复。"]
+        );
     }
 }

@@ -10,7 +10,7 @@ pub mod markdown;
 mod walk;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -134,6 +134,8 @@ pub struct Entry {
     pub codes: Vec<String>,
     /// The entry's Markdown (the page's body, or the question's section).
     pub markdown: String,
+    /// Fix steps for replies (see [`markdown::solution_steps`]).
+    pub steps: Vec<String>,
 }
 
 /// The result of reading a KB.
@@ -437,6 +439,7 @@ pub fn parse_article(
                 body: s.text.clone(),
                 sections: vec![s.clone()],
                 codes,
+                steps: markdown::solution_steps(&md, true),
                 markdown: md,
             });
         }
@@ -472,6 +475,7 @@ pub fn parse_article(
             body: all_text,
             sections: parsed.sections,
             codes,
+            steps: markdown::solution_steps(&body, false),
             markdown: body.into_owned(),
         });
     }
@@ -546,11 +550,6 @@ fn flatten_deep_nesting<'a>(
         out.push('\n');
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// Absolute path of a KB-relative path (for display).
-pub fn display_path(kb: &Path, rel: &str) -> PathBuf {
-    kb.join(rel)
 }
 
 #[cfg(test)]

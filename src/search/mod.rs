@@ -120,6 +120,9 @@ pub struct Hit {
     pub automation: Option<String>,
     /// Related article ids.
     pub related: Vec<String>,
+    /// Fix steps (for the answer step; not part of search responses).
+    #[serde(skip)]
+    pub steps: Vec<String>,
     /// Error codes of the entry that the query matched exactly.
     pub matched_codes: Vec<String>,
     /// Share of the query's information (IDF) this entry contains, 0–1.
@@ -368,6 +371,10 @@ pub fn to_hit(loaded: &Loaded, doc: &TantivyDocument, score: f32) -> Hit {
         automation: opt_text(doc, f.automation),
         related: doc
             .get_all(f.related)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        steps: doc
+            .get_all(f.steps)
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect(),
         matched_codes: Vec::new(),
