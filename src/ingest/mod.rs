@@ -459,6 +459,14 @@ pub fn parse_article(
                 codes.push(c);
             }
         }
+        // Only the solution section is parsed again (its range is known from the first pass);
+        // most real-world pages have none and cost nothing here.
+        let steps = parsed
+            .sections
+            .iter()
+            .find(|s| s.kind == SectionKind::Solution)
+            .map(|s| markdown::solution_steps(&body[s.range.0..s.range.1], false))
+            .unwrap_or_default();
         entries.push(Entry {
             id: doc_id.clone(),
             doc_id: doc_id.clone(),
@@ -475,7 +483,7 @@ pub fn parse_article(
             body: all_text,
             sections: parsed.sections,
             codes,
-            steps: markdown::solution_steps(&body, false),
+            steps,
             markdown: body.into_owned(),
         });
     }
