@@ -167,7 +167,8 @@ pub fn search(config: &Config, a: SearchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} match(es), {:.1} ms, terms: {}",
+        "{}{} match(es), {:.1} ms, terms: {}",
+        if resp.total_exact { "" } else { "at least " },
         resp.total,
         resp.took_ms,
         resp.terms.join(" ")

@@ -33,7 +33,7 @@ const q=document.getElementById('q'),hits=document.getElementById('hits'),facets
 let timer=null,filter={};
 function esc(s){return String(s).replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]))}
 async function run(){
-  const p=new URLSearchParams({q:q.value,limit:10});for(const k in filter)p.set(k,filter[k]);
+  const p=new URLSearchParams({q:q.value,limit:10,facets:true});for(const k in filter)p.set(k,filter[k]);
   if(!q.value.trim()){hits.innerHTML='';facets.innerHTML='';return}
   const r=await fetch('/v1/search?'+p);const j=await r.json();
   if(!r.ok){hits.innerHTML='<p>'+esc(j.error.message)+'</p>';return}

@@ -66,6 +66,10 @@ pub struct SearchParams {
     pub tags: Option<String>,
     /// Include per-hit score breakdowns.
     pub explain: Option<bool>,
+    /// Count facets (category, product, lang, tags) and the exact total over every match.
+    /// Off by default: it visits every matching entry, where a plain search scores only
+    /// those that can reach the top.
+    pub facets: Option<bool>,
 }
 
 /// `POST /v1/search` body.
@@ -90,6 +94,9 @@ pub struct SearchBody {
     /// Include per-hit score breakdowns.
     #[serde(default)]
     pub explain: bool,
+    /// Count facets and the exact total over every match (slower; off by default).
+    #[serde(default)]
+    pub facets: bool,
 }
 
 fn window(
@@ -160,6 +167,7 @@ pub async fn search_get(
     req.limit = limit;
     req.offset = offset;
     req.explain = p.explain.unwrap_or(false);
+    req.facets = p.facets.unwrap_or(false);
     req.filters = Filters {
         category: p.category,
         product: p.product,
@@ -189,6 +197,7 @@ pub async fn search_post(
     req.limit = limit;
     req.offset = offset;
     req.explain = b.explain;
+    req.facets = b.facets;
     req.filters = Filters {
         category: b.category,
         product: b.product,
@@ -331,7 +340,7 @@ pub async fn article(
             let doc = search::fetch(&loaded, &lookup)?;
             let f = &loaded.fields;
             let h = search::to_hit(&loaded, &doc, 0.0);
-            let md = search::text(&doc, f.markdown);
+            let md = loaded.markdown(&doc)?;
             let all = |field| {
                 doc.get_all(field)
                     .filter_map(|v| tantivy::schema::Value::as_str(&v).map(str::to_string))

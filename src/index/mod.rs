@@ -26,7 +26,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-pub use schema::{Fields, SCHEMA_VERSION};
+pub use schema::{Fields, BODY_HEAD, MARKDOWN_FILE, SCHEMA_VERSION};
 
 use crate::analysis::resources::{self, QueryResources, ResourceWarning};
 use crate::analysis::{Analyzer, DeflectTokenizer, TOKENIZER_NAME};
@@ -242,13 +242,27 @@ pub fn build(
             opts.threads
         };
         let mut writer: IndexWriter = index.writer_with_num_threads(threads, opts.memory_budget)?;
+        let md_path = building.join(MARKDOWN_FILE);
+        let mut md_out = std::io::BufWriter::new(
+            File::create(&md_path).map_err(io("create the Markdown store"))?,
+        );
+        let mut at = 0u64;
         for e in &ing.entries {
-            writer.add_document(to_document(&fields, e))?;
+            let packed = lz4_flex::compress_prepend_size(e.markdown.as_bytes());
+            std::io::Write::write_all(&mut md_out, &packed)
+                .map_err(io("write the Markdown store"))?;
+            writer.add_document(to_document(&fields, e, at, packed.len() as u64))?;
+            at += packed.len() as u64;
         }
+        let md_file = md_out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .map_err(io("write the Markdown store"))?;
+        md_file.sync_all().map_err(io("write the Markdown store"))?;
         progress(Progress::Commit);
         writer.commit()?;
         writer.wait_merging_threads()?;
-        verify(&index, &fields, &ing.entries)?;
+        verify(&index, &fields, &ing.entries, &md_path)?;
         let meta = IndexMeta {
             schema_version: SCHEMA_VERSION,
             generation,
@@ -291,7 +305,7 @@ pub fn build(
     })
 }
 
-fn to_document(f: &Fields, e: &Entry) -> TantivyDocument {
+fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> TantivyDocument {
     let m = &e.meta;
     let mut d = doc!(
         f.id => e.id.as_str(),
@@ -302,8 +316,10 @@ fn to_document(f: &Fields, e: &Entry) -> TantivyDocument {
         f.page_title => e.page_title.as_str(),
         f.aliases => m.aliases.join("\n"),
         f.body => e.body.as_str(),
+        f.body_head => &e.body[..floor_char_boundary(&e.body, BODY_HEAD)],
         f.lang => e.lang.as_str(),
-        f.markdown => e.markdown.as_str(),
+        f.markdown_at => markdown_at,
+        f.markdown_len => markdown_len,
         f.dupkey => dupkey(&e.title, m.product.as_deref().unwrap_or_else(|| e.path.split('/').next().unwrap_or(""))),
     );
     if let Some(a) = &e.anchor {
@@ -357,7 +373,7 @@ pub fn dupkey(title: &str, product: &str) -> u64 {
     u64::from_le_bytes(d.0[..8].try_into().unwrap_or([0; 8]))
 }
 
-fn verify(index: &Index, f: &Fields, entries: &[Entry]) -> Result<(), IndexError> {
+fn verify(index: &Index, f: &Fields, entries: &[Entry], markdown: &Path) -> Result<(), IndexError> {
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
@@ -382,6 +398,16 @@ fn verify(index: &Index, f: &Fields, entries: &[Entry]) -> Result<(), IndexError
     {
         return Err(IndexError::Verify(format!(
             "probe entry `{}` not found",
+            probe.id
+        )));
+    }
+    // The Markdown store reads back: the probe's text, and the last entry ends at its end.
+    let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+    let doc: TantivyDocument = searcher.doc(top[0].1)?;
+    let file = File::open(markdown).map_err(io("open the Markdown store"))?;
+    if read_markdown(&file, f, &doc).as_deref() != Some(probe.markdown.as_str()) {
+        return Err(IndexError::Verify(format!(
+            "Markdown of probe entry `{}` does not read back",
             probe.id
         )));
     }
@@ -487,6 +513,43 @@ pub struct Loaded {
     pub meta: IndexMeta,
     /// Error codes that are phrases (`connection refused`), matched inside tickets.
     pub phrase_codes: Vec<String>,
+    /// The generation's Markdown store.
+    pub markdown: Option<File>,
+}
+
+impl Loaded {
+    /// The Markdown of a stored entry (None when the store cannot be read).
+    pub fn markdown(&self, doc: &TantivyDocument) -> Option<String> {
+        read_markdown(self.markdown.as_ref()?, &self.fields, doc)
+    }
+}
+
+/// The floor of `i` to a char boundary of `s`.
+fn floor_char_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn read_markdown(file: &File, f: &Fields, doc: &TantivyDocument) -> Option<String> {
+    use std::os::unix::fs::FileExt;
+    use tantivy::schema::Value;
+    let at = doc.get_first(f.markdown_at)?.as_u64()?;
+    let len = doc.get_first(f.markdown_len)?.as_u64()?;
+    // A length beyond the file is corruption, not a reason to allocate it.
+    if at.checked_add(len)? > file.metadata().ok()?.len() {
+        return None;
+    }
+    let mut buf = vec![0u8; len as usize];
+    file.read_exact_at(&mut buf, at).ok()?;
+    let claimed = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+    if claimed > 256 << 20 {
+        return None;
+    }
+    let bytes = lz4_flex::decompress_size_prepended(&buf).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 impl std::fmt::Debug for Loaded {
@@ -542,6 +605,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         resources,
         meta,
         phrase_codes,
+        markdown: File::open(dir.join(MARKDOWN_FILE)).ok(),
     })
 }
 

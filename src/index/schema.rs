@@ -9,7 +9,13 @@ use crate::analysis::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
+
+/// Bytes of an entry's text stored for snippets (a snippet comes from the article's head).
+pub const BODY_HEAD: usize = 16 << 10;
+
+/// The file of a generation holding every entry's Markdown.
+pub const MARKDOWN_FILE: &str = "markdown.lz4";
 
 /// Handles of every field.
 #[derive(Debug, Clone)]
@@ -30,8 +36,10 @@ pub struct Fields {
     pub page_title: Field,
     /// Aliases: how customers phrase the problem.
     pub aliases: Field,
-    /// All text.
+    /// All text (indexed, not stored).
     pub body: Field,
+    /// The first [`BODY_HEAD`] bytes of the text, stored for snippets.
+    pub body_head: Field,
     /// Canonical error codes, exact.
     pub codes: Field,
     /// Category (exact, fast).
@@ -52,8 +60,11 @@ pub struct Fields {
     pub related: Field,
     /// Last update date.
     pub updated: Field,
-    /// The entry's Markdown.
-    pub markdown: Field,
+    /// Where the entry's Markdown (LZ4) starts in the generation's [`MARKDOWN_FILE`]. Kept
+    /// out of the document store, which every hit decodes, as only the article view needs it.
+    pub markdown_at: Field,
+    /// Its compressed length.
+    pub markdown_len: Field,
     /// Fix steps, extracted at ingest (multi-valued).
     pub steps: Field,
     /// Unknown front matter fields as JSON.
@@ -86,7 +97,8 @@ impl Fields {
             title: b.add_text_field("title", text(true)),
             page_title: b.add_text_field("page_title", text(true)),
             aliases: b.add_text_field("aliases", text(true)),
-            body: b.add_text_field("body", text(true)),
+            body: b.add_text_field("body", text(false)),
+            body_head: b.add_text_field("body_head", STORED),
             codes: b.add_text_field("codes", STRING | STORED),
             category: b.add_text_field("category", STRING | STORED | FAST),
             product: b.add_text_field("product", STRING | STORED | FAST),
@@ -98,7 +110,8 @@ impl Fields {
             automation: b.add_text_field("automation", STORED),
             related: b.add_text_field("related", STORED),
             updated: b.add_text_field("updated", STORED),
-            markdown: b.add_text_field("markdown", STORED),
+            markdown_at: b.add_u64_field("markdown_at", NumericOptions::default().set_stored()),
+            markdown_len: b.add_u64_field("markdown_len", NumericOptions::default().set_stored()),
             steps: b.add_text_field("steps", STORED),
             extra: b.add_text_field("extra", STORED),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),

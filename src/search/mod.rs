@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 pub use facets::FacetCounts;
@@ -49,7 +48,8 @@ pub struct SearchRequest {
     pub mode: Mode,
     /// Collapse near-duplicates (same title and product) into one hit.
     pub dedupe: bool,
-    /// Compute facet counts.
+    /// Compute facet counts and the exact total. This visits every match; without it only
+    /// the documents that can reach the top are scored.
     pub facets: bool,
     /// Compute snippets.
     pub snippets: bool,
@@ -66,7 +66,7 @@ impl SearchRequest {
             explain: false,
             mode: Mode::Ranked(DEFAULT_WEIGHTS),
             dedupe: true,
-            facets: true,
+            facets: false,
             snippets: true,
         }
     }
@@ -142,8 +142,11 @@ pub struct Hit {
 pub struct SearchResponse {
     /// Hits, best first.
     pub hits: Vec<Hit>,
-    /// Entries matching (before near-duplicates are collapsed).
+    /// Entries matching (before near-duplicates are collapsed). Exact when `total_exact`;
+    /// otherwise a lower bound (the candidates scored), as facets were not asked for.
     pub total: u64,
+    /// Whether `total` counts every match.
+    pub total_exact: bool,
     /// Facet counts over all matches.
     pub facets: FacetCounts,
     /// Milliseconds spent.
@@ -176,6 +179,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     let mut resp = SearchResponse {
         hits: Vec::new(),
         total: 0,
+        total_exact: true,
         facets: FacetCounts::new(),
         took_ms: 0.0,
         terms: plan.terms.iter().map(|t| t.text.clone()).collect(),
@@ -203,17 +207,28 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     if let Some(w) = rerank {
         fetch = fetch.max(w.rerank_depth);
     }
-    let top = TopDocs::with_limit(fetch.max(1)).order_by_score();
-    let (top_docs, total, facet_counts) = if req.facets {
+    let fetch = fetch.max(1);
+    let top = TopDocs::with_limit(fetch).order_by_score();
+    // Facets need every match. Otherwise a query of a few plain terms goes to TopDocs alone,
+    // which lets tantivy skip, with block-max WAND, what cannot reach the top `fetch`; the
+    // total is then the number of candidates (exact when fewer than `fetch`, else a lower
+    // bound). Block-max WAND re-sorts its term cursors at every step, which costs more than
+    // it saves past a dozen cursors, and a phrase clause rules it out: such queries visit
+    // every match, and counting them is nearly free.
+    let (mut top_docs, total, total_exact, facet_counts) = if req.facets {
         let (t, c, fc) = searcher.search(&*query, &(top, Count, facets::FacetCollector))?;
-        (t, c, fc)
+        (t, c as u64, true, fc)
+    } else if plan.prunable() {
+        let t = searcher.search(&*query, &top)?;
+        let n = t.len();
+        (t, n as u64, n < fetch, FacetCounts::new())
     } else {
         let (t, c) = searcher.search(&*query, &(top, Count))?;
-        (t, c, FacetCounts::new())
+        (t, c as u64, true, FacetCounts::new())
     };
-    resp.total = total as u64;
+    resp.total = total;
+    resp.total_exact = total_exact;
     resp.facets = facet_counts;
-    let mut top_docs = top_docs;
     let mut covs: std::collections::HashMap<DocAddress, (f32, f32)> =
         std::collections::HashMap::new();
     let mut raw: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
@@ -259,7 +274,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
 
     let page: Vec<_> = kept.into_iter().skip(req.offset).take(req.limit).collect();
     let snippet_gen = if req.snippets {
-        Some(snippet_generator(loaded, &plan)?)
+        Some(Snippets::new(loaded, &plan)?)
     } else {
         None
     };
@@ -272,7 +287,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             .filter_map(|a| fast_id(&searcher, a))
             .collect();
         if let Some(g) = &snippet_gen {
-            hit.snippet = make_snippet(g, &plan, &doc, loaded);
+            hit.snippet = g.make(&doc, loaded);
         }
         let (cov, tcov) = covs
             .get(&addr)
@@ -385,40 +400,194 @@ pub fn to_hit(loaded: &Loaded, doc: &TantivyDocument, score: f32) -> Hit {
     }
 }
 
-fn snippet_generator(loaded: &Loaded, plan: &Plan) -> Result<SnippetGenerator, SearchError> {
-    let terms: BTreeMap<String, f32> = plan
-        .terms
-        .iter()
-        .map(|t| (t.text.clone(), t.idf * t.weight))
-        .collect();
-    let tokenizer = loaded.index.tokenizer_for_field(loaded.fields.body)?;
-    Ok(SnippetGenerator::new(
-        terms,
-        tokenizer,
-        loaded.fields.body,
-        160,
-    ))
+/// Snippet making for one query. Highlights are the query's terms found in the text by one
+/// automaton pass (ASCII case-insensitive; English stems grow to the end of their word), so
+/// a snippet costs no analysis: the analyzer's work on articles was done at index time.
+/// Traditional-script articles get the terms' traditional forms, built on first need.
+struct Snippets {
+    terms: Vec<(String, f32)>,
+    simplified: Option<Highlighter>,
+    traditional: std::sync::OnceLock<Option<Highlighter>>,
 }
 
-/// Bytes of body text analysed for a snippet: a window around the first query word, so a
-/// long article costs no more than a short one.
-const SNIPPET_WINDOW: usize = 800;
+/// Query terms (as found in text) and an automaton over them.
+struct Highlighter {
+    finder: aho_corasick::AhoCorasick,
+    /// Per pattern: the term it stands for, and its weight.
+    patterns: Vec<(usize, f32)>,
+}
 
-fn make_snippet(
-    g: &SnippetGenerator,
-    plan: &Plan,
-    doc: &TantivyDocument,
-    loaded: &Loaded,
-) -> String {
-    let body = text(doc, loaded.fields.body);
-    let window = snippet_window(&body, plan);
-    let s = g.snippet(window);
-    if s.is_empty() {
-        // No query word in the body: show its opening instead.
-        let head: String = body.chars().take(120).collect();
-        return html_escape(&head);
+impl Highlighter {
+    fn new(words: impl Iterator<Item = (usize, String, f32)>) -> Option<Highlighter> {
+        let mut texts = Vec::new();
+        let mut patterns = Vec::new();
+        for (term, text, weight) in words {
+            if !texts.contains(&text) {
+                texts.push(text);
+                patterns.push((term, weight));
+            }
+        }
+        if texts.is_empty() {
+            return None;
+        }
+        let finder = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&texts)
+            .ok()?;
+        Some(Highlighter { finder, patterns })
     }
-    render_snippet(s.fragment(), s.highlighted())
+
+    /// Highlight ranges in `text`: (start, end, term, weight). An ASCII match must start a
+    /// word and is extended to the word's end.
+    fn ranges(&self, text: &str) -> Vec<(usize, usize, usize, f32)> {
+        let bytes = text.as_bytes();
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut out: Vec<(usize, usize, usize, f32)> = Vec::new();
+        for m in self.finder.find_iter(text) {
+            let (mut a, mut b) = (m.start(), m.end());
+            if bytes[a].is_ascii() && a > 0 && word(bytes[a - 1]) && word(bytes[a]) {
+                continue;
+            }
+            // A stem (`connect`, `refus`) takes its word's ending (`ion`, `ed`); a short
+            // word (`oss`) does not grow into a longer one (`ossutil`).
+            if m.len() >= 4 && bytes[b - 1].is_ascii_alphabetic() {
+                let rest = bytes[b..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .count();
+                if rest <= 5 {
+                    b += rest;
+                }
+            }
+            if let Some(last) = out.last() {
+                if a < last.1 {
+                    a = last.1;
+                }
+            }
+            if a < b {
+                let (term, weight) = self.patterns[m.pattern().as_usize()];
+                out.push((a, b, term, weight));
+            }
+        }
+        out
+    }
+}
+
+/// Bytes of body text searched for the best fragment: a window from just before the
+/// first query word, so a long article costs no more than a short one.
+const SNIPPET_WINDOW: usize = 640;
+
+/// Longest fragment, in bytes.
+const SNIPPET_FRAGMENT: usize = 180;
+
+/// Bytes of an article's head searched for the window: a snippet from its start reads
+/// better than one from page forty, and the scan must not cost more than the search.
+const SNIPPET_SCAN: usize = crate::index::BODY_HEAD;
+
+impl Snippets {
+    fn new(_loaded: &Loaded, plan: &Plan) -> Result<Snippets, SearchError> {
+        // Single Han characters and single letters would light up half the text.
+        let terms: Vec<(String, f32)> = plan
+            .terms
+            .iter()
+            .filter(|t| t.text.chars().count() >= 2)
+            .map(|t| (t.text.clone(), (t.idf * t.weight).max(0.01)))
+            .collect();
+        let simplified = Highlighter::new(
+            terms
+                .iter()
+                .enumerate()
+                .map(|(i, (t, w))| (i, t.clone(), *w)),
+        );
+        Ok(Snippets {
+            terms,
+            simplified,
+            traditional: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn highlighter(&self, lang: &str) -> Option<&Highlighter> {
+        if lang != crate::analysis::Lang::ZhHant.index_code() {
+            return self.simplified.as_ref();
+        }
+        self.traditional
+            .get_or_init(|| {
+                Highlighter::new(self.terms.iter().enumerate().flat_map(|(i, (t, w))| {
+                    let trad = crate::analysis::normalize::to_traditional(t);
+                    [(i, t.clone(), *w), (i, trad, *w)]
+                }))
+            })
+            .as_ref()
+    }
+
+    fn make(&self, doc: &TantivyDocument, loaded: &Loaded) -> String {
+        let body = text(doc, loaded.fields.body_head);
+        let lang = text(doc, loaded.fields.lang);
+        let opening = || html_escape(&body.chars().take(120).collect::<String>());
+        let Some(h) = self.highlighter(&lang) else {
+            return opening();
+        };
+        // The window: from a little before the first query word in the article's head.
+        let head = &body[..floor_char_boundary(&body, SNIPPET_SCAN)];
+        let Some(first) = h.finder.find(head) else {
+            return opening();
+        };
+        let a = floor_char_boundary(&body, first.start().saturating_sub(SNIPPET_FRAGMENT / 4));
+        let b = floor_char_boundary(&body, a + SNIPPET_WINDOW);
+        let window = &body[a..b];
+        let ranges = h.ranges(window);
+        if ranges.is_empty() {
+            return opening();
+        }
+        // The fragment holding the most weight of distinct terms, starting at a match.
+        let mut best = (0f32, 0usize);
+        for (i, r) in ranges.iter().enumerate() {
+            let end = r.0 + SNIPPET_FRAGMENT;
+            let mut seen: Vec<usize> = Vec::new();
+            let mut score = 0.0;
+            for q in ranges[i..].iter().take_while(|q| q.1 <= end) {
+                if !seen.contains(&q.2) {
+                    seen.push(q.2);
+                    score += q.3;
+                }
+            }
+            if score > best.0 {
+                best = (score, i);
+            }
+        }
+        let start = ranges[best.1].0;
+        // Begin at a natural break shortly before the first highlighted word.
+        let lead = &window[floor_char_boundary(window, start.saturating_sub(36))..start];
+        let from = lead
+            .char_indices()
+            .rev()
+            .find(|(_, c)| {
+                matches!(
+                    c,
+                    '。' | '！' | '？' | '；' | '：' | '，' | '\n' | '.' | ',' | ';' | ':'
+                )
+            })
+            .map(|(i, c)| start - lead.len() + i + c.len_utf8())
+            .unwrap_or(start);
+        let to = floor_char_boundary(window, from + SNIPPET_FRAGMENT);
+        let fragment = &window[from..to];
+        let marks: Vec<std::ops::Range<usize>> = ranges
+            .iter()
+            .filter(|r| r.0 >= from && r.1 <= to)
+            .map(|r| r.0 - from..r.1 - from)
+            .collect();
+        render_snippet(fragment.trim_end(), &marks)
+    }
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor_char_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Escaped HTML of `fragment` with `<mark>` around the highlighted byte ranges. Ranges are
@@ -450,48 +619,6 @@ pub fn render_snippet(fragment: &str, highlighted: &[std::ops::Range<usize>]) ->
     }
     out.push_str(&html_escape(&fragment[at..]));
     out
-}
-
-/// The part of `body` around the earliest occurrence of a query word (searched as written
-/// in the body's first 32 KB (Latin words also lower-cased), without copying the body.
-fn snippet_window<'a>(body: &'a str, plan: &Plan) -> &'a str {
-    if body.len() <= SNIPPET_WINDOW {
-        return body;
-    }
-    let words: Vec<&str> = plan
-        .terms
-        .iter()
-        .filter(|t| !t.secondary && t.text.chars().count() >= 2)
-        .map(|t| t.text.as_str())
-        .collect();
-    // Only the head of a long article is scanned: a snippet from its start reads better
-    // than one from page forty, and the scan must not cost more than the search.
-    let mut end = body.len().min(32 << 10);
-    while !body.is_char_boundary(end) {
-        end -= 1;
-    }
-    let scan = &body[..end];
-    let mut first = words.iter().filter_map(|w| scan.find(w)).min();
-    if first.is_none() && words.iter().any(|w| w.is_ascii()) {
-        let head = scan.to_ascii_lowercase();
-        first = words
-            .iter()
-            .filter(|w| w.is_ascii())
-            .filter_map(|w| head.find(w))
-            .min();
-    }
-    let start = first
-        .map(|p| p.saturating_sub(SNIPPET_WINDOW / 4))
-        .unwrap_or(0);
-    let mut a = start.min(body.len());
-    while !body.is_char_boundary(a) {
-        a -= 1;
-    }
-    let mut b = (a + SNIPPET_WINDOW).min(body.len());
-    while !body.is_char_boundary(b) {
-        b -= 1;
-    }
-    &body[a..b]
 }
 
 /// Escapes text for HTML.

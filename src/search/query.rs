@@ -102,12 +102,17 @@ pub enum Mode {
     Baseline,
 }
 
+/// Most term clauses for which block-max WAND is used (see [`Plan::prunable`]).
+pub const MAX_WAND_CLAUSES: usize = 12;
+
 /// One scoring clause with its label (for explain).
 pub struct Clause {
     /// What it is: `title:安全组`, `code:…`, `near(body):安全组 规则`, `synonym(title):无法连接`.
     pub label: String,
     /// The query.
     pub query: Box<dyn Query>,
+    /// A phrase or proximity clause (reads positions; no block-max WAND).
+    pub positional: bool,
 }
 
 /// A query term chosen from the ticket.
@@ -147,6 +152,11 @@ impl Plan {
                 .map(|c| (Occur::Should, c.query.box_clone()))
                 .collect(),
         )
+    }
+
+    /// Whether the query is a union of a few plain terms, where block-max WAND pays off.
+    pub fn prunable(&self) -> bool {
+        self.clauses.len() <= MAX_WAND_CLAUSES && self.clauses.iter().all(|c| !c.positional)
     }
 
     /// Sum of IDF of the ticket's main terms: how much the ticket says.
@@ -192,6 +202,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                 clauses.push(Clause {
                     label: format!("body:{t}"),
                     query: term_clause(f.body, &t, 1.0),
+                    positional: false,
                 });
                 terms.push(QueryTerm {
                     text: t,
@@ -284,6 +295,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                 clauses.push(Clause {
                     label: format!("{name}:{}", t.text),
                     query: term_clause(field, &t.text, boost * t.weight),
+                    positional: false,
                 });
             }
         }
@@ -303,6 +315,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                         clauses.push(Clause {
                             label: format!("synonym({name}):{label}"),
                             query: term_clause(field, &exp[0], boost * w.synonym),
+                            positional: false,
                         });
                     }
                 }
@@ -327,6 +340,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     clauses.push(Clause {
                         label: format!("synonym({name}):{label}"),
                         query: Box::new(BoostQuery::new(Box::new(pq), boost * w.synonym)),
+                        positional: true,
                     });
                 }
             }
@@ -354,6 +368,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             clauses.push(Clause {
                 label: format!("near({name}):{} {}", win[0], win[1]),
                 query: Box::new(BoostQuery::new(Box::new(pq), w.proximity)),
+                positional: true,
             });
         }
     }
@@ -370,6 +385,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
         clauses.push(Clause {
             label: "phrase(body)".into(),
             query: Box::new(BoostQuery::new(Box::new(pq), w.phrase)),
+            positional: true,
         });
     }
 
@@ -387,6 +403,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
         clauses.push(Clause {
             label: format!("code:{c}"),
             query: term_clause(f.codes, &canonical_code(c), w.code),
+            positional: false,
         });
     }
     Plan {

@@ -85,6 +85,7 @@ fn only_stop_words_or_punctuation_search_nothing() {
 fn filters_and_facets() {
     let mut req = SearchRequest::new("连接失败");
     req.limit = 20;
+    req.facets = true;
     let all = search::search(bundled(), &req).unwrap();
     let cats = &all.facets["category"];
     assert!(cats.len() >= 3, "{cats:?}");
@@ -404,4 +405,29 @@ fn a_reindex_killed_mid_build_leaves_the_previous_index_serving() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".building-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn pruned_search_ranks_as_the_exhaustive_one() {
+    // Without facets the term union skips what cannot reach the top (block-max WAND) and
+    // positional clauses score only the candidates: the page must not change.
+    for q in [
+        "ssh 连不上 Connection refused",
+        "您好，我们的 ECS 实例今天早上开始网站打不开，502 Bad Gateway，安全组已经放行 80 端口了",
+        "OSS 上传文件报 403 AccessDenied",
+        "how do I reset the root password of my instance",
+        "發票怎麼開",
+    ] {
+        let mut req = SearchRequest::new(q);
+        req.limit = 10;
+        req.facets = true;
+        let full = search::search(bundled(), &req).unwrap();
+        req.facets = false;
+        let pruned = search::search(bundled(), &req).unwrap();
+        let ids =
+            |r: &search::SearchResponse| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&full), ids(&pruned), "{q}");
+        assert!(full.total_exact && full.total >= pruned.total, "{q}");
+        assert!(pruned.facets.is_empty());
+    }
 }

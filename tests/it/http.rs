@@ -94,7 +94,7 @@ fn code(v: &Value) -> &str {
 async fn every_endpoint_answers() {
     let s = start(|_| {}).await;
     let (st, v) = s
-        .get("/v1/search?q=ssh%20%E8%BF%9E%E4%B8%8D%E4%B8%8A&limit=3")
+        .get("/v1/search?q=ssh%20%E8%BF%9E%E4%B8%8D%E4%B8%8A&limit=3&facets=true")
         .await;
     assert_eq!(st, 200);
     assert_eq!(v["hits"].as_array().unwrap().len(), 3);
