@@ -31,21 +31,33 @@ short = [t for t in tickets if len(t) <= 40] + ["ssh 连不上", "502", "欠费�
 open(f"{w}/search.txt", "w").write("\n".join(short + tickets[:60]) + "\n")
 PY
 export DEFLECT_ADMIN_KEY=load-test-admin-key-0123456789
+# Offline reindex first (time, peak RSS), then start-up on the existing index.
+python3 - "$WORK/reindex.txt" target/release/deflect reindex --kb "$KB" --index "$WORK/index" --json <<'PY'
+import json, resource, subprocess, sys, time
+t = time.time(); out = subprocess.run(sys.argv[2:], capture_output=True, text=True, check=True).stdout
+secs = time.time() - t; rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+d = json.loads(out)
+line = f"deflect reindex: {d['files']} files, {d['entries']} entries, {secs:.2f} s, {d['bytes'] / secs / 1e6:.1f} MB/s, {d['files'] / secs:.0f} files/s, index {d['index_bytes'] / 1e6:.1f} MB, peak RSS {rss:.0f} MB"
+print(line); open(sys.argv[1], "w").write(line + "\n")
+PY
+T0=$(date +%s.%N)
 target/release/deflect serve --kb "$KB" --index "$WORK/index" --listen 127.0.0.1:$PORT > "$WORK/serve.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 600); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 1200); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.05; done
+echo "deflect ready in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')s (process start to /readyz 200, existing index)"
 grep -m1 "serving" "$WORK/serve.log" || true
 run() { # mode conns [port]
   DEFLECT_MODE=$1 DEFLECT_QUERIES=$WORK/$([ $1 = answer ] && echo tickets || echo search).txt \
     wrk -t$([ $2 -lt 2 ] && echo 1 || echo 2) -c$2 -d${SECS}s -s scripts/load.lua http://127.0.0.1:${3:-$PORT} 2>&1 | grep RESULT | sed "s/RESULT/$1 c=$2/"
 }
 for mode in search answer; do for c in 1 8 32; do run $mode $c | tee -a "$WORK/deflect.results"; done; done
+echo "peak RSS of the server while serving: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 echo "reindex under load:"
 ( sleep 1; for _ in 1 2 3; do curl -s -o /dev/null -w "reindex %{http_code} %{time_total}s\n" -XPOST -H "authorization: Bearer $DEFLECT_ADMIN_KEY" http://127.0.0.1:$PORT/v1/admin/reindex; done ) &
 RPID=$!
 run search 32
 wait $RPID
-echo "peak RSS of the server: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
+echo "peak RSS of the server, three live reindexes included: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 [ -n "$PEER" ] || exit 0
 
 # ---- peer: Lucene 8.8 + SmartChineseAnalyzer, alone on the machine (deflect stopped first).
