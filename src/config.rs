@@ -32,7 +32,7 @@ pub const DEFAULT_WATCH_DEBOUNCE_MS: u64 = 1_000;
 /// Confidence at or above which a ticket is answered automatically.
 pub const DEFAULT_AUTO_THRESHOLD: f32 = 0.80;
 /// Confidence below which a ticket is escalated.
-pub const DEFAULT_SUGGEST_THRESHOLD: f32 = 0.35;
+pub const DEFAULT_SUGGEST_THRESHOLD: f32 = 0.55;
 /// Candidates within this confidence ratio of the top one are "close" (clarify).
 pub const DEFAULT_CLARIFY_RATIO: f32 = 0.90;
 

@@ -3,7 +3,9 @@
 //! A logistic model over features that mean the same on any KB (no raw BM25 score, whose scale
 //! depends on the corpus): how much of the ticket's information the hit contains, how much of
 //! it sits in the hit's title or aliases, the margin to the next hit, an exact error-code
-//! match, how much the ticket says at all, and the score relative to the query's own maximum.
+//! match, how much the ticket says at all, the score relative to the query's own maximum, and
+//! how much of the hit's title the ticket mentions (a human agent's first check: is this FAQ
+//! question the customer's question?).
 //! Coefficients are fitted on the dev half of `tests/fixtures/tickets.jsonl` by
 //! `deflect eval --fit-confidence` and checked on a KB they were not fitted on.
 
@@ -12,18 +14,24 @@ use serde::Serialize;
 use crate::search::{query::DEFAULT_WEIGHTS, Hit};
 
 /// Feature names, in model order.
-pub const FEATURES: [&str; 6] = [
+pub const FEATURES: [&str; NF] = [
     "coverage",
     "title_coverage",
     "margin",
     "code_match",
     "log_terms",
     "relative_score",
+    "title_precision",
 ];
+
+/// Number of features.
+pub const NF: usize = 7;
 
 /// Fitted coefficients: intercept, then one per feature.
 /// Fitted by `deflect eval --tickets tests/fixtures/tickets.jsonl --fit-confidence` (dev split).
-pub const COEFFICIENTS: [f32; 7] = [-4.3148, 3.4216, 3.5482, 0.5089, 3.6455, 0.1290, 7.1600];
+pub const COEFFICIENTS: [f32; NF + 1] = [
+    -4.1627, 3.8536, 3.1081, -0.4057, 3.4218, 0.0323, 5.0012, 4.5566,
+];
 
 /// The features of one hit.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
@@ -41,11 +49,13 @@ pub struct Features {
     pub log_terms: f32,
     /// Score / the largest score the query's words could give, capped at 1.
     pub relative_score: f32,
+    /// Share of the hit title's informative words that the ticket contains.
+    pub title_precision: f32,
 }
 
 impl Features {
     /// As a vector in [`FEATURES`] order.
-    pub fn to_vec(self) -> [f32; 6] {
+    pub fn to_vec(self) -> [f32; NF] {
         [
             self.coverage,
             self.title_coverage,
@@ -53,13 +63,20 @@ impl Features {
             self.code_match,
             self.log_terms,
             self.relative_score,
+            self.title_precision,
         ]
     }
 }
 
 /// Computes the features of `hit`, given the next hit's BM25 score, the query's information (Σ IDF)
 /// and the number of entries in the index.
-pub fn features(hit: &Hit, next_score: Option<f32>, information: f32, num_docs: u64) -> Features {
+pub fn features(
+    hit: &Hit,
+    next_score: Option<f32>,
+    information: f32,
+    num_docs: u64,
+    title_precision: f32,
+) -> Features {
     // Raw BM25, not the coordinated score: coverage is a feature of its own.
     let s = hit.bm25.max(0.0);
     let margin = match next_score {
@@ -84,11 +101,41 @@ pub fn features(hit: &Hit, next_score: Option<f32>, information: f32, num_docs: 
         } else {
             0.0
         },
+        title_precision,
     }
 }
 
+/// Share of `title`'s informative words (analysed; stop words, punctuation and single Han
+/// characters left out) found in the ticket, given as normalised text
+/// ([`crate::analysis::normalize::normalize_str`]). A FAQ question the ticket restates
+/// scores high; a title on another product or another problem scores low, however many of
+/// the ticket's generic words its body shares.
+pub fn title_precision(
+    analyzer: &crate::analysis::Analyzer,
+    resources: &crate::analysis::resources::QueryResources,
+    title: &str,
+    ticket: &str,
+) -> f32 {
+    let tokens = analyzer.analyze(title);
+    let mut words: Vec<&str> = tokens
+        .iter()
+        .map(|t| t.text.as_str())
+        .filter(|w| {
+            !resources.is_stop(w)
+                && w.chars().any(char::is_alphanumeric)
+                && (w.chars().count() >= 2 || w.is_ascii())
+        })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    if words.is_empty() {
+        return 0.0;
+    }
+    words.iter().filter(|w| ticket.contains(*w)).count() as f32 / words.len() as f32
+}
+
 /// The model's probability for `f` with coefficients `c`.
-pub fn predict_with(c: &[f32; 7], f: &Features) -> f32 {
+pub fn predict_with(c: &[f32; NF + 1], f: &Features) -> f32 {
     let z = c[0]
         + f.to_vec()
             .iter()
@@ -104,8 +151,8 @@ pub fn predict(f: &Features) -> f32 {
 }
 
 /// Fits logistic regression by batch gradient descent with a little L2; returns coefficients.
-pub fn fit(samples: &[(Features, bool)]) -> [f32; 7] {
-    let mut c = [0f32; 7];
+pub fn fit(samples: &[(Features, bool)]) -> [f32; NF + 1] {
+    let mut c = [0f32; NF + 1];
     if samples.is_empty() {
         return c;
     }
@@ -113,7 +160,7 @@ pub fn fit(samples: &[(Features, bool)]) -> [f32; 7] {
     let lr = 0.5;
     let l2 = 1e-3;
     for _ in 0..20_000 {
-        let mut g = [0f32; 7];
+        let mut g = [0f32; NF + 1];
         for (f, y) in samples {
             let p = predict_with(&c, f);
             let err = p - if *y { 1.0 } else { 0.0 };
@@ -122,7 +169,7 @@ pub fn fit(samples: &[(Features, bool)]) -> [f32; 7] {
                 g[i + 1] += err * x;
             }
         }
-        for i in 0..7 {
+        for i in 0..=NF {
             let reg = if i == 0 { 0.0 } else { l2 * c[i] };
             c[i] -= lr * (g[i] / n + reg);
         }
@@ -169,6 +216,22 @@ mod tests {
     }
 
     #[test]
+    fn title_precision_is_the_share_of_the_title_the_ticket_restates() {
+        let analyzer = crate::analysis::Analyzer::new(&[]);
+        let res = crate::analysis::resources::QueryResources::default();
+        let ticket = crate::analysis::normalize::normalize_str(
+            "EIP绑好了，ifconfig里却看不到这个IP？网卡上只有内网地址",
+        );
+        let same = title_precision(&analyzer, &res, "EIP绑定后在网卡上看不到EIP", &ticket);
+        let other = title_precision(&analyzer, &res, "MongoDB只读节点简介", &ticket);
+        assert!(same >= 0.5, "{same}");
+        assert_eq!(other, 0.0);
+        // Traditional script and full-width letters in the ticket are normalised first.
+        let trad = crate::analysis::normalize::normalize_str("ＥＩＰ綁定後網卡上看不到");
+        assert!(title_precision(&analyzer, &res, "EIP绑定后在网卡上看不到EIP", &trad) >= 0.5);
+    }
+
+    #[test]
     fn fit_separates_a_separable_set() {
         let mk = |c: f32| Features {
             coverage: c,
@@ -177,6 +240,7 @@ mod tests {
             code_match: 0.0,
             log_terms: 1.0,
             relative_score: c,
+            title_precision: c,
         };
         let samples: Vec<_> = (0..40).map(|i| (mk(i as f32 / 40.0), i >= 20)).collect();
         let c = fit(&samples);

@@ -303,6 +303,7 @@ pub fn answer(
     let resp = search::search(loaded, &sreq)?;
     let hits = &resp.hits;
     let num_docs = loaded.reader.searcher().num_docs();
+    let ticket_norm = crate::analysis::normalize::normalize_str(&text);
 
     // Calibrated confidence per candidate.
     let confs: Vec<(f32, Features)> = hits
@@ -314,6 +315,12 @@ pub fn answer(
                 hits.get(i + 1).map(|n| n.score),
                 resp.information,
                 num_docs,
+                confidence::title_precision(
+                    &loaded.analyzer,
+                    &loaded.resources,
+                    &h.title,
+                    &ticket_norm,
+                ),
             );
             (confidence::predict(&f), f)
         })

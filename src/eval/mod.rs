@@ -477,7 +477,7 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
 }
 
 /// Fits the confidence model on the dev split of `results` (label: top-1 right).
-pub fn fit_confidence(results: &[QueryResult]) -> [f32; 7] {
+pub fn fit_confidence(results: &[QueryResult]) -> [f32; confidence::NF + 1] {
     let samples: Vec<(confidence::Features, bool)> = results
         .iter()
         .filter(|r| {
