@@ -23,6 +23,9 @@ pub const DEFAULT_MAX_QUERY_CHARS: usize = 20_000;
 pub const DEFAULT_MAX_LIMIT: usize = 100;
 /// Per-request search deadline, milliseconds.
 pub const DEFAULT_SEARCH_TIMEOUT_MS: u64 = 5_000;
+/// Longest time to receive a whole request body, ms: a client that dribbles its body
+/// (slowloris) is cut off with 408 instead of holding a connection and a buffer forever.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
 /// Blocking searches running at once (0: two per core).
 pub const DEFAULT_MAX_CONCURRENT_SEARCHES: usize = 0;
 /// Searches waiting for a slot before new ones get 503.
@@ -77,6 +80,8 @@ pub struct Limits {
     pub max_limit: usize,
     /// Per-request search deadline, ms.
     pub search_timeout_ms: u64,
+    /// Longest time to receive a request body, ms (408 beyond).
+    pub body_timeout_ms: u64,
     /// Concurrent blocking searches (0: two per core).
     pub max_concurrent_searches: usize,
     /// Waiting searches before 503.
@@ -90,6 +95,7 @@ impl Default for Limits {
             max_query_chars: DEFAULT_MAX_QUERY_CHARS,
             max_limit: DEFAULT_MAX_LIMIT,
             search_timeout_ms: DEFAULT_SEARCH_TIMEOUT_MS,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_concurrent_searches: DEFAULT_MAX_CONCURRENT_SEARCHES,
             max_queued_searches: DEFAULT_MAX_QUEUED_SEARCHES,
         }

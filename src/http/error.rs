@@ -39,6 +39,9 @@ pub enum ApiError {
     /// The search deadline passed.
     #[error("the request took longer than the {0} ms deadline; retry, or shorten the query")]
     Timeout(u64),
+    /// The request body did not arrive in time.
+    #[error("the request body did not arrive within {0} ms")]
+    BodyTimeout(u64),
     /// A reindex is already running.
     #[error("a reindex is already running; retry when it finishes")]
     ReindexBusy,
@@ -82,6 +85,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             ApiError::ReindexBusy => (StatusCode::CONFLICT, "reindex_in_progress"),
             ApiError::ReindexFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reindex_failed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

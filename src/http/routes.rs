@@ -25,9 +25,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(r) => Err(ApiError::from_json(r, state.config.limits.max_body_bytes)),
+        // The whole body has one deadline: a per-read timeout would let a client that sends
+        // a byte a second hold the connection for as long as it likes.
+        let ms = state.config.limits.body_timeout_ms;
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(ms),
+            Json::<T>::from_request(req, state),
+        )
+        .await
+        {
+            Err(_) => Err(ApiError::BodyTimeout(ms)),
+            Ok(Ok(Json(v))) => Ok(ApiJson(v)),
+            Ok(Err(r)) => Err(ApiError::from_json(r, state.config.limits.max_body_bytes)),
         }
     }
 }

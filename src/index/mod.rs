@@ -68,12 +68,12 @@ pub enum IndexError {
     #[error("the new index failed verification ({0}); the serving index is unchanged")]
     Verify(String),
     /// File system error.
-    #[error("{context}: {source}")]
+    #[error("{context}: {cause}")]
     Io {
         /// What was being done.
         context: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause (in the message, not chained: printed once).
+        cause: std::io::Error,
     },
     /// Tantivy error.
     #[error("index error: {0}")]
@@ -82,7 +82,7 @@ pub enum IndexError {
 
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> IndexError {
     let context = context.into();
-    move |source| IndexError::Io { context, source }
+    move |cause| IndexError::Io { context, cause }
 }
 
 /// Facts about one generation, written next to it as `deflect.json`.

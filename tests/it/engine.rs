@@ -409,8 +409,8 @@ fn a_reindex_killed_mid_build_leaves_the_previous_index_serving() {
 
 #[test]
 fn pruned_search_ranks_as_the_exhaustive_one() {
-    // Without facets the term union skips what cannot reach the top (block-max WAND) and
-    // positional clauses score only the candidates: the page must not change.
+    // Without facets a query of a few plain terms goes to TopDocs alone (block-max WAND
+    // skips what cannot reach the top); the page must not change.
     for q in [
         "ssh 连不上 Connection refused",
         "您好，我们的 ECS 实例今天早上开始网站打不开，502 Bad Gateway，安全组已经放行 80 端口了",
@@ -430,4 +430,108 @@ fn pruned_search_ranks_as_the_exhaustive_one() {
         assert!(full.total_exact && full.total >= pruned.total, "{q}");
         assert!(pruned.facets.is_empty());
     }
+}
+
+/// Runs `deflect reindex` of `kb` into `root` under a shell prefix (limits), returning
+/// (success, stderr).
+fn reindex_with(prefix: &str, kb: &std::path::Path, root: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{prefix} exec \"$0\" reindex --kb \"$1\" --index \"$2\""
+        ))
+        .arg(env!("CARGO_BIN_EXE_deflect"))
+        .arg(kb)
+        .arg(root)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The previous generation still serves, nothing of the failed build is left, and the
+/// next build (with room again) swaps in normally.
+fn assert_failed_build_left_no_trace(root: &std::path::Path, first: &index::BuildSummary) {
+    let loaded = index::open(root, None).unwrap();
+    assert_eq!(loaded.meta.generation, first.generation);
+    assert_eq!(loaded.meta.entries as usize, first.entries);
+    assert!(!search::search(&loaded, &SearchRequest::new("ssh 连不上"))
+        .unwrap()
+        .hits
+        .is_empty());
+    let leftovers: Vec<_> = fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".building-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_reindex_whose_writes_fail_keeps_the_previous_index_serving() {
+    // A write error injected: the build runs under a 64 KB file-size limit (RLIMIT_FSIZE,
+    // with SIGXFSZ ignored), so its writes fail with EFBIG, as they would on a full disk.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("index");
+    let first = index::build(&kb_dir(), &root, &BuildOptions::default(), |_| {}).unwrap();
+    let (ok, err) = reindex_with("trap '' XFSZ; ulimit -f 64;", &kb_dir(), &root);
+    assert!(!ok, "the build succeeded under a 64 KB file limit");
+    assert!(err.contains("File too large"), "{err}");
+    assert_eq!(
+        err.matches("File too large").count(),
+        1,
+        "cause printed twice: {err}"
+    );
+    assert_failed_build_left_no_trace(&root, &first);
+    let (ok, err) = reindex_with("", &kb_dir(), &root);
+    assert!(ok, "{err}");
+    assert!(index::open(&root, None).unwrap().meta.generation > first.generation);
+}
+
+#[test]
+fn a_reindex_on_a_full_disk_keeps_the_previous_index_serving() {
+    // A real full disk: the index root on a tmpfs that holds one generation, not two.
+    // Mounting needs root (CAP_SYS_ADMIN); without it the test says so and checks nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("small");
+    fs::create_dir_all(&mnt).unwrap();
+    let probe = index::build(
+        &kb_dir(),
+        &dir.path().join("probe"),
+        &BuildOptions::default(),
+        |_| {},
+    )
+    .unwrap();
+    let size_kb = probe.index_bytes * 3 / 2 / 1024;
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size_kb}k"), "tmpfs"])
+        .arg(&mnt)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !mounted {
+        eprintln!(
+            "SKIPPED: cannot mount a tmpfs here (needs root); the write-error test covers the path"
+        );
+        return;
+    }
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _guard = Unmount(&mnt);
+    let root = mnt.join("index");
+    let first = index::build(&kb_dir(), &root, &BuildOptions::default(), |_| {}).unwrap();
+    let (ok, err) = reindex_with("", &kb_dir(), &root);
+    assert!(
+        !ok,
+        "a second generation fit on a disk sized for one and a half"
+    );
+    assert!(err.contains("No space left"), "{err}");
+    assert_failed_build_left_no_trace(&root, &first);
 }

@@ -550,3 +550,67 @@ async fn reindex_while_another_runs_is_refused_not_queued() {
     // Searches were answered throughout from the serving generation.
     assert_eq!(s.get("/v1/search?q=ssh").await.0, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_do_not_starve_the_others() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = start(|c| c.limits.body_timeout_ms = 800).await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    // 48 clients announce a 4 KB ticket and send a byte every 100 ms (slowloris).
+    let mut slow = Vec::new();
+    for _ in 0..48 {
+        let addr = addr.clone();
+        slow.push(tokio::spawn(async move {
+            let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let head = "POST /v1/answer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n";
+            c.write_all(head.as_bytes()).await.unwrap();
+            let mut reply = Vec::new();
+            for _ in 0..100 {
+                if c.write_all(b" ").await.is_err() {
+                    break;
+                }
+                tokio::select! {
+                    n = c.read_buf(&mut reply) => { if n.unwrap_or(0) == 0 || !reply.is_empty() { break } }
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+                }
+            }
+            // Read the rest of the reply (it may come in more than one segment).
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+                while !String::from_utf8_lossy(&reply).contains('}') {
+                    if c.read_buf(&mut reply).await.unwrap_or(0) == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+            String::from_utf8_lossy(&reply).into_owned()
+        }));
+    }
+    // Meanwhile ordinary clients are served as usual.
+    let mut ok = 0;
+    for i in 0..40 {
+        let (st, _) = if i % 2 == 0 {
+            s.get("/v1/search?q=ssh%20%E8%BF%9E%E4%B8%8D%E4%B8%8A")
+                .await
+        } else {
+            s.post(
+                "/v1/answer",
+                &json!({"ticket": {"body": "ECS 实例 ssh 连不上，提示 Connection refused"}}),
+            )
+            .await
+        };
+        ok += usize::from(st == 200);
+    }
+    assert_eq!(
+        ok, 40,
+        "ordinary requests failed while slow clients were connected"
+    );
+    // Every slow client got a 408 with the stable code, well before its body was complete.
+    for h in slow {
+        let reply = h.await.unwrap();
+        assert!(
+            reply.starts_with("HTTP/1.1 408") && reply.contains("body_timeout"),
+            "{reply}"
+        );
+    }
+}
