@@ -524,8 +524,8 @@ impl Loaded {
     }
 }
 
-/// The floor of `i` to a char boundary of `s`.
-fn floor_char_boundary(s: &str, i: usize) -> usize {
+/// The largest char boundary of `s` at or below `i`.
+pub(crate) fn floor_char_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
     while !s.is_char_boundary(i) {
         i -= 1;

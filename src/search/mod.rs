@@ -15,7 +15,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 pub use facets::FacetCounts;
 pub use query::{Mode, Plan, Weights, DEFAULT_WEIGHTS};
 
-use crate::index::Loaded;
+use crate::index::{floor_char_boundary, Loaded};
 
 /// Filters on exact fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -274,7 +274,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
 
     let page: Vec<_> = kept.into_iter().skip(req.offset).take(req.limit).collect();
     let snippet_gen = if req.snippets {
-        Some(Snippets::new(loaded, &plan)?)
+        Some(Snippets::new(&plan))
     } else {
         None
     };
@@ -489,7 +489,7 @@ const SNIPPET_FRAGMENT: usize = 180;
 const SNIPPET_SCAN: usize = crate::index::BODY_HEAD;
 
 impl Snippets {
-    fn new(_loaded: &Loaded, plan: &Plan) -> Result<Snippets, SearchError> {
+    fn new(plan: &Plan) -> Snippets {
         // Single Han characters and single letters would light up half the text.
         let terms: Vec<(String, f32)> = plan
             .terms
@@ -503,11 +503,11 @@ impl Snippets {
                 .enumerate()
                 .map(|(i, (t, w))| (i, t.clone(), *w)),
         );
-        Ok(Snippets {
+        Snippets {
             terms,
             simplified,
             traditional: std::sync::OnceLock::new(),
-        })
+        }
     }
 
     fn highlighter(&self, lang: &str) -> Option<&Highlighter> {
@@ -582,15 +582,6 @@ impl Snippets {
             .collect();
         render_snippet(fragment.trim_end(), &marks)
     }
-}
-
-/// The largest char boundary of `s` at or below `i`.
-fn floor_char_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Escaped HTML of `fragment` with `<mark>` around the highlighted byte ranges. Ranges are
