@@ -399,12 +399,17 @@ fn a_reindex_killed_mid_build_leaves_the_previous_index_serving() {
     // The next build cleans what the killed ones left and swaps in normally.
     let next = index::build(&kb_dir(), &root, &BuildOptions::default(), |_| {}).unwrap();
     assert!(next.generation > first.generation);
-    let leftovers: Vec<_> = fs::read_dir(&root)
+    let leftovers = building_leftovers(&root);
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Build directories left in an index root.
+fn building_leftovers(root: &std::path::Path) -> Vec<fs::DirEntry> {
+    fs::read_dir(root)
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with(".building-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+        .collect()
 }
 
 #[test]
@@ -461,11 +466,7 @@ fn assert_failed_build_left_no_trace(root: &std::path::Path, first: &index::Buil
         .unwrap()
         .hits
         .is_empty());
-    let leftovers: Vec<_> = fs::read_dir(root)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".building-"))
-        .collect();
+    let leftovers = building_leftovers(root);
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
