@@ -384,6 +384,9 @@ pub struct EvalArgs {
     /// Write an HTML report.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Write every query's outcome (query, expected, ranked pages) as JSON lines.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
 }
 
 /// Runs `eval`.
@@ -489,6 +492,19 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&summaries)?);
     } else {
         print!("{}", eval::table(&summaries));
+    }
+    if let Some(p) = &a.results {
+        let mut out = String::new();
+        for (set, results) in &all {
+            for r in results {
+                let mut v = serde_json::to_value(r)?;
+                v["set"] = serde_json::Value::from(set.as_str());
+                out.push_str(&serde_json::to_string(&v)?);
+                out.push('\n');
+            }
+        }
+        std::fs::write(p, out).with_context(|| format!("write {}", p.display()))?;
+        eprintln!("per-query results written to {}", p.display());
     }
     if let Some(p) = &a.report {
         std::fs::write(p, eval::report::render(&summaries, &all))

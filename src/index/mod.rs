@@ -320,7 +320,7 @@ fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> Ta
         f.lang => e.lang.as_str(),
         f.markdown_at => markdown_at,
         f.markdown_len => markdown_len,
-        f.dupkey => dupkey(&e.title, m.product.as_deref().unwrap_or_else(|| e.path.split('/').next().unwrap_or(""))),
+        f.dupkey => dupkey(&e.title, area_of(e)),
     );
     if let Some(a) = &e.anchor {
         d.add_text(f.anchor, a);
@@ -359,6 +359,16 @@ fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> Ta
         d.add_text(f.extra, serde_json::to_string(&m.extra).unwrap_or_default());
     }
     d
+}
+
+/// An entry's area: its product, else the top-level folder of its file.
+fn area_of(e: &Entry) -> &str {
+    e.meta
+        .product
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| e.path.split('/').next().unwrap_or(""))
 }
 
 /// Near-duplicate key: title without spaces and punctuation, plus the product.

@@ -9,7 +9,7 @@ use crate::analysis::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Bytes of an entry's text stored for snippets (a snippet comes from the article's head).
 pub const BODY_HEAD: usize = 16 << 10;

@@ -122,6 +122,12 @@ static ATTR: LazyLock<Regex> =
 
 /// Parses a Markdown body.
 pub fn parse(body: &str) -> Parsed {
+    parse_with(body, false)
+}
+
+/// Parses a Markdown body; with `skip_toc`, the text of links to anchors on the same page
+/// (`[为什么…？](#q3)`, a table of contents) is left out: it repeats headings kept elsewhere.
+pub fn parse_with(body: &str, skip_toc: bool) -> Parsed {
     let opts =
         Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_STRIKETHROUGH;
     let mut parsed = Parsed::default();
@@ -130,6 +136,8 @@ pub fn parse(body: &str) -> Parsed {
     let mut heading: Option<(u8, usize, Option<String>)> = None;
     let mut image_depth = 0usize;
     let mut html_block = String::new();
+    // Per open link: whether its text is skipped.
+    let mut links: Vec<bool> = Vec::new();
 
     let line_of = |offset: usize| {
         body[..offset.min(body.len())]
@@ -188,6 +196,13 @@ pub fn parse(body: &str) -> Parsed {
                     flush(&mut parsed, &mut buf);
                 }
             }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                links.push(skip_toc && dest_url.starts_with('#'));
+            }
+            Event::End(TagEnd::Link) => {
+                links.pop();
+            }
+            Event::Text(_) | Event::Code(_) if links.last() == Some(&true) => {}
             Event::Start(Tag::Image { .. }) => image_depth += 1,
             Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
             Event::Text(t) | Event::Code(t) if image_depth == 0 => buf.push_str(&t),

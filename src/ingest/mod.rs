@@ -398,14 +398,57 @@ pub fn parse_article(
     };
     let mut entries = Vec::new();
     if is_faq {
-        // Declared FAQ pages split at every section; detected ones at question headings only.
-        let secs: Vec<&Section> = if declared_faq {
-            parsed.sections.iter().collect()
-        } else {
-            questions
-        };
+        // Split points: question headings, and for a declared FAQ page every section at the
+        // page's top heading level. Each entry owns the sections up to the next split point
+        // (a "### 操作步骤" under a question is part of its answer), and whatever comes before
+        // the first split point is kept as the page's own entry: nothing on the page is lost.
+        let top = parsed.sections.iter().map(|s| s.level).min().unwrap_or(2);
+        let splits: Vec<usize> = parsed
+            .sections
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| markdown::is_question(&s.heading) || (declared_faq && s.level == top))
+            .map(|(i, _)| i)
+            .collect();
+        let first = splits.first().copied().unwrap_or(parsed.sections.len());
+        let end = parsed.sections.get(first).map_or(body.len(), |s| s.range.0);
+        // The page's own part, without its table of contents: the questions it lists are
+        // entries of their own, and a copy of every title here would outrank them.
+        let lead = markdown::parse_with(&body[..end], true);
+        let leading = &lead.sections;
+        let mut lead_text = lead.intro.clone();
+        for sec in leading {
+            join_section(&mut lead_text, sec);
+        }
+        if !lead_text.trim().is_empty() {
+            let mut codes = base_codes.clone();
+            codes.extend(entities::canonical_codes(&lead_text));
+            codes.dedup();
+            entries.push(Entry {
+                id: doc_id.clone(),
+                doc_id: doc_id.clone(),
+                path: rel.to_string(),
+                anchor: None,
+                kind: EntryKind::Article,
+                title: title.clone(),
+                page_title: title.clone(),
+                meta: fm.clone(),
+                lang: lang.clone(),
+                symptoms: String::new(),
+                cause: String::new(),
+                solution: String::new(),
+                body: lead_text,
+                sections: leading.to_vec(),
+                codes,
+                steps: Vec::new(),
+                markdown: body[..end].to_string(),
+            });
+        }
         let mut anchors: HashMap<String, usize> = HashMap::new();
-        for s in secs {
+        for (k, &i) in splits.iter().enumerate() {
+            let owned =
+                &parsed.sections[i..splits.get(k + 1).copied().unwrap_or(parsed.sections.len())];
+            let s = &owned[0];
             let mut anchor = s.anchor.clone().unwrap_or_else(|| {
                 format!("{:x}", md5::compute(s.heading.as_bytes()))[..8].to_string()
             });
@@ -419,9 +462,13 @@ pub fn parse_article(
                 ));
                 anchor = format!("{anchor}-{n}");
             }
-            let md = body[s.range.0..s.range.1].to_string();
+            let md = body[s.range.0..owned[owned.len() - 1].range.1].to_string();
+            let mut text = s.text.clone();
+            for sec in &owned[1..] {
+                join_section(&mut text, sec);
+            }
             let mut codes = base_codes.clone();
-            codes.extend(entities::canonical_codes(&s.text));
+            codes.extend(entities::canonical_codes(&text));
             codes.dedup();
             entries.push(Entry {
                 id: format!("{doc_id}#{anchor}"),
@@ -435,9 +482,9 @@ pub fn parse_article(
                 lang: lang.clone(),
                 symptoms: String::new(),
                 cause: String::new(),
-                solution: s.text.clone(),
-                body: s.text.clone(),
-                sections: vec![s.clone()],
+                solution: text.clone(),
+                body: text,
+                sections: owned.to_vec(),
                 codes,
                 steps: markdown::solution_steps(&md, true),
                 markdown: md,
@@ -498,6 +545,16 @@ fn is_faq_title(s: &str) -> bool {
 fn file_title(rel: &str) -> String {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     name.strip_suffix(".md").unwrap_or(name).to_string()
+}
+
+/// Appends a section, heading first, to a text being assembled.
+fn join_section(out: &mut String, sec: &Section) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&sec.heading);
+    out.push('\n');
+    out.push_str(&sec.text);
 }
 
 fn all_text(title: &str, p: &markdown::Parsed) -> String {
@@ -598,6 +655,43 @@ mod tests {
         let md = "# 常见问题\n## 为什么无法连接？\n检查安全组。\n## 是否支持 IPv6？\n支持。\n";
         let (e, _) = parse(md, "x/常见问题.md");
         assert_eq!(e.len(), 2);
+    }
+
+    #[test]
+    fn faq_split_keeps_every_part_of_the_page() {
+        // Intro, a section that is not a question, and a sub-section under a question: each
+        // must land in some entry, or a search for its words cannot find the page.
+        let md = "# 数据加工常见问题\n本文列出加工时的常见报错。\n- [为什么读取失败？](#read)\n## 影响范围\n任务会重试。\n\
+                  ## 为什么读取失败？ {#read}\n权限不足。\n### 操作步骤\n授予 AliyunLogReadOnlyAccess。\n\
+                  ## 日志样例\nLookupError: unknown encoding\n## 如何重试？\n重新启动任务。\n";
+        let (e, _) = parse(md, "sls/FAQ/数据加工.md");
+        let ids: Vec<&str> = e.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), 3, "{ids:?}");
+        assert_eq!(e[0].id, "sls/FAQ/数据加工");
+        assert_eq!(e[0].kind, EntryKind::Article);
+        assert!(e[0].body.contains("常见报错") && e[0].body.contains("任务会重试"));
+        assert!(e[0].markdown.contains("## 影响范围") && !e[0].markdown.contains("权限不足"));
+        assert!(
+            !e[0].body.contains("读取失败"),
+            "the table of contents is not indexed twice"
+        );
+        let read = e.iter().find(|e| e.id == "sls/FAQ/数据加工#read").unwrap();
+        assert!(
+            read.body.contains("AliyunLogReadOnlyAccess"),
+            "{}",
+            read.body
+        );
+        assert!(
+            read.body.contains("LookupError"),
+            "a non-question section joins the question before it"
+        );
+        assert!(read.markdown.contains("### 操作步骤") && !read.markdown.contains("如何重试"));
+        // Declared FAQ pages split at their top level; a sub-heading stays with its question.
+        let md =
+            "---\ntype: faq\n---\n# 费用\n## 欠费\n停机。\n### 细节\n24 小时。\n## 发票\n申请。\n";
+        let (e, _) = parse(md, "billing/faq.md");
+        assert_eq!(e.len(), 2);
+        assert!(e[0].body.contains("24 小时"));
     }
 
     #[test]
