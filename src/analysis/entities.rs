@@ -7,9 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Serialize;
-use unicode_normalization::UnicodeNormalization;
 
-use super::normalize::canonical_code;
+use super::normalize::{canonical_code, nfkc};
 
 /// What the extractor found in one text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -110,11 +109,7 @@ fn push_unique(v: &mut Vec<String>, s: &str) {
 
 /// Error codes in `text`, as written. NFKC first so full-width codes are found.
 pub fn error_codes(text: &str) -> Vec<String> {
-    let text: String = if text.is_ascii() {
-        text.to_string()
-    } else {
-        text.nfkc().collect()
-    };
+    let text = nfkc(text);
     let mut out = Vec::new();
     for m in MYSQL_CODE.captures_iter(&text) {
         push_unique(&mut out, &format!("ERROR {} ({})", &m[1], &m[2]));
@@ -158,11 +153,7 @@ pub fn canonical_codes(text: &str) -> Vec<String> {
 
 /// Extracts every entity kind from `text`.
 pub fn extract(text: &str) -> Entities {
-    let norm: String = if text.is_ascii() {
-        text.to_string()
-    } else {
-        text.nfkc().collect()
-    };
+    let norm = nfkc(text);
     let mut e = Entities {
         error_codes: error_codes(&norm),
         ..Default::default()

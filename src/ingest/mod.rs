@@ -160,6 +160,9 @@ impl Ingested {
     }
 }
 
+/// One file's outcome: its entries, warnings and size, or why it was skipped.
+type Read = Result<(Vec<Entry>, Vec<Problem>, u64), Problem>;
+
 /// Reads every article of the KB at `kb`.
 pub fn ingest(kb: &Path, limits: Limits) -> Ingested {
     ingest_with_progress(kb, limits, |_| {})
@@ -171,20 +174,44 @@ pub fn ingest_with_progress(kb: &Path, limits: Limits, mut progress: impl FnMut(
     let (files, walk_problems) = walk_kb(kb);
     out.problems.extend(walk_problems);
     out.files = files.len();
-    for file in files {
-        let rel = rel_path(kb, &file);
-        match read_article(&file, &rel, limits) {
+    // Files are parsed on every core and merged back in path order, so ids, duplicates and
+    // problems come out the same as a one-thread read; progress is reported as files finish.
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<Read>> = Vec::with_capacity(files.len());
+    slots.resize_with(files.len(), || None);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Read)>();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (files, next) = (&files, &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(file) = files.get(i) else { break };
+                let rel = rel_path(kb, file);
+                if tx.send((i, read_article(file, &rel, limits))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for (i, r) in rx {
+            progress(r.as_ref().map_or(0, |(_, _, bytes)| *bytes));
+            slots[i] = Some(r);
+        }
+    });
+    for r in slots.into_iter().flatten() {
+        match r {
             Ok((entries, warnings, bytes)) => {
                 out.entries.extend(entries);
                 out.problems.extend(warnings);
                 out.files_ok += 1;
                 out.bytes += bytes;
-                progress(bytes);
             }
-            Err(p) => {
-                out.problems.push(p);
-                progress(0);
-            }
+            Err(p) => out.problems.push(p),
         }
     }
     check_duplicates(&mut out);
