@@ -1,8 +1,10 @@
 //! Benchmarks on real text: analysis throughput against bare jieba on the same text (the ratio
 //! shows how close analysis is to its limit), and in-process search / answer latency for three
-//! query mixes on the bundled KB and, when it is unpacked, the full Alibaba Cloud corpus
-//! (`DEFLECT_BENCH_CORPUS=path/to/articles`). Each iteration checks its result, so a fast wrong
-//! answer cannot pass.
+//! query mixes on the bundled KB and on any corpora listed in `DEFLECT_BENCH_CORPUS`
+//! (colon-separated directories: the full Alibaba Cloud corpus, and the ~100k-entry KB that
+//! `scripts/make-100k.sh` builds). For those corpora the reindex itself is benched too, and
+//! p50/p99 per mix are printed before criterion's timing (criterion reports means). Each
+//! iteration checks its result, so a fast wrong answer cannot pass.
 
 use std::path::PathBuf;
 
@@ -79,26 +81,144 @@ fn long_tickets() -> Vec<String> {
         .collect()
 }
 
-fn latency(c: &mut Criterion) {
-    let mut kbs = vec![(
-        "bundled_kb".to_string(),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kb"),
-    )];
-    if let Ok(p) = std::env::var("DEFLECT_BENCH_CORPUS") {
-        kbs.push(("corpus".to_string(), PathBuf::from(p)));
+/// Corpora from `DEFLECT_BENCH_CORPUS` (colon-separated).
+fn corpora() -> Vec<PathBuf> {
+    std::env::var("DEFLECT_BENCH_CORPUS")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// Markdown bytes and files under `kb`.
+fn kb_size(kb: &std::path::Path) -> (u64, u64) {
+    let mut bytes = 0;
+    let mut files = 0;
+    for e in walkdir::WalkDir::new(kb).into_iter().flatten() {
+        if e.path().extension().is_some_and(|x| x == "md") {
+            bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
+            files += 1;
+        }
     }
+    (bytes, files)
+}
+
+/// Peak resident set of this process so far, MB (Linux; 0 elsewhere).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Reindex of each corpus: files/s and MB/s (criterion), entry count checked every time,
+/// index size and peak RSS printed.
+fn reindex(c: &mut Criterion) {
+    for kb in corpora() {
+        let (bytes, files) = kb_size(&kb);
+        let probe = tempfile::tempdir().unwrap();
+        let first = index::build(
+            &kb,
+            &probe.path().join("index"),
+            &BuildOptions::default(),
+            |_| {},
+        )
+        .unwrap();
+        println!(
+            "reindex {}: {files} files, {} entries, {:.1} MB of Markdown, index {:.1} MB, first build {:.2} s, peak RSS {:.0} MB",
+            kb.display(),
+            first.entries,
+            bytes as f64 / 1e6,
+            first.index_bytes as f64 / 1e6,
+            first.seconds,
+            peak_rss_mb()
+        );
+        let mut g = c.benchmark_group(format!("reindex_{}_entries", first.entries));
+        g.sample_size(10);
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function("build", |b| {
+            b.iter(|| {
+                let dir = tempfile::tempdir().unwrap();
+                let s = index::build(
+                    &kb,
+                    &dir.path().join("index"),
+                    &BuildOptions::default(),
+                    |_| {},
+                )
+                .unwrap();
+                assert_eq!(
+                    s.entries, first.entries,
+                    "a build that loses entries is not faster"
+                );
+                s.entries
+            })
+        });
+        g.finish();
+    }
+}
+
+/// p50 / p99 of `run` over three rounds of `qs`, in ms.
+fn percentiles(qs: &[String], mut run: impl FnMut(&str)) -> (f64, f64) {
+    let mut ms: Vec<f64> = Vec::with_capacity(qs.len() * 3);
+    for _ in 0..3 {
+        for q in qs {
+            let t = std::time::Instant::now();
+            run(q);
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+fn latency(c: &mut Criterion) {
+    let mut kbs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kb")];
+    kbs.extend(corpora());
     let long = long_tickets();
-    for (name, kb) in kbs {
+    for kb in kbs {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("index");
-        index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+        let built = index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
         let loaded = index::open(&root, Some(&kb)).unwrap();
+        let name = format!("{}_entries", built.entries);
         let mut g = c.benchmark_group(format!("search_{name}"));
         let mixes: Vec<(&str, Vec<String>)> = vec![
             ("short", SHORT.iter().map(|s| s.to_string()).collect()),
             ("errors", ERRORS.iter().map(|s| s.to_string()).collect()),
             ("long_tickets", long.clone()),
         ];
+        let cfg = AnswerConfig::default();
+        let ask = |q: &str| {
+            answer(
+                &loaded,
+                &cfg,
+                &AnswerRequest {
+                    ticket: Ticket {
+                        body: q.to_string(),
+                        ..Default::default()
+                    },
+                    options: None,
+                },
+            )
+            .unwrap()
+        };
+        for (mix, qs) in &mixes {
+            let (p50, p99) = percentiles(qs, |q| {
+                search(&loaded, &SearchRequest::new(q.to_string())).unwrap();
+            });
+            println!("search_{name}/{mix}: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        }
+        let (p50, p99) = percentiles(&long, |q| {
+            ask(q);
+        });
+        println!(
+            "answer_{name}/long_tickets: p50 {p50:.2} ms, p99 {p99:.2} ms; peak RSS {:.0} MB",
+            peak_rss_mb()
+        );
         for (mix, qs) in &mixes {
             g.bench_with_input(BenchmarkId::new("search", mix), qs, |b, qs| {
                 let mut i = 0;
@@ -110,7 +230,6 @@ fn latency(c: &mut Criterion) {
                 })
             });
         }
-        let cfg = AnswerConfig::default();
         g.bench_with_input(
             BenchmarkId::new("answer", "long_tickets"),
             &long,
@@ -118,18 +237,7 @@ fn latency(c: &mut Criterion) {
                 let mut i = 0;
                 b.iter(|| {
                     i = (i + 1) % qs.len();
-                    let a = answer(
-                        &loaded,
-                        &cfg,
-                        &AnswerRequest {
-                            ticket: Ticket {
-                                body: qs[i].clone(),
-                                ..Default::default()
-                            },
-                            options: None,
-                        },
-                    )
-                    .unwrap();
+                    let a = ask(&qs[i]);
                     assert!(a.confidence >= 0.0);
                     a.fixes.len()
                 })
@@ -139,5 +247,5 @@ fn latency(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, analysis, latency);
+criterion_group!(benches, analysis, reindex, latency);
 criterion_main!(benches);

@@ -261,6 +261,12 @@ pub fn build(
         md_file.sync_all().map_err(io("write the Markdown store"))?;
         progress(Progress::Commit);
         writer.commit()?;
+        // One segment per generation: every query pays per segment (term lookups, scorer
+        // set-up, its own top-k), and a generation is never written to again.
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
         writer.wait_merging_threads()?;
         verify(&index, &fields, &ing.entries, &md_path)?;
         let meta = IndexMeta {
