@@ -531,10 +531,7 @@ fn a_reindex_on_a_full_disk_keeps_the_previous_index_serving() {
     let root = mnt.join("index");
     let first = index::build(&kb_dir(), &root, &BuildOptions::default(), |_| {}).unwrap();
     let (ok, err) = reindex_with("", &kb_dir(), &root);
-    assert!(
-        !ok,
-        "a second generation fit on a disk sized for one build"
-    );
+    assert!(!ok, "a second generation fit on a disk sized for one build");
     assert!(err.contains("No space left"), "{err}");
     assert_failed_build_left_no_trace(&root, &first);
 }
