@@ -28,16 +28,24 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
     let en = lang == Lang::En;
     let mut md = String::new();
     let mut text = String::new();
+    // An entry without extracted steps (most pages outside a curated KB) points to the guide
+    // instead of announcing steps it does not list.
+    let steps_head = match (en, fix.steps.is_empty()) {
+        (true, false) => "\n\nSteps:\n",
+        (false, false) => "\n\n处理步骤：\n",
+        (true, true) => "\n\nThe guide linked below walks through the fix.\n",
+        (false, true) => "\n\n处理方法请参见下方链接中的指南。\n",
+    };
     if en {
-        md.push_str(&format!("This looks like: **{}**\n\nSteps:\n", fix.title));
-        text.push_str(&format!("This looks like: {}\n\nSteps:\n", fix.title));
+        md.push_str(&format!("This looks like: **{}**{steps_head}", fix.title));
+        text.push_str(&format!("This looks like: {}{steps_head}", fix.title));
     } else {
         md.push_str(&format!(
-            "根据您的描述，问题可能是：**{}**\n\n处理步骤：\n",
+            "根据您的描述，问题可能是：**{}**{steps_head}",
             fix.title
         ));
         text.push_str(&format!(
-            "根据您的描述，问题可能是：{}\n\n处理步骤：\n",
+            "根据您的描述，问题可能是：{}{steps_head}",
             fix.title
         ));
     }
@@ -170,4 +178,53 @@ pub fn agent_summary(text: &str, prio: u8, category: Option<&str>, fixes: &[Fix]
         "[P{prio}] [{}] {first} (top candidate: {cand})",
         category.unwrap_or("uncategorised")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::confidence::Features;
+
+    fn fix(steps: &[&str]) -> Fix {
+        Fix {
+            id: "ecs-ssh".into(),
+            title: "SSH 连接被拒绝".into(),
+            confidence: 0.95,
+            steps: steps.iter().map(|s| s.to_string()).collect(),
+            expected_fix_minutes: None,
+            automation: None,
+            link: "https://help.example.com/kb/ecs-ssh".into(),
+            related: Vec::new(),
+            category: None,
+            features: Features {
+                coverage: 1.0,
+                title_coverage: 1.0,
+                margin: 0.5,
+                code_match: 0.0,
+                log_terms: 1.0,
+                relative_score: 1.0,
+                title_precision: 1.0,
+            },
+        }
+    }
+
+    #[test]
+    fn a_reply_announces_steps_only_when_it_has_them() {
+        let cfg = AnswerConfig::default();
+        let r = auto_reply(&fix(&["放行安全组 22 端口"]), Lang::Zh, &cfg);
+        assert!(
+            r.text.contains("处理步骤：\n1. 放行安全组 22 端口"),
+            "{}",
+            r.text
+        );
+        let r = auto_reply(&fix(&[]), Lang::Zh, &cfg);
+        assert!(!r.text.contains("处理步骤"), "{}", r.text);
+        assert!(
+            r.text.contains("指南") && r.text.contains("help.example.com"),
+            "{}",
+            r.text
+        );
+        let r = auto_reply(&fix(&[]), Lang::En, &cfg);
+        assert!(!r.text.contains("Steps:"), "{}", r.text);
+    }
 }
