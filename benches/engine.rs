@@ -114,19 +114,25 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Builds `kb` into a fresh temporary directory (removed when the guard drops).
+fn build_into_temp(kb: &std::path::Path) -> (tempfile::TempDir, index::BuildSummary) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = index::build(
+        kb,
+        &dir.path().join("index"),
+        &BuildOptions::default(),
+        |_| {},
+    )
+    .unwrap();
+    (dir, s)
+}
+
 /// Reindex of each corpus: files/s and MB/s (criterion), entry count checked every time,
 /// index size and peak RSS printed.
 fn reindex(c: &mut Criterion) {
     for kb in corpora() {
         let (bytes, files) = kb_size(&kb);
-        let probe = tempfile::tempdir().unwrap();
-        let first = index::build(
-            &kb,
-            &probe.path().join("index"),
-            &BuildOptions::default(),
-            |_| {},
-        )
-        .unwrap();
+        let (_probe, first) = build_into_temp(&kb);
         println!(
             "reindex {}: {files} files, {} entries, {:.1} MB of Markdown, index {:.1} MB, first build {:.2} s, peak RSS {:.0} MB",
             kb.display(),
@@ -141,14 +147,7 @@ fn reindex(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(bytes));
         g.bench_function("build", |b| {
             b.iter(|| {
-                let dir = tempfile::tempdir().unwrap();
-                let s = index::build(
-                    &kb,
-                    &dir.path().join("index"),
-                    &BuildOptions::default(),
-                    |_| {},
-                )
-                .unwrap();
+                let (_dir, s) = build_into_temp(&kb);
                 assert_eq!(
                     s.entries, first.entries,
                     "a build that loses entries is not faster"
@@ -180,10 +179,8 @@ fn latency(c: &mut Criterion) {
     kbs.extend(corpora());
     let long = long_tickets();
     for kb in kbs {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("index");
-        let built = index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-        let loaded = index::open(&root, Some(&kb)).unwrap();
+        let (dir, built) = build_into_temp(&kb);
+        let loaded = index::open(&dir.path().join("index"), Some(&kb)).unwrap();
         let name = format!("{}_entries", built.entries);
         let mut g = c.benchmark_group(format!("search_{name}"));
         let mixes: Vec<(&str, Vec<String>)> = vec![
