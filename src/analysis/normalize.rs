@@ -246,10 +246,30 @@ pub fn canonical_code(input: &str) -> String {
 pub fn to_traditional(text: &str) -> String {
     static S2T: LazyLock<Option<OpenCC>> =
         LazyLock::new(|| OpenCC::from_config(BuiltinConfig::S2twp).ok());
-    match S2T.as_ref() {
+    // Snippets of traditional-script hits convert each query term: the same few thousand
+    // words, each costing a phrase-dictionary pass. They are remembered per thread (bounded).
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, String>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    const CACHE_WORDS: usize = 20_000;
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(text).cloned()) {
+        return hit;
+    }
+    let out = match S2T.as_ref() {
         Some(cc) => cc.convert(text),
         None => text.to_string(),
+    };
+    if text.len() <= 64 {
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= CACHE_WORDS {
+                c.clear();
+            }
+            c.insert(text.to_string(), out.clone());
+        });
     }
+    out
 }
 
 #[cfg(test)]

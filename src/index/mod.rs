@@ -321,6 +321,11 @@ fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> Ta
         f.title => e.title.as_str(),
         f.page_title => e.page_title.as_str(),
         f.aliases => m.aliases.join("\n"),
+        // The body is the retrieval field: it holds every word an entry can be found by, the
+        // title (an FAQ question is not repeated in its answer) and aliases included. The
+        // title fields add their own weight when candidates are re-scored.
+        f.body => e.title.as_str(),
+        f.body => m.aliases.join("\n"),
         f.body => e.body.as_str(),
         f.body_head => &e.body[..floor_char_boundary(&e.body, BODY_HEAD)],
         f.lang => e.lang.as_str(),

@@ -9,10 +9,12 @@ use crate::analysis::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Bytes of an entry's text stored for snippets (a snippet comes from the article's head).
-pub const BODY_HEAD: usize = 16 << 10;
+/// Every hit decodes it, so it is kept short: 4 KB holds most FAQ answers and sections
+/// whole, and the start of a long article is where a snippet reads best.
+pub const BODY_HEAD: usize = 4 << 10;
 
 /// The file of a generation holding every entry's Markdown.
 pub const MARKDOWN_FILE: &str = "markdown.lz4";
@@ -36,7 +38,7 @@ pub struct Fields {
     pub page_title: Field,
     /// Aliases: how customers phrase the problem.
     pub aliases: Field,
-    /// All text (indexed, not stored).
+    /// All text: title, aliases and body (indexed, not stored). Candidates are retrieved by it.
     pub body: Field,
     /// The first [`BODY_HEAD`] bytes of the text, stored for snippets.
     pub body_head: Field,

@@ -204,8 +204,11 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     } else {
         window
     };
-    if let Some(w) = rerank {
-        fetch = fetch.max(w.rerank_depth);
+    // Some clauses only re-score the candidates: there must be enough of them to re-order.
+    if let Mode::Ranked(w) = req.mode {
+        if rerank.is_some() || plan.rescoring().next().is_some() {
+            fetch = fetch.max(w.rerank_depth);
+        }
     }
     let fetch = fetch.max(1);
     let top = TopDocs::with_limit(fetch).order_by_score();
@@ -232,6 +235,9 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     let mut covs: std::collections::HashMap<DocAddress, (f32, f32)> =
         std::collections::HashMap::new();
     let mut raw: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
+    if add_rescore(&searcher, &plan, &mut top_docs)? {
+        top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    }
     if let Some(w) = rerank {
         let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
         let c = coverage_many(&searcher, loaded, &plan, &addrs);
@@ -248,12 +254,15 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
     if dedupe {
         let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+        // The column is opened once per segment, not per candidate.
+        let columns: Vec<_> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.fast_fields().u64("dupkey").ok())
+            .collect();
         for (score, addr) in top_docs {
-            let key = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .u64("dupkey")
-                .ok()
+            let key = columns[addr.segment_ord as usize]
+                .as_ref()
                 .and_then(|c| c.first(addr.doc_id));
             match key.and_then(|k| seen.get(&k).copied()) {
                 Some(i) => kept[i].2.push(addr),
@@ -629,6 +638,61 @@ pub fn html_escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Adds the scores of the plan's re-scoring clauses (proximity, synonym phrases) to the candidates
+/// that match them. Each clause's scorer jumps from candidate to candidate, checking
+/// positions only there, so the cost follows the number of candidates, not of matches. The
+/// scores are those the clause would add in the full union. Returns whether any was added.
+fn add_rescore(
+    searcher: &Searcher,
+    plan: &Plan,
+    top_docs: &mut [(f32, DocAddress)],
+) -> tantivy::Result<bool> {
+    if top_docs.is_empty() || plan.rescoring().next().is_none() {
+        return Ok(false);
+    }
+    // Candidate indexes per segment, in doc order (scorers only move forward).
+    let mut by_seg: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, (_, a)) in top_docs.iter().enumerate() {
+        by_seg.entry(a.segment_ord).or_default().push(i);
+    }
+    for idxs in by_seg.values_mut() {
+        idxs.sort_by_key(|&i| top_docs[i].1.doc_id);
+    }
+    let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
+    let mut added = false;
+    for clause in plan.rescoring() {
+        let weight = clause.query.weight(scoring)?;
+        for (&seg_ord, idxs) in &by_seg {
+            let reader = searcher.segment_reader(seg_ord);
+            let first = top_docs[idxs[0]].1.doc_id;
+            let (mut found, mut scorer) = weight.scorer_danger(reader, first, 1.0)?;
+            // No match lies below `bound`: a candidate there is skipped, not sought.
+            let mut bound = first;
+            for (k, &i) in idxs.iter().enumerate() {
+                let doc = top_docs[i].1.doc_id;
+                if doc < bound {
+                    continue;
+                }
+                if k > 0 {
+                    found = scorer.seek_danger(doc);
+                }
+                match found {
+                    tantivy::SeekDangerResult::Found => {
+                        top_docs[i].0 += scorer.score();
+                        added = true;
+                        bound = doc + 1;
+                    }
+                    tantivy::SeekDangerResult::SeekLowerBound(d) if d == tantivy::TERMINATED => {
+                        break
+                    }
+                    tantivy::SeekDangerResult::SeekLowerBound(d) => bound = d.max(doc + 1),
+                }
+            }
+        }
+    }
+    Ok(added)
 }
 
 /// IDF-weighted share of the query's main terms found in each entry (any text field), and in

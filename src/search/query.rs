@@ -5,6 +5,12 @@
 //! `Should` clause in each weighted field (BM25 per field), error codes match exactly in their
 //! own field, adjacent terms add a proximity bonus, and synonyms add down-weighted
 //! alternatives. Every clause keeps a label so a hit can explain its score.
+//!
+//! Scoring has two phases. The body clauses, codes and the whole-ticket phrase retrieve the
+//! candidates (one cursor per term, block-max WAND when there are few); the title, alias and
+//! page-title clauses and the proximity pairs then add their points to those candidates only.
+//! A candidate's score is the same sum as one union of every clause would give it; an entry
+//! is simply never found by its title alone, as the body holds the title too.
 
 use std::collections::HashMap;
 
@@ -113,6 +119,11 @@ pub struct Clause {
     pub query: Box<dyn Query>,
     /// A phrase or proximity clause (reads positions; no block-max WAND).
     pub positional: bool,
+    /// Scored on the retrieved candidates only, never retrieving an entry by itself: terms
+    /// in the title, aliases and page title, proximity pairs and synonym phrases. Retrieval
+    /// is the body (which holds the title and aliases too), error codes and the
+    /// whole-ticket phrase: a pasted error's page can rank low on its words alone.
+    pub rescore: bool,
 }
 
 /// A query term chosen from the ticket.
@@ -144,19 +155,30 @@ impl Plan {
         self.clauses.is_empty()
     }
 
-    /// One Boolean query of all clauses.
+    /// The retrieval query: one Boolean union of every clause but the re-scoring ones
+    /// (proximity pairs, synonym phrases), which only add to the candidates this query finds
+    /// (see `search::add_rescore`): reading positions for every match of a long ticket cost
+    /// more than all the term scoring.
     pub fn to_query(&self) -> BooleanQuery {
         BooleanQuery::new(
             self.clauses
                 .iter()
+                .filter(|c| !c.rescore)
                 .map(|c| (Occur::Should, c.query.box_clone()))
                 .collect(),
         )
     }
 
-    /// Whether the query is a union of a few plain terms, where block-max WAND pays off.
+    /// The clauses scored on the candidates only.
+    pub fn rescoring(&self) -> impl Iterator<Item = &Clause> {
+        self.clauses.iter().filter(|c| c.rescore)
+    }
+
+    /// Whether the retrieval query is a union of a few plain terms, where block-max WAND
+    /// pays off.
     pub fn prunable(&self) -> bool {
-        self.clauses.len() <= MAX_WAND_CLAUSES && self.clauses.iter().all(|c| !c.positional)
+        let mut retrieval = self.clauses.iter().filter(|c| !c.rescore);
+        retrieval.clone().count() <= MAX_WAND_CLAUSES && retrieval.all(|c| !c.positional)
     }
 
     /// Sum of IDF of the ticket's main terms: how much the ticket says.
@@ -203,6 +225,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     label: format!("body:{t}"),
                     query: term_clause(f.body, &t, 1.0),
                     positional: false,
+                    rescore: false,
                 });
                 terms.push(QueryTerm {
                     text: t,
@@ -296,6 +319,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     label: format!("{name}:{}", t.text),
                     query: term_clause(field, &t.text, boost * t.weight),
                     positional: false,
+                    rescore: name != "body",
                 });
             }
         }
@@ -316,6 +340,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                             label: format!("synonym({name}):{label}"),
                             query: term_clause(field, &exp[0], boost * w.synonym),
                             positional: false,
+                            rescore: name != "body",
                         });
                     }
                 }
@@ -341,6 +366,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                         label: format!("synonym({name}):{label}"),
                         query: Box::new(BoostQuery::new(Box::new(pq), boost * w.synonym)),
                         positional: true,
+                        rescore: true,
                     });
                 }
             }
@@ -369,6 +395,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                 label: format!("near({name}):{} {}", win[0], win[1]),
                 query: Box::new(BoostQuery::new(Box::new(pq), w.proximity)),
                 positional: true,
+                rescore: true,
             });
         }
     }
@@ -386,6 +413,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             label: "phrase(body)".into(),
             query: Box::new(BoostQuery::new(Box::new(pq), w.phrase)),
             positional: true,
+            rescore: false,
         });
     }
 
@@ -404,6 +432,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             label: format!("code:{c}"),
             query: term_clause(f.codes, &canonical_code(c), w.code),
             positional: false,
+            rescore: false,
         });
     }
     Plan {
