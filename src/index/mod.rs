@@ -230,7 +230,16 @@ pub fn build(
             .map_err(io("create build directory"))?;
         copy_resources(kb, &building)?;
         let (schema, fields) = Fields::build();
-        let index = Index::create_in_dir(building.join(TANTIVY_DIR), schema)?;
+        // Every hit decodes its stored document, and the store decompresses a whole block
+        // for it: blocks the size of one entry's stored head keep that to one entry.
+        let settings = tantivy::IndexSettings {
+            docstore_blocksize: DOCSTORE_BLOCK,
+            ..Default::default()
+        };
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings)
+            .create_in_dir(building.join(TANTIVY_DIR))?;
         index
             .tokenizers()
             .register(TOKENIZER_NAME, DeflectTokenizer::new(analyzer.clone()));
@@ -310,6 +319,9 @@ pub fn build(
         generation,
     })
 }
+
+/// Bytes per document-store block (tantivy's default is 16 KB).
+const DOCSTORE_BLOCK: usize = 4 << 10;
 
 fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> TantivyDocument {
     let m = &e.meta;

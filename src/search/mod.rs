@@ -445,6 +445,7 @@ impl Highlighter {
             .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .ascii_case_insensitive(true)
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .prefilter(false)
             .build(&texts)
             .ok()?;
         Some(Highlighter { finder, patterns })
@@ -519,8 +520,12 @@ impl Snippets {
         }
     }
 
-    fn highlighter(&self, lang: &str) -> Option<&Highlighter> {
-        if lang != crate::analysis::Lang::ZhHant.index_code() {
+    /// The automaton for a text: with the terms' traditional forms only when the text has
+    /// traditional characters (the index keeps one code, `zh`, for both scripts).
+    fn highlighter(&self, lang: &str, text: &str) -> Option<&Highlighter> {
+        if lang != crate::analysis::Lang::ZhHant.index_code()
+            || !text.chars().any(crate::analysis::normalize::is_traditional)
+        {
             return self.simplified.as_ref();
         }
         self.traditional
@@ -537,7 +542,8 @@ impl Snippets {
         let body = text(doc, loaded.fields.body_head);
         let lang = text(doc, loaded.fields.lang);
         let opening = || html_escape(&body.chars().take(120).collect::<String>());
-        let Some(h) = self.highlighter(&lang) else {
+        let Some(h) = self.highlighter(&lang, &body[..floor_char_boundary(&body, SNIPPET_SCAN)])
+        else {
             return opening();
         };
         // The window: from a little before the first query word in the article's head.
