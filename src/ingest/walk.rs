@@ -6,9 +6,32 @@ use walkdir::WalkDir;
 
 use super::{Problem, Severity};
 
-/// Every `*.md` file under `kb`, sorted, skipping hidden and `_`-prefixed directories (such as
-/// `_analysis`) and `README.md` files, following symlinks but not their loops. Unreadable directories and loops are
-/// reported.
+/// Whether a directory is skipped: `_`-prefixed ones (such as `_analysis`) and hidden ones.
+/// A dot-directory whose name reads like a title, with a capital or a space (`.NET SDK`,
+/// `.NET Core`), is content, not tool state (`.git`, `.obsidian`, `.cache` are lowercase);
+/// the system folders that also have capitals (`.Trash`, `.Spotlight-V100`) stay hidden.
+pub fn skipped_dir(name: &str) -> bool {
+    if name.starts_with('_') {
+        return true;
+    }
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
+    const SYSTEM: [&str; 6] = [
+        "Trash",
+        "Trashes",
+        "Spotlight-V100",
+        "TemporaryItems",
+        "AppleDouble",
+        "DocumentRevisions-V100",
+    ];
+    let titled = rest.chars().any(|c| c.is_uppercase() || c == ' ');
+    !titled || rest.is_empty() || SYSTEM.iter().any(|s| rest.starts_with(s))
+}
+
+/// Every `*.md` file under `kb`, sorted, skipping the directories [`skipped_dir`] names and
+/// `README.md` files, following symlinks but not their loops. Unreadable directories and
+/// loops are reported.
 pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -22,10 +45,11 @@ pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
                 return true;
             }
             let name = e.file_name().to_string_lossy();
-            if name.starts_with('.') && name.len() > 1 {
+            let skip = skipped_dir(&name);
+            if skip && name.starts_with('.') && name.len() > 1 {
                 hidden.borrow_mut().push(e.path().to_path_buf());
             }
-            !(name.starts_with('.') || name.starts_with('_'))
+            !skip
         });
     for entry in walker {
         match entry {
@@ -78,4 +102,28 @@ pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
         }
     }
     (files, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::skipped_dir;
+
+    #[test]
+    fn tool_directories_are_hidden_and_titled_ones_are_content() {
+        for hidden in [
+            ".git",
+            ".github",
+            ".obsidian",
+            ".cache",
+            ".Trash-1000",
+            ".Trashes",
+            "_analysis",
+            ".",
+        ] {
+            assert!(skipped_dir(hidden), "{hidden}");
+        }
+        for content in [".NET SDK", ".NET", ".NET Core", "ECS", "常见问题"] {
+            assert!(!skipped_dir(content), "{content}");
+        }
+    }
 }
