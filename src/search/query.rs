@@ -54,7 +54,7 @@ pub struct Weights {
 
 /// Default ranking weights.
 pub const DEFAULT_WEIGHTS: Weights = Weights {
-    title: 3.0,
+    title: 2.5,
     aliases: 2.5,
     page_title: 0.8,
     body: 1.0,
