@@ -658,14 +658,7 @@ fn add_rescore(
     if top_docs.is_empty() || plan.rescoring().next().is_none() {
         return Ok(false);
     }
-    // Candidate indexes per segment, in doc order (scorers only move forward).
-    let mut by_seg: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, (_, a)) in top_docs.iter().enumerate() {
-        by_seg.entry(a.segment_ord).or_default().push(i);
-    }
-    for idxs in by_seg.values_mut() {
-        idxs.sort_by_key(|&i| top_docs[i].1.doc_id);
-    }
+    let by_seg = by_segment(top_docs.iter().map(|(_, a)| *a));
     let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
     let mut added = false;
     for clause in plan.rescoring() {
@@ -701,6 +694,22 @@ fn add_rescore(
     Ok(added)
 }
 
+/// Indexes of the candidates per segment, each list in doc order: postings and scorers
+/// only move forward.
+fn by_segment(addrs: impl Iterator<Item = DocAddress>) -> BTreeMap<u32, Vec<usize>> {
+    let mut by_seg: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
+    for (i, a) in addrs.enumerate() {
+        by_seg.entry(a.segment_ord).or_default().push((a.doc_id, i));
+    }
+    by_seg
+        .into_iter()
+        .map(|(seg, mut v)| {
+            v.sort_unstable();
+            (seg, v.into_iter().map(|(_, i)| i).collect())
+        })
+        .collect()
+}
+
 /// IDF-weighted share of the query's main terms found in each entry (any text field), and in
 /// its title or aliases. Read straight from the postings, one pass per term and segment over
 /// the candidates in doc order: no re-analysis of documents.
@@ -717,13 +726,7 @@ fn coverage_many(
     if all <= 0.0 || addrs.is_empty() {
         return got;
     }
-    // Candidate indexes per segment, sorted by doc id (postings only seek forward).
-    let mut by_seg: std::collections::BTreeMap<u32, Vec<usize>> = std::collections::BTreeMap::new();
-    for (i, a) in addrs.iter().enumerate() {
-        by_seg.entry(a.segment_ord).or_default().push(i);
-    }
-    for (seg_ord, mut idxs) in by_seg {
-        idxs.sort_by_key(|&i| addrs[i].doc_id);
+    for (seg_ord, idxs) in by_segment(addrs.iter().copied()) {
         let seg = searcher.segment_reader(seg_ord);
         for t in &terms {
             let mut in_title = vec![false; idxs.len()];
