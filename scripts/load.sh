@@ -58,6 +58,7 @@ RPID=$!
 run search 32
 wait $RPID
 echo "peak RSS of the server, three live reindexes included: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
+echo "RSS of the server after the live reindexes: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 [ -n "$PEER" ] || exit 0
 
 # ---- peer: Lucene 8.8 + SmartChineseAnalyzer, alone on the machine (deflect stopped first).
