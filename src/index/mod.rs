@@ -218,7 +218,7 @@ pub fn build(
 
     let (files, _) = ingest::walk_kb(kb);
     progress(Progress::Start { files: files.len() });
-    let ing = ingest::ingest_with_progress(kb, opts.limits, |_| progress(Progress::File));
+    let ing = ingest::ingest_for_index(kb, opts.limits, |_| progress(Progress::File));
     if ing.entries.is_empty() {
         return Err(IndexError::Empty(kb.to_path_buf(), ing.problems.len()));
     }

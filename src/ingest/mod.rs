@@ -138,6 +138,16 @@ pub struct Entry {
     pub steps: Vec<String>,
 }
 
+impl Entry {
+    /// Drops the texts only the article view and `check` use, keeping what is indexed.
+    fn drop_analysis_text(&mut self) {
+        self.sections = Vec::new();
+        self.symptoms = String::new();
+        self.cause = String::new();
+        self.solution = String::new();
+    }
+}
+
 /// The result of reading a KB.
 #[derive(Debug, Default)]
 pub struct Ingested {
@@ -169,7 +179,18 @@ pub fn ingest(kb: &Path, limits: Limits) -> Ingested {
 }
 
 /// Reads every article, calling `progress` with the bytes of each file read.
-pub fn ingest_with_progress(kb: &Path, limits: Limits, mut progress: impl FnMut(u64)) -> Ingested {
+pub fn ingest_with_progress(kb: &Path, limits: Limits, progress: impl FnMut(u64)) -> Ingested {
+    read_all(kb, limits, false, progress)
+}
+
+/// [`ingest_with_progress`] for an index build: each entry keeps only what the index stores
+/// (its sections and symptom, cause and solution texts are dropped as each file is read),
+/// which about halves the memory a build holds.
+pub fn ingest_for_index(kb: &Path, limits: Limits, progress: impl FnMut(u64)) -> Ingested {
+    read_all(kb, limits, true, progress)
+}
+
+fn read_all(kb: &Path, limits: Limits, lean: bool, mut progress: impl FnMut(u64)) -> Ingested {
     let mut out = Ingested::default();
     let (files, walk_problems) = walk_kb(kb);
     out.problems.extend(walk_problems);
@@ -192,7 +213,11 @@ pub fn ingest_with_progress(kb: &Path, limits: Limits, mut progress: impl FnMut(
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(file) = files.get(i) else { break };
                 let rel = rel_path(kb, file);
-                if tx.send((i, read_article(file, &rel, limits))).is_err() {
+                let mut read = read_article(file, &rel, limits);
+                if let (true, Ok((entries, _, _))) = (lean, &mut read) {
+                    entries.iter_mut().for_each(Entry::drop_analysis_text);
+                }
+                if tx.send((i, read)).is_err() {
                     break;
                 }
             });
