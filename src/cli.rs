@@ -378,6 +378,11 @@ pub struct EvalArgs {
     /// Fit the confidence model on the dev split and print its coefficients.
     #[arg(long)]
     pub fit_confidence: bool,
+    /// With --fit-confidence: `--results` files of ticket sets run on other KBs, whose dev
+    /// tickets join the fit (repeatable). A model fitted on more than one KB carries over
+    /// to a KB it has not seen.
+    #[arg(long = "fit-with", requires = "fit_confidence")]
+    pub fit_with: Vec<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -461,29 +466,46 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
         let results = eval::run(&loaded, &qs, mode, answers, &config.answer)?;
         summaries.extend(eval::summarize(&results, &set));
         if a.fit_confidence && answers {
-            let c = eval::fit_confidence(&results);
-            println!("fitted on {set} dev: COEFFICIENTS = {c:?}");
+            let mut sources: Vec<(String, Vec<eval::FitSample>)> = vec![(
+                set.clone(),
+                results.iter().map(eval::FitSample::from).collect(),
+            )];
+            for p in &a.fit_with {
+                sources.push((p.display().to_string(), eval::load_fit_samples(p)?));
+            }
+            let pooled: Vec<eval::FitSample> = sources
+                .iter()
+                .flat_map(|(_, s)| s.iter().cloned())
+                .collect();
+            let c = eval::fit_confidence(&pooled);
+            let names: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+            println!(
+                "fitted on the dev split of {}: COEFFICIENTS = {c:?}",
+                names.join(" + ")
+            );
             println!(
                 "features: intercept, {}",
                 crate::answer::confidence::FEATURES.join(", ")
             );
-            for split in ["dev", "test"] {
-                let scored: Vec<(f32, bool)> = results
-                    .iter()
-                    .filter(|r| r.split == split)
-                    .filter_map(|r| {
-                        r.features.map(|f| {
-                            (
-                                crate::answer::confidence::predict_with(&c, &f),
-                                r.top1_right,
-                            )
+            for (name, samples) in &sources {
+                for split in ["dev", "test"] {
+                    let scored: Vec<(f32, bool)> = samples
+                        .iter()
+                        .filter(|r| r.split == split)
+                        .filter_map(|r| {
+                            r.features.map(|f| {
+                                (
+                                    crate::answer::confidence::predict_with(&c, &f),
+                                    r.top1_right,
+                                )
+                            })
                         })
-                    })
-                    .collect();
-                println!(
-                    "  {split}: AUC(top-1 right) with fitted model = {:.3}",
-                    crate::answer::confidence::auc(&scored)
-                );
+                        .collect();
+                    println!(
+                        "  {name} {split}: AUC(top-1 right) with fitted model = {:.3}",
+                        crate::answer::confidence::auc(&scored)
+                    );
+                }
             }
         }
         all.push((set, results));

@@ -208,7 +208,6 @@ pub struct QueryResult {
     /// Top-1 right.
     pub top1_right: bool,
     /// Features of the top hit (tickets).
-    #[serde(skip)]
     pub features: Option<confidence::Features>,
 }
 
@@ -476,9 +475,56 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
     }
 }
 
-/// Fits the confidence model on the dev split of `results` (label: top-1 right).
-pub fn fit_confidence(results: &[QueryResult]) -> [f32; confidence::NF + 1] {
-    let samples: Vec<(confidence::Features, bool)> = results
+/// One ticket's outcome as the confidence model sees it: the top hit's features and whether
+/// that hit was right. Read back from `--results` files, so tickets over other KBs can join a
+/// fit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FitSample {
+    /// dev or test.
+    pub split: String,
+    /// Expected reason (rule tickets are left out of fits).
+    pub reason: Option<String>,
+    /// Top-1 right.
+    pub top1_right: bool,
+    /// Features of the top hit.
+    pub features: Option<confidence::Features>,
+}
+
+impl From<&QueryResult> for FitSample {
+    fn from(r: &QueryResult) -> FitSample {
+        FitSample {
+            split: r.split.clone(),
+            reason: r.reason.clone(),
+            top1_right: r.top1_right,
+            features: r.features,
+        }
+    }
+}
+
+/// Reads the ticket rows of a `--results` file.
+pub fn load_fit_samples(path: &Path) -> anyhow::Result<Vec<FitSample>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("read {}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let s: FitSample = serde_json::from_str(line)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), i + 1))?;
+        if s.features.is_some() {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// Fits the confidence model on the dev split of `samples` (label: top-1 right). Rule tickets
+/// (incidents, explicit requests for a human) are escalated whatever the score, so they do
+/// not take part.
+pub fn fit_confidence(samples: &[FitSample]) -> [f32; confidence::NF + 1] {
+    let samples: Vec<(confidence::Features, bool)> = samples
         .iter()
         .filter(|r| {
             r.split == "dev"
@@ -526,4 +572,76 @@ pub fn by_set(results: Vec<(String, Vec<QueryResult>)>) -> BTreeMap<String, Vec<
         m.entry(set).or_default().extend(r);
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(split: &str, right: bool, coverage: f32) -> QueryResult {
+        QueryResult {
+            id: format!("{split}-{coverage}"),
+            split: split.into(),
+            text: "t".into(),
+            expected: vec![],
+            got: vec![],
+            got_titles: vec![],
+            rr: 0.0,
+            metrics: QueryMetrics::default(),
+            ms: 1.0,
+            decision: None,
+            expect: Some("answer".into()),
+            reason: None,
+            confidence: Some(0.5),
+            top1_right: right,
+            features: Some(confidence::Features {
+                coverage,
+                title_coverage: coverage,
+                margin: 0.5,
+                code_match: 0.0,
+                log_terms: 1.0,
+                relative_score: coverage,
+                title_precision: coverage,
+            }),
+        }
+    }
+
+    #[test]
+    fn results_files_feed_a_fit_like_live_results() {
+        let live: Vec<QueryResult> = (0..20)
+            .map(|i| {
+                result(
+                    if i % 2 == 0 { "dev" } else { "test" },
+                    i >= 10,
+                    i as f32 / 20.0,
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let lines: Vec<String> = live
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let read = load_fit_samples(&path).unwrap();
+        assert_eq!(read.len(), live.len());
+        let from_live: Vec<FitSample> = live.iter().map(FitSample::from).collect();
+        assert_eq!(fit_confidence(&read), fit_confidence(&from_live));
+        // Only dev rows are fitted on: test rows that contradict them change nothing.
+        let mut flipped = read.clone();
+        for s in flipped.iter_mut().filter(|s| s.split == "test") {
+            s.top1_right = !s.top1_right;
+        }
+        assert_eq!(fit_confidence(&flipped), fit_confidence(&read));
+    }
+
+    #[test]
+    fn a_bad_results_line_names_its_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        std::fs::write(&path, "{\"split\":\"dev\",\"top1_right\":true}\nnot json\n").unwrap();
+        let e = load_fit_samples(&path).unwrap_err().to_string();
+        assert!(e.contains("r.jsonl:2"), "{e}");
+    }
 }
