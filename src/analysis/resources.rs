@@ -15,8 +15,11 @@ pub const ANALYSIS_DIR: &str = "_analysis";
 pub const USER_DICT_FILE: &str = "userdict.txt";
 /// Synonym groups: one group per line, phrases separated by `,` (or `=`).
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
-/// Stop words for ranking: one per line.
+/// Stop words for ranking: one per line, added to [`BUILTIN_STOPWORDS`]; `!word` removes one.
 pub const STOPWORDS_FILE: &str = "stopwords.txt";
+/// Ticket chatter every KB starts with (greetings, pronouns, particles, question words), so
+/// a KB with no `_analysis/` of its own is not ranked on 你好 and 怎么办.
+pub const BUILTIN_STOPWORDS: &str = include_str!("stopwords.txt");
 
 /// A problem with a resource file line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,16 +130,26 @@ impl QueryResources {
             }
             res.groups.push(group);
         }
-        for line in stopwords.lines() {
+        let key = |w: &str| {
+            let toks = main_tokens(analyzer, w);
+            if toks.len() == 1 {
+                toks.into_iter().next().unwrap_or_default()
+            } else {
+                normalize_str(w)
+            }
+        };
+        for line in BUILTIN_STOPWORDS.lines().chain(stopwords.lines()) {
             let w = line.trim();
             if w.is_empty() || w.starts_with('#') {
                 continue;
             }
-            let toks = main_tokens(analyzer, w);
-            if toks.len() == 1 {
-                res.stop.insert(toks.into_iter().next().unwrap_or_default());
-            } else {
-                res.stop.insert(normalize_str(w));
+            match w.strip_prefix('!') {
+                Some(out) => {
+                    res.stop.remove(&key(out.trim()));
+                }
+                None => {
+                    res.stop.insert(key(w));
+                }
             }
         }
         res
@@ -210,4 +223,26 @@ pub fn main_tokens(analyzer: &Analyzer, text: &str) -> Vec<String> {
         .filter(|t| !t.sub)
         .map(|t| t.text)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kb_starts_with_the_builtin_stop_words_and_can_add_or_take_out() {
+        let analyzer = Analyzer::new(&[]);
+        let none = QueryResources::parse(&analyzer, "", "");
+        for w in ["你好", "我们", "怎么办", "thank", "the"] {
+            assert!(none.is_stop(w), "{w} is built in");
+        }
+        // Words that carry a ticket's meaning are never stop words.
+        for w in ["不", "没有", "无法", "失败", "报错", "not", "error"] {
+            assert!(!none.is_stop(w), "{w} must count");
+        }
+        let kb = QueryResources::parse(&analyzer, "", "# ours\n工单\n!急\n");
+        assert!(kb.is_stop("工单"));
+        assert!(!kb.is_stop("急"), "`!急` takes a built-in word out");
+        assert!(none.is_stop("急"));
+    }
 }

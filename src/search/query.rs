@@ -400,10 +400,11 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
         }
     }
 
-    // The whole ticket as a phrase: a pasted error appears word for word in its article.
-    if w.phrase > 0.0 && (3..=16).contains(&main_seq.len()) {
+    // The whole ticket as a phrase: a pasted error appears word for word in its article, its
+    // stop words included ("type is invalid").
+    if w.phrase > 0.0 && (3..=16).contains(&mains.len()) && main_seq.len() >= 2 {
         let mut pq = PhraseQuery::new(
-            main_seq
+            mains
                 .iter()
                 .map(|t| Term::from_field_text(f.body, t))
                 .collect(),
