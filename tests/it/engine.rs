@@ -535,3 +535,47 @@ fn a_reindex_on_a_full_disk_keeps_the_previous_index_serving() {
     assert!(err.contains("No space left"), "{err}");
     assert_failed_build_left_no_trace(&root, &first);
 }
+
+/// `serve --watch`: an article saved into the KB is searchable without a restart, a broken
+/// edit leaves the serving index as it was, and a deleted article goes away.
+#[test]
+fn watched_kb_reindexes_on_save_and_a_broken_save_keeps_serving() {
+    use std::time::{Duration, Instant};
+    let (_dir, config, engine) = super::common::temp_engine();
+    let _watcher = deflect::http::watch(engine.clone(), Duration::from_millis(200)).unwrap();
+    let finds = |q: &str, id: &str| {
+        search::search(&engine.loaded(), &SearchRequest::new(q))
+            .unwrap()
+            .hits
+            .iter()
+            .any(|h| h.id == id)
+    };
+    // Waits for a reindex to land; the deadline only bounds a hung test, it measures nothing.
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !done() {
+            assert!(Instant::now() < deadline, "watch never reindexed: {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let article = config.kb.join("compute").join("zz-watch-probe.md");
+    fs::write(
+        &article,
+        "---\nid: zz-watch-probe\ntitle: 量子纠缠网关 quxbarnacle 无法启动\ncategory: compute\n---\n\n## 解决方法\n\n重启 quxbarnacle 服务。\n",
+    )
+    .unwrap();
+    wait_for("new article", &|| finds("quxbarnacle", "zz-watch-probe"));
+    let generation = engine.loaded().meta.generation;
+
+    // A save that breaks the front matter: that file is reported, the rest stays served.
+    fs::write(&article, "---\nid: [unclosed\n---\n").unwrap();
+    wait_for("broken save", &|| !finds("quxbarnacle", "zz-watch-probe"));
+    assert!(engine.loaded().meta.generation > generation);
+    assert!(finds("ssh 连不上", "ecs-ssh-connection-refused"));
+
+    fs::remove_file(&article).unwrap();
+    let count = engine.reindex_count();
+    wait_for("delete", &|| engine.reindex_count() > count);
+    assert!(!finds("quxbarnacle", "zz-watch-probe"));
+    assert!(finds("ssh 连不上", "ecs-ssh-connection-refused"));
+}
