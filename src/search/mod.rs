@@ -249,6 +249,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         }
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
+    break_ties(&searcher, &mut top_docs);
 
     // Collapse near-duplicates: the best-scored copy stands for the rest.
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
@@ -786,6 +787,30 @@ fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart>
         .collect();
     parts.sort_by(|a, b| b.score.total_cmp(&a.score));
     parts
+}
+
+/// Orders candidates of equal score by entry id. Identical copies of a page score exactly
+/// alike, and documents are numbered in whatever order the indexing threads took them, so
+/// without this two builds of one KB could rank (and collapse) such copies differently.
+fn break_ties(searcher: &Searcher, top_docs: &mut [(f32, DocAddress)]) {
+    let mut i = 0;
+    while i < top_docs.len() {
+        let mut j = i + 1;
+        while j < top_docs.len() && top_docs[j].0 == top_docs[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            let mut run: Vec<(Option<String>, (f32, DocAddress))> = top_docs[i..j]
+                .iter()
+                .map(|&(s, a)| (fast_id(searcher, a), (s, a)))
+                .collect();
+            run.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, (_, d)) in run.into_iter().enumerate() {
+                top_docs[i + k] = d;
+            }
+        }
+        i = j;
+    }
 }
 
 /// An entry's id from the fast field: no stored document is decoded.

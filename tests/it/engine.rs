@@ -579,3 +579,43 @@ fn watched_kb_reindexes_on_save_and_a_broken_save_keeps_serving() {
     assert!(!finds("quxbarnacle", "zz-watch-probe"));
     assert!(finds("ssh 连不上", "ecs-ssh-connection-refused"));
 }
+
+/// Identical copies score exactly alike; they come out in id order, whatever order the
+/// indexing threads numbered them in, and the copy that stands for the rest is the first id.
+#[test]
+fn equal_scores_rank_in_id_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(kb.join("oss")).unwrap();
+    // Path order is the reverse of id order, so doc order alone would give the wrong answer.
+    for i in 0..12 {
+        fs::write(
+            kb.join("oss").join(format!("p{i:02}.md")),
+            format!(
+                "---\nid: dup-{:02}\ntitle: 对象存储防盗链配置 zorblefrond\n---\n\n配置 Referer 白名单后返回 403。\n",
+                11 - i
+            ),
+        )
+        .unwrap();
+    }
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let mut req = SearchRequest::new("zorblefrond 防盗链");
+    req.dedupe = false;
+    req.limit = 12;
+    let ids: Vec<String> = search::search(&loaded, &req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    let want: Vec<String> = (0..12).map(|i| format!("dup-{i:02}")).collect();
+    assert_eq!(ids, want);
+    let hits = search::search(&loaded, &SearchRequest::new("zorblefrond 防盗链"))
+        .unwrap()
+        .hits;
+    assert_eq!(hits.len(), 1, "copies collapse into one hit");
+    assert_eq!(hits[0].id, "dup-00");
+    assert_eq!(hits[0].duplicates.len(), 11);
+}
