@@ -7,7 +7,7 @@
 # corpus into scratch/ on first use. Usage: scripts/eval-all.sh [--no-bigram] [--report DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${DEFLECT_DATA:-../shared/data}
+. scripts/lib.sh
 BIGRAM=1
 REPORT=""
 while [ $# -gt 0 ]; do
@@ -18,13 +18,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-BIN=target/release/deflect
-[ -x "$BIN" ] || cargo build --release
-FULL=scratch/alibaba-full/articles
-if [ ! -d "$FULL" ]; then
-  mkdir -p scratch/alibaba-full
-  tar -xJf "$DATA/alibabacloud-docs/alibabacloud-docs-cn-full.tar.xz" -C scratch/alibaba-full
-fi
+need_binary
+need_alibaba_full
 OUT=scratch/eval; mkdir -p "$OUT"
 # name | articles | queries | qrels
 SETS="alibaba|$FULL|$DATA/alibabacloud-docs/eval_full/queries.tsv|$DATA/alibabacloud-docs/eval_full/qrels.tsv

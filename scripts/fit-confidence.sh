@@ -7,14 +7,9 @@
 # of `deflect eval --tickets` before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${DEFLECT_DATA:-../shared/data}
-BIN=target/release/deflect
-[ -x "$BIN" ] || cargo build --release
-FULL=scratch/alibaba-full/articles
-if [ ! -d "$FULL" ]; then
-  mkdir -p scratch/alibaba-full
-  tar -xJf "$DATA/alibabacloud-docs/alibabacloud-docs-cn-full.tar.xz" -C scratch/alibaba-full
-fi
+. scripts/lib.sh
+need_binary
+need_alibaba_full
 mkdir -p scratch/eval
 "$BIN" eval --kb "$FULL" --index scratch/eval-index/alibaba --tickets tests/fixtures/alibaba_tickets.jsonl \
   --results scratch/eval/alibaba_tickets.results.jsonl

@@ -14,12 +14,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-DATA=${DEFLECT_DATA:-../shared/data}
-FULL=scratch/alibaba-full/articles
-if [ ! -d "$FULL" ]; then
-  mkdir -p scratch/alibaba-full
-  tar -xJf "$DATA/alibabacloud-docs/alibabacloud-docs-cn-full.tar.xz" -C scratch/alibaba-full
-fi
+. scripts/lib.sh
+need_alibaba_full
 OUT=scratch/kb-100k
 rm -rf "$OUT"
 mkdir -p "$OUT"
