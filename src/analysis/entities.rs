@@ -151,6 +151,27 @@ pub fn canonical_codes(text: &str) -> Vec<String> {
     out
 }
 
+/// True when `text` reports something going wrong (a failure, an error, something that does
+/// not work or is missing) rather than asking how to do or what something is. Simplified,
+/// traditional and English phrasings; `text` need not be normalised.
+pub fn describes_problem(text: &str) -> bool {
+    static P: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"无法|不能|不了|不上|不到|不通|不出|失败|报错|错误|出错|异常|故障|超时|打不开|",
+            r"不生效|未生效|没生效|没有生效|没反应|没有反应|丢失|掉线|断开|中断|卡住|卡死|崩溃|",
+            r"宕机|挂了|告警|报警|拒绝|被拦截|无数据|没数据|为空|是空的|不见了|没了|变慢|很慢|特别慢|",
+            r"怎么办|怎么处理|怎么解决|如何解决|如何处理|如何排查|为什么|为何|",
+            r"無法|不能|失敗|報錯|錯誤|異常|故障|超時|打不開|連不上|斷開|當機|為什麼|怎麼辦|",
+            r"(?i:(?-u:\b)(?:error|errors|fail|fails|failed|failing|failure|cannot|can't|can not|",
+            r"unable|denied|refused|timeout|timed out|time out|not working|doesn't work|",
+            r"does not work|broken|crash|crashed|crashes|exception|invalid|forbidden|",
+            r"unreachable|lost|missing|stuck|hangs|slow|why)(?-u:\b))"
+        ))
+        .expect("valid regex")
+    });
+    P.is_match(text)
+}
+
 /// Extracts every entity kind from `text`.
 pub fn extract(text: &str) -> Entities {
     let norm = nfkc(text);
@@ -209,6 +230,30 @@ pub fn mask_personal_data(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn problem_reports_are_told_from_how_to_questions() {
+        for t in [
+            "ECS 实例 ssh 连不上",
+            "禁用内网网卡之后云监控里全是无数据",
+            "开启 HTTPS 后页面打不开，怎么办",
+            "我們的網站從早上開始無法連線",
+            "Downloading an object returns 403 and the job failed",
+            "pip install timed out on the instance",
+            "Why is my instance stuck in Stopping?",
+        ] {
+            assert!(describes_problem(t), "{t}");
+        }
+        for t in [
+            "如何创建有公网IP地址的ECS实例",
+            "云盘扩容",
+            "How do I transfer a domain to another account?",
+            "抢占式实例停止后会继续收费吗？",
+            "a profile page with errorless rendering",
+        ] {
+            assert!(!describes_problem(t), "{t}");
+        }
+    }
 
     #[test]
     fn codes_of_every_shape() {

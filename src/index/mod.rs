@@ -344,6 +344,7 @@ fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> Ta
         f.markdown_at => markdown_at,
         f.markdown_len => markdown_len,
         f.dupkey => dupkey(&e.title, area_of(e)),
+        f.problem => u64::from(e.problem),
     );
     if let Some(a) = &e.anchor {
         d.add_text(f.anchor, a);

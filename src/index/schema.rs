@@ -9,7 +9,7 @@ use crate::analysis::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Bytes of an entry's text stored for snippets (a snippet comes from the article's head).
 /// Every hit decodes it, so it is kept short: 4 KB holds most FAQ answers and sections
@@ -73,6 +73,8 @@ pub struct Fields {
     pub extra: Field,
     /// Hash of (normalised title, product): near-duplicates share it.
     pub dupkey: Field,
+    /// 1 when the entry reads as a problem and its fix (`Entry::problem`), else 0.
+    pub problem: Field,
 }
 
 impl Fields {
@@ -117,6 +119,7 @@ impl Fields {
             steps: b.add_text_field("steps", STORED),
             extra: b.add_text_field("extra", STORED),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),
+            problem: b.add_u64_field("problem", NumericOptions::default().set_fast()),
         };
         (b.build(), fields)
     }

@@ -136,6 +136,10 @@ pub struct Entry {
     pub markdown: String,
     /// Fix steps for replies (see [`markdown::solution_steps`]).
     pub steps: Vec<String>,
+    /// The entry reads as a problem and its fix: an FAQ question, a page with a symptom or
+    /// cause section, or a title that asks a question or names a failure. A ticket that
+    /// describes a problem is most often answered by such an entry (see `Weights::problem`).
+    pub problem: bool,
 }
 
 impl Entry {
@@ -494,6 +498,7 @@ pub fn parse_article(
                 codes,
                 steps: Vec::new(),
                 markdown: body[..end].to_string(),
+                problem: markdown::is_question(&title),
             });
         }
         let mut anchors: HashMap<String, usize> = HashMap::new();
@@ -540,6 +545,7 @@ pub fn parse_article(
                 codes,
                 steps: markdown::solution_steps(&md, true),
                 markdown: md,
+                problem: true,
             });
         }
     } else {
@@ -566,6 +572,11 @@ pub fn parse_article(
             .find(|s| s.kind == SectionKind::Solution)
             .map(|s| markdown::solution_steps(&body[s.range.0..s.range.1], false))
             .unwrap_or_default();
+        let problem = markdown::is_question(&title)
+            || parsed
+                .sections
+                .iter()
+                .any(|s| matches!(s.kind, SectionKind::Symptoms | SectionKind::Cause));
         entries.push(Entry {
             id: doc_id.clone(),
             doc_id: doc_id.clone(),
@@ -584,6 +595,7 @@ pub fn parse_article(
             codes,
             steps,
             markdown: body.into_owned(),
+            problem,
         });
     }
     Ok((entries, warnings))
@@ -675,6 +687,27 @@ mod tests {
 
     fn parse(md: &str, rel: &str) -> (Vec<Entry>, Vec<Problem>) {
         parse_article(md.as_bytes(), rel, Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn problem_entries_are_marked() {
+        let (e, _) = parse(
+            "# 实例无法启动\n## 现象\n启动卡住\n## 解决方案\n1. 重启\n",
+            "a.md",
+        );
+        assert!(e[0].problem);
+        let (e, _) = parse("# 实例规格族\n## 概述\n通用型\n## 原因分析\n没有\n", "b.md");
+        assert!(e[0].problem, "a cause section makes a troubleshooting page");
+        let (e, _) = parse("# 实例规格族\n## 概述\n通用型规格\n## 计费\n按量\n", "c.md");
+        assert!(!e[0].problem, "an overview page");
+        let (e, _) = parse(
+            "---\ntype: faq\n---\n# 实例常见问题\n## 如何停止实例？\n在控制台停止。\n## 实例能否更换地域？\n不能。\n",
+            "d.md",
+        );
+        assert!(e
+            .iter()
+            .filter(|x| x.kind == EntryKind::Faq)
+            .all(|x| x.problem));
     }
 
     #[test]

@@ -235,17 +235,37 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     let mut covs: std::collections::HashMap<DocAddress, (f32, f32)> =
         std::collections::HashMap::new();
     let mut raw: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
+    // Points the problem-entry prior added, per candidate (for explain).
+    let mut priors: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
     if add_rescore(&searcher, &plan, &mut top_docs)? {
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
     if let Some(w) = rerank {
         let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
         let c = coverage_many(&searcher, loaded, &plan, &addrs);
+        let problem_col: Vec<_> = if plan.problem && w.problem > 0.0 {
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|r| r.fast_fields().u64("problem").ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
         for ((score, addr), cv) in top_docs.iter_mut().zip(&c) {
             raw.insert(*addr, *score);
             // Soft AND: an entry holding more of the query's information rises.
             *score *= cv.0.max(0.05).powf(w.coord);
             covs.insert(*addr, *cv);
+            let is_problem = problem_col
+                .get(addr.segment_ord as usize)
+                .and_then(|c| c.as_ref())
+                .and_then(|c| c.first(addr.doc_id))
+                == Some(1);
+            if is_problem {
+                priors.insert(*addr, *score * w.problem);
+                *score *= 1.0 + w.problem;
+            }
         }
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
@@ -316,7 +336,14 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             .cloned()
             .collect();
         if req.explain {
-            hit.explain = Some(explain(&searcher, &plan, addr));
+            let mut parts = explain(&searcher, &plan, addr);
+            if let Some(&p) = priors.get(&addr) {
+                parts.push(ScorePart {
+                    clause: "prior:problem-entry".into(),
+                    score: p,
+                });
+            }
+            hit.explain = Some(parts);
         }
         resp.hits.push(hit);
     }

@@ -50,6 +50,12 @@ pub struct Weights {
     pub coord: f32,
     /// Candidates re-scored by coordination.
     pub rerank_depth: usize,
+    /// When the query describes a problem (`entities::describes_problem`, or an error code),
+    /// entries that read as a problem and its fix (`Entry::problem`) are re-scored by
+    /// score × (1 + problem) among the candidates: a ticket about a failure is answered by
+    /// a troubleshooting entry or FAQ more often than by a product overview or API page
+    /// sharing its words.
+    pub problem: f32,
 }
 
 /// Default ranking weights.
@@ -66,6 +72,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     phrase: 3.0,
     coord: 1.0,
     rerank_depth: 100,
+    problem: 0.2,
 };
 
 impl Weights {
@@ -92,6 +99,7 @@ impl Weights {
                 "coord" => self.coord = x,
                 "phrase" => self.phrase = x,
                 "rerank_depth" => self.rerank_depth = x as usize,
+                "problem" => self.problem = x,
                 other => return Err(format!("unknown weight `{other}`")),
             }
         }
@@ -147,6 +155,8 @@ pub struct Plan {
     pub terms: Vec<QueryTerm>,
     /// Canonical error codes matched exactly.
     pub codes: Vec<String>,
+    /// The ticket describes a problem (see [`Weights::problem`]).
+    pub problem: bool,
 }
 
 impl Plan {
@@ -238,6 +248,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                 clauses,
                 terms,
                 codes: Vec::new(),
+                problem: false,
             };
         }
         Mode::Ranked(w) => w,
@@ -436,9 +447,11 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             rescore: false,
         });
     }
+    let problem = !codes.is_empty() || entities::describes_problem(text);
     Plan {
         clauses,
         terms,
         codes,
+        problem,
     }
 }

@@ -619,3 +619,47 @@ fn equal_scores_rank_in_id_order() {
     assert_eq!(hits[0].id, "dup-00");
     assert_eq!(hits[0].duplicates.len(), 11);
 }
+
+/// A ticket that reports a failure prefers the entry written as a problem and its fix over an
+/// overview with the same words; a how-to question leaves their order alone.
+#[test]
+fn problem_tickets_prefer_troubleshooting_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    // Same words and length; only the section heading differs (说明 / 原因), and neither is
+    // in the queries. Without the prior the two tie and the overview comes first by id.
+    for (id, heading) in [("a-overview", "说明"), ("b-trouble", "原因")] {
+        fs::write(
+            kb.join(format!("{id}.md")),
+            format!(
+                "---\nid: {id}\ntitle: zorblefrond 防盗链\n---\n\n## {heading}\n\n配置 Referer 白名单后访问 zorblefrond 的文件返回 403。\n"
+            ),
+        )
+        .unwrap();
+    }
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let run = |q: &str| {
+        let mut req = SearchRequest::new(q);
+        req.dedupe = false;
+        req.explain = true;
+        search::search(&loaded, &req).unwrap().hits
+    };
+    let hits = run("zorblefrond 防盗链配置以后访问失败，返回 403");
+    assert_eq!(hits[0].id, "b-trouble");
+    let parts = hits[0].explain.as_ref().unwrap();
+    assert!(
+        parts.iter().any(|p| p.clause == "prior:problem-entry"),
+        "{parts:?}"
+    );
+    let hits = run("zorblefrond 防盗链如何配置 Referer 白名单");
+    assert_eq!(hits[0].id, "a-overview");
+    assert!(hits[0]
+        .explain
+        .as_ref()
+        .unwrap()
+        .iter()
+        .all(|p| p.clause != "prior:problem-entry"));
+}
