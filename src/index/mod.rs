@@ -15,6 +15,7 @@
 
 pub mod schema;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -218,10 +219,7 @@ pub fn build(
 
     let (files, _) = ingest::walk_kb(kb);
     progress(Progress::Start { files: files.len() });
-    let ing = ingest::ingest_for_index(kb, opts.limits, |_| progress(Progress::File));
-    if ing.entries.is_empty() {
-        return Err(IndexError::Empty(kb.to_path_buf(), ing.problems.len()));
-    }
+    let mut read = ReadTally::default();
 
     let generation = current_generation(root).unwrap_or(0) + 1;
     let building = root.join(format!(".building-{}-{generation}", std::process::id()));
@@ -255,13 +253,80 @@ pub fn build(
         let mut md_out = std::io::BufWriter::new(
             File::create(&md_path).map_err(io("create the Markdown store"))?,
         );
+        // Files go into the writer as they are parsed, in path order: a build holds the
+        // writer's buffers and a few files, not the whole KB. A file that takes over an id
+        // from an earlier one (named after it) deletes that file's entries.
         let mut at = 0u64;
-        for e in &ing.entries {
-            let packed = lz4_flex::compress_prepend_size(e.markdown.as_bytes());
-            std::io::Write::write_all(&mut md_out, &packed)
-                .map_err(io("write the Markdown store"))?;
-            writer.add_document(to_document(&fields, e, at, packed.len() as u64))?;
-            at += packed.len() as u64;
+        let mut owners = ingest::Owners::default();
+        let mut entries_of: HashMap<String, (usize, String, [u8; 16])> = HashMap::new();
+        let mut failed: Option<IndexError> = None;
+        let mut dup_problems = Vec::new();
+        let (walk_problems, n_files) = ingest::read_each(kb, opts.limits, true, |f| {
+            progress(Progress::File);
+            if failed.is_some() {
+                return;
+            }
+            let (entries, warnings, bytes) = match f.read {
+                Ok(r) => r,
+                Err(p) => {
+                    read.problems.push(p);
+                    return;
+                }
+            };
+            read.problems.extend(warnings);
+            read.bytes += bytes;
+            let Some(first) = entries.first() else {
+                read.files_ok += 1;
+                return;
+            };
+            let page = first.doc_id.clone();
+            match owners.claim(&page, &f.path) {
+                ingest::Claim::Taken(keeper) => {
+                    dup_problems.push(ingest::duplicate_id(&f.path, &page, &keeper));
+                    return;
+                }
+                ingest::Claim::Replaces(previous) => {
+                    writer.delete_term(Term::from_field_text(fields.doc_id, &page));
+                    if let Some((n, _, _)) = entries_of.remove(&page) {
+                        read.entries -= n;
+                    }
+                    read.files_ok -= 1;
+                    dup_problems.push(ingest::duplicate_id(&previous, &page, &f.path));
+                }
+                ingest::Claim::Owner => {}
+            }
+            let probe = (
+                entries.len(),
+                first.id.clone(),
+                md5::compute(first.markdown.as_bytes()).0,
+            );
+            for e in &entries {
+                let packed = lz4_flex::compress_prepend_size(e.markdown.as_bytes());
+                let added = std::io::Write::write_all(&mut md_out, &packed)
+                    .map_err(io("write the Markdown store"))
+                    .and_then(|_| {
+                        writer
+                            .add_document(to_document(&fields, e, at, packed.len() as u64))
+                            .map_err(IndexError::from)
+                    });
+                if let Err(e) = added {
+                    failed = Some(e);
+                    return;
+                }
+                at += packed.len() as u64;
+            }
+            read.entries += entries.len();
+            read.files_ok += 1;
+            entries_of.insert(page, probe);
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        read.files = n_files;
+        read.problems.splice(0..0, walk_problems);
+        read.problems.extend(dup_problems);
+        if read.entries == 0 {
+            return Err(IndexError::Empty(kb.to_path_buf(), read.problems.len()));
         }
         let md_file = md_out
             .into_inner()
@@ -277,12 +342,17 @@ pub fn build(
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
-        verify(&index, &fields, &ing.entries, &md_path)?;
+        // Probe: of the files that kept their ids, the first entry with the smallest id.
+        let probe = entries_of
+            .values()
+            .min_by(|a, b| a.1.cmp(&b.1))
+            .map(|(_, id, md5)| (id.clone(), *md5));
+        verify(&index, &fields, read.entries, probe, &md_path)?;
         let meta = IndexMeta {
             schema_version: SCHEMA_VERSION,
             generation,
-            entries: ing.entries.len() as u64,
-            files: ing.files_ok as u64,
+            entries: read.entries as u64,
+            files: read.files_ok as u64,
             built_at: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
@@ -305,16 +375,16 @@ pub fn build(
     let index_bytes = dir_size(&root.join(&gen_name));
     drop(lock);
     Ok(BuildSummary {
-        files: ing.files,
-        entries: ing.entries.len(),
-        skipped: ing.skipped(),
-        problems: ing.problems,
+        files: read.files,
+        entries: read.entries,
+        skipped: read.files - read.files_ok.min(read.files),
+        problems: read.problems,
         resource_warnings: res_warnings
             .into_iter()
             .map(|w: ResourceWarning| format!("{}: {}", w.location, w.message))
             .collect(),
         seconds: started.elapsed().as_secs_f64(),
-        bytes: ing.bytes,
+        bytes: read.bytes,
         index_bytes,
         generation,
     })
@@ -407,23 +477,42 @@ pub fn dupkey(title: &str, product: &str) -> u64 {
     u64::from_le_bytes(d.0[..8].try_into().unwrap_or([0; 8]))
 }
 
-fn verify(index: &Index, f: &Fields, entries: &[Entry], markdown: &Path) -> Result<(), IndexError> {
+/// What a build read: counts and problems for its summary.
+#[derive(Debug, Default)]
+struct ReadTally {
+    files: usize,
+    files_ok: usize,
+    entries: usize,
+    bytes: u64,
+    problems: Vec<Problem>,
+}
+
+/// Checks a new generation: the document count, and that `probe` (an entry id and the MD5
+/// of its Markdown) is found by id and its Markdown reads back.
+fn verify(
+    index: &Index,
+    f: &Fields,
+    entries: usize,
+    probe: Option<(String, [u8; 16])>,
+    markdown: &Path,
+) -> Result<(), IndexError> {
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
     let searcher = reader.searcher();
-    if searcher.num_docs() != entries.len() as u64 {
+    if searcher.num_docs() != entries as u64 {
         return Err(IndexError::Verify(format!(
             "{} documents indexed, {} expected",
             searcher.num_docs(),
-            entries.len()
+            entries
         )));
     }
-    // Probe: the first entry is found by its id.
-    let probe = &entries[0];
+    let Some((probe_id, probe_md5)) = probe else {
+        return Err(IndexError::Verify("no entry to probe".into()));
+    };
     let q = TermQuery::new(
-        Term::from_field_text(f.id, &probe.id),
+        Term::from_field_text(f.id, &probe_id),
         IndexRecordOption::Basic,
     );
     if searcher
@@ -431,18 +520,16 @@ fn verify(index: &Index, f: &Fields, entries: &[Entry], markdown: &Path) -> Resu
         .is_empty()
     {
         return Err(IndexError::Verify(format!(
-            "probe entry `{}` not found",
-            probe.id
+            "probe entry `{probe_id}` not found"
         )));
     }
     // The Markdown store reads back: the probe's text, and the last entry ends at its end.
     let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
     let doc: TantivyDocument = searcher.doc(top[0].1)?;
     let file = File::open(markdown).map_err(io("open the Markdown store"))?;
-    if read_markdown(&file, f, &doc).as_deref() != Some(probe.markdown.as_str()) {
+    if read_markdown(&file, f, &doc).map(|m| md5::compute(m.as_bytes()).0) != Some(probe_md5) {
         return Err(IndexError::Verify(format!(
-            "Markdown of probe entry `{}` does not read back",
-            probe.id
+            "Markdown of probe entry `{probe_id}` does not read back"
         )));
     }
     Ok(())

@@ -175,7 +175,6 @@ impl Ingested {
 }
 
 /// One file's outcome: its entries, warnings and size, or why it was skipped.
-type Read = Result<(Vec<Entry>, Vec<Problem>, u64), Problem>;
 
 /// Reads every article of the KB at `kb`.
 pub fn ingest(kb: &Path, limits: Limits) -> Ingested {
@@ -187,53 +186,69 @@ pub fn ingest_with_progress(kb: &Path, limits: Limits, progress: impl FnMut(u64)
     read_all(kb, limits, false, progress)
 }
 
-/// [`ingest_with_progress`] for an index build: each entry keeps only what the index stores
-/// (its sections and symptom, cause and solution texts are dropped as each file is read),
-/// which about halves the memory a build holds.
-pub fn ingest_for_index(kb: &Path, limits: Limits, progress: impl FnMut(u64)) -> Ingested {
-    read_all(kb, limits, true, progress)
+/// One file as read for an index build (see [`read_each`]).
+pub struct FileRead {
+    /// Path under the KB.
+    pub path: String,
+    /// Its entries, problems and size, or the reason it is skipped.
+    pub read: Result<(Vec<Entry>, Vec<Problem>, u64), Problem>,
 }
 
-fn read_all(kb: &Path, limits: Limits, lean: bool, mut progress: impl FnMut(u64)) -> Ingested {
-    let mut out = Ingested::default();
+/// Reads every article and hands each file to `each` in path order as soon as it and every
+/// file before it are parsed, so a caller that indexes as it goes never holds the whole KB.
+/// `lean` drops what only the article view and `check` use (sections; symptom, cause and
+/// solution texts). Returns the walk's problems and the number of files seen.
+pub fn read_each(
+    kb: &Path,
+    limits: Limits,
+    lean: bool,
+    mut each: impl FnMut(FileRead),
+) -> (Vec<Problem>, usize) {
     let (files, walk_problems) = walk_kb(kb);
-    out.problems.extend(walk_problems);
-    out.files = files.len();
-    // Files are parsed on every core and merged back in path order, so ids, duplicates and
-    // problems come out the same as a one-thread read; progress is reported as files finish.
+    // Files are parsed on every core; a small reorder buffer gives them back in path order,
+    // so ids, duplicates and problems come out the same as a one-thread read.
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(files.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut slots: Vec<Option<Read>> = Vec::with_capacity(files.len());
-    slots.resize_with(files.len(), || None);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Read)>();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, FileRead)>(64);
         for _ in 0..workers {
             let tx = tx.clone();
             let (files, next) = (&files, &next);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(file) = files.get(i) else { break };
-                let rel = rel_path(kb, file);
-                let mut read = read_article(file, &rel, limits);
+                let path = rel_path(kb, file);
+                let mut read = read_article(file, &path, limits);
                 if let (true, Ok((entries, _, _))) = (lean, &mut read) {
                     entries.iter_mut().for_each(Entry::drop_analysis_text);
                 }
-                if tx.send((i, read)).is_err() {
+                if tx.send((i, FileRead { path, read })).is_err() {
                     break;
                 }
             });
         }
         drop(tx);
+        let mut pending: std::collections::BTreeMap<usize, FileRead> = Default::default();
+        let mut due = 0;
         for (i, r) in rx {
-            progress(r.as_ref().map_or(0, |(_, _, bytes)| *bytes));
-            slots[i] = Some(r);
+            pending.insert(i, r);
+            while let Some(r) = pending.remove(&due) {
+                each(r);
+                due += 1;
+            }
         }
     });
-    for r in slots.into_iter().flatten() {
-        match r {
+    (walk_problems, files.len())
+}
+
+fn read_all(kb: &Path, limits: Limits, lean: bool, mut progress: impl FnMut(u64)) -> Ingested {
+    let mut out = Ingested::default();
+    let (walk_problems, files) = read_each(kb, limits, lean, |f| {
+        progress(f.read.as_ref().map_or(0, |(_, _, bytes)| *bytes));
+        match f.read {
             Ok((entries, warnings, bytes)) => {
                 out.entries.extend(entries);
                 out.problems.extend(warnings);
@@ -242,7 +257,9 @@ fn read_all(kb: &Path, limits: Limits, lean: bool, mut progress: impl FnMut(u64)
             }
             Err(p) => out.problems.push(p),
         }
-    }
+    });
+    out.problems.splice(0..0, walk_problems);
+    out.files = files;
     check_duplicates(&mut out);
     out
 }
@@ -259,49 +276,84 @@ pub fn rel_path(kb: &Path, file: &Path) -> String {
 /// Resolves duplicate ids: the file whose name matches the id keeps it (else the first in path
 /// order); every other file using it is skipped with an error naming both files.
 fn check_duplicates(out: &mut Ingested) {
-    let stem = |path: &str| {
-        path.rsplit('/')
-            .next()
-            .unwrap_or(path)
-            .trim_end_matches(".md")
-            .to_string()
-    };
-    let mut owner: HashMap<String, String> = HashMap::new();
+    let mut owners = Owners::default();
     for e in &out.entries {
-        let page = e.doc_id.clone();
-        match owner.get(&page) {
-            None => {
-                owner.insert(page, e.path.clone());
-            }
-            Some(p) if *p != e.path && stem(&e.path) == page && stem(p) != page => {
-                owner.insert(page, e.path.clone());
-            }
-            _ => {}
-        }
+        owners.claim(&e.doc_id, &e.path);
     }
     let mut dropped: Vec<String> = Vec::new();
     let mut problems = Vec::new();
     out.entries.retain(|e| {
-        let keeper = &owner[&e.doc_id];
-        if *keeper == e.path {
+        let keeper = owners.owner(&e.doc_id).unwrap_or_default();
+        if keeper == e.path {
             return true;
         }
         if !dropped.contains(&e.path) {
-            problems.push(Problem {
-                path: e.path.clone(),
-                line: Some(1),
-                severity: Severity::Error,
-                message: format!(
-                    "id `{}` is already used by {keeper}; give one of them another id",
-                    e.doc_id
-                ),
-            });
+            problems.push(duplicate_id(&e.path, &e.doc_id, keeper));
             dropped.push(e.path.clone());
         }
         false
     });
     out.files_ok -= dropped.len().min(out.files_ok);
     out.problems.extend(problems);
+}
+
+/// Which file owns each page id, as files are met in path order: the first file, unless a
+/// later one is named after the id (`ecs-ssh.md` for `ecs-ssh`) and the first is not.
+#[derive(Debug, Default)]
+pub struct Owners {
+    owner: HashMap<String, String>,
+}
+
+/// The outcome of [`Owners::claim`].
+#[derive(Debug, PartialEq)]
+pub enum Claim {
+    /// The file owns the id (first to claim it, or claimed it before).
+    Owner,
+    /// Another file keeps the id; this one is skipped.
+    Taken(String),
+    /// This file takes the id over from the named file, which is skipped.
+    Replaces(String),
+}
+
+impl Owners {
+    /// `path` claims page id `page`.
+    pub fn claim(&mut self, page: &str, path: &str) -> Claim {
+        let stem = |path: &str| {
+            path.rsplit('/')
+                .next()
+                .unwrap_or(path)
+                .trim_end_matches(".md")
+                .to_string()
+        };
+        match self.owner.get(page) {
+            None => {
+                self.owner.insert(page.to_string(), path.to_string());
+                Claim::Owner
+            }
+            Some(p) if p == path => Claim::Owner,
+            Some(p) if stem(path) == page && stem(p) != page => {
+                let previous =
+                    std::mem::replace(self.owner.get_mut(page).expect("present"), path.to_string());
+                Claim::Replaces(previous)
+            }
+            Some(p) => Claim::Taken(p.clone()),
+        }
+    }
+
+    /// The file owning `page`.
+    pub fn owner(&self, page: &str) -> Option<&str> {
+        self.owner.get(page).map(String::as_str)
+    }
+}
+
+/// The error for a file skipped because `keeper` uses its id.
+pub fn duplicate_id(path: &str, id: &str, keeper: &str) -> Problem {
+    Problem {
+        path: path.to_string(),
+        line: Some(1),
+        severity: Severity::Error,
+        message: format!("id `{id}` is already used by {keeper}; give one of them another id"),
+    }
 }
 
 fn err(path: &str, line: Option<usize>, message: impl Into<String>) -> Problem {

@@ -663,3 +663,64 @@ fn problem_tickets_prefer_troubleshooting_entries() {
         .iter()
         .all(|p| p.clause != "prior:problem-entry"));
 }
+
+/// Files sharing an id: the file named after the id keeps it even when an earlier file
+/// (here an FAQ page of several entries, already in the index) claimed it first; every other
+/// claimant is skipped with an error naming the keeper. `check` reports the same.
+#[test]
+fn duplicate_ids_keep_the_file_named_after_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    for d in ["a", "b", "c"] {
+        fs::create_dir_all(kb.join(d)).unwrap();
+    }
+    fs::write(
+        kb.join("a/first.md"),
+        "---\nid: ecs-dup\ntype: faq\n---\n# 实例常见问题\n\n## 如何停止 quorvex 实例？\n\n在控制台停止。\n\n## quorvex 实例能否更换地域？\n\n不能。\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("b/ecs-dup.md"),
+        "---\nid: ecs-dup\n---\n# quorvex 实例无法启动\n\n## 解决方案\n\n重新挂载系统盘。\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("c/other.md"),
+        "---\nid: ecs-dup\n---\n# quorvex 实例欠费\n\n充值后重启。\n",
+    )
+    .unwrap();
+    fs::write(kb.join("c/solo.md"), "# 独立文章\n\n对象存储的内容。\n").unwrap();
+    let root = dir.path().join("index");
+    let s = index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    assert_eq!((s.files, s.entries, s.skipped), (4, 2, 2), "{s:?}");
+    let dup_errors: Vec<(String, String)> = s
+        .problems
+        .iter()
+        .filter(|p| p.message.contains("already used"))
+        .map(|p| (p.path.clone(), p.message.clone()))
+        .collect();
+    assert_eq!(dup_errors.len(), 2, "{dup_errors:?}");
+    for (path, msg) in &dup_errors {
+        assert!(path == "a/first.md" || path == "c/other.md", "{path}");
+        assert!(msg.contains("b/ecs-dup.md"), "{msg}");
+    }
+    let loaded = index::open(&root, None).unwrap();
+    let hits = search::search(&loaded, &SearchRequest::new("quorvex 实例"))
+        .unwrap()
+        .hits;
+    let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["ecs-dup"], "only the keeper is searchable: {ids:?}");
+    assert_eq!(hits[0].path, "b/ecs-dup.md");
+    // `check` reads the KB the other way (all at once) and must agree.
+    let ing = deflect::ingest::ingest(&kb, Default::default());
+    let mut check_errors: Vec<(String, String)> = ing
+        .problems
+        .iter()
+        .filter(|p| p.message.contains("already used"))
+        .map(|p| (p.path.clone(), p.message.clone()))
+        .collect();
+    let mut build_errors = dup_errors.clone();
+    check_errors.sort();
+    build_errors.sort();
+    assert_eq!(check_errors, build_errors);
+}
