@@ -174,8 +174,6 @@ impl Ingested {
     }
 }
 
-/// One file's outcome: its entries, warnings and size, or why it was skipped.
-
 /// Reads every article of the KB at `kb`.
 pub fn ingest(kb: &Path, limits: Limits) -> Ingested {
     ingest_with_progress(kb, limits, |_| {})
