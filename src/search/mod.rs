@@ -269,7 +269,8 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         }
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
-    break_ties(&searcher, &mut top_docs);
+    let mut ids = Ids::new(&searcher);
+    break_ties(&mut ids, &mut top_docs);
 
     // Collapse near-duplicates: the best-scored copy stands for the rest.
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
@@ -312,10 +313,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         let doc: TantivyDocument = searcher.doc(addr)?;
         let mut hit = to_hit(loaded, &doc, score);
         hit.bm25 = raw.get(&addr).copied().unwrap_or(score);
-        hit.duplicates = dups
-            .into_iter()
-            .filter_map(|a| fast_id(&searcher, a))
-            .collect();
+        hit.duplicates = dups.into_iter().filter_map(|a| ids.id(a)).collect();
         if let Some(g) = &snippet_gen {
             hit.snippet = g.make(&doc, loaded);
         }
@@ -819,7 +817,7 @@ fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart>
 /// Orders candidates of equal score by entry id. Identical copies of a page score exactly
 /// alike, and documents are numbered in whatever order the indexing threads took them, so
 /// without this two builds of one KB could rank (and collapse) such copies differently.
-fn break_ties(searcher: &Searcher, top_docs: &mut [(f32, DocAddress)]) {
+fn break_ties(ids: &mut Ids, top_docs: &mut [(f32, DocAddress)]) {
     let mut i = 0;
     while i < top_docs.len() {
         let mut j = i + 1;
@@ -827,29 +825,64 @@ fn break_ties(searcher: &Searcher, top_docs: &mut [(f32, DocAddress)]) {
             j += 1;
         }
         if j - i > 1 {
-            let mut run: Vec<(Option<String>, (f32, DocAddress))> = top_docs[i..j]
-                .iter()
-                .map(|&(s, a)| (fast_id(searcher, a), (s, a)))
-                .collect();
-            run.sort_by(|a, b| a.0.cmp(&b.0));
-            for (k, (_, d)) in run.into_iter().enumerate() {
-                top_docs[i + k] = d;
-            }
+            top_docs[i..j].sort_by_cached_key(|&(_, a)| ids.key(a));
         }
         i = j;
     }
 }
 
-/// An entry's id from the fast field: no stored document is decoded.
-fn fast_id(searcher: &Searcher, a: DocAddress) -> Option<String> {
-    let col = searcher
-        .segment_reader(a.segment_ord)
-        .fast_fields()
-        .str("id")
-        .ok()??;
-    let ord = col.term_ords(a.doc_id).next()?;
-    let mut s = String::new();
-    col.ord_to_str(ord, &mut s).ok()?.then_some(s)
+/// Entry ids read from the `id` fast field, so no stored document is decoded. Each segment's
+/// column is opened once per search, on first need: opening it costs more than a lookup.
+struct Ids<'a> {
+    searcher: &'a Searcher,
+    columns: Vec<Option<Option<tantivy::columnar::StrColumn>>>,
+}
+
+impl<'a> Ids<'a> {
+    fn new(searcher: &'a Searcher) -> Ids<'a> {
+        Ids {
+            searcher,
+            columns: (0..searcher.segment_readers().len())
+                .map(|_| None)
+                .collect(),
+        }
+    }
+
+    fn column(&mut self, seg: u32) -> Option<&tantivy::columnar::StrColumn> {
+        let searcher = self.searcher;
+        self.columns
+            .get_mut(seg as usize)?
+            .get_or_insert_with(|| {
+                searcher
+                    .segment_reader(seg)
+                    .fast_fields()
+                    .str("id")
+                    .ok()
+                    .flatten()
+            })
+            .as_ref()
+    }
+
+    /// The entry id of `a`.
+    fn id(&mut self, a: DocAddress) -> Option<String> {
+        let col = self.column(a.segment_ord)?;
+        let ord = col.term_ords(a.doc_id).next()?;
+        let mut s = String::new();
+        col.ord_to_str(ord, &mut s).ok()?.then_some(s)
+    }
+
+    /// A key that sorts entries in id order. In a single segment (every built generation) the
+    /// column's term ordinal is that order, and no id is spelled out.
+    fn key(&mut self, a: DocAddress) -> (Option<u64>, Option<String>) {
+        if self.columns.len() == 1 {
+            let ord = self
+                .column(a.segment_ord)
+                .and_then(|c| c.term_ords(a.doc_id).next());
+            (ord, None)
+        } else {
+            (None, self.id(a))
+        }
+    }
 }
 
 /// The stored document of entry `id`.
