@@ -217,9 +217,13 @@ pub fn build(
         })?;
     let analyzer = Arc::new(Analyzer::new(&user_words));
 
-    let (files, _) = ingest::walk_kb(kb);
+    let (files, walk_problems) = ingest::walk_kb(kb);
     progress(Progress::Start { files: files.len() });
-    let mut read = ReadTally::default();
+    let mut read = ReadTally {
+        files: files.len(),
+        problems: walk_problems,
+        ..Default::default()
+    };
 
     let generation = current_generation(root).unwrap_or(0) + 1;
     let building = root.join(format!(".building-{}-{generation}", std::process::id()));
@@ -261,7 +265,7 @@ pub fn build(
         let mut entries_of: HashMap<String, (usize, String, [u8; 16])> = HashMap::new();
         let mut failed: Option<IndexError> = None;
         let mut dup_problems = Vec::new();
-        let (walk_problems, n_files) = ingest::read_each(kb, opts.limits, true, |f| {
+        ingest::read_each(kb, &files, opts.limits, true, |f| {
             progress(Progress::File);
             if failed.is_some() {
                 return;
@@ -322,8 +326,6 @@ pub fn build(
         if let Some(e) = failed {
             return Err(e);
         }
-        read.files = n_files;
-        read.problems.splice(0..0, walk_problems);
         read.problems.extend(dup_problems);
         if read.entries == 0 {
             return Err(IndexError::Empty(kb.to_path_buf(), read.problems.len()));

@@ -192,17 +192,17 @@ pub struct FileRead {
     pub read: Result<(Vec<Entry>, Vec<Problem>, u64), Problem>,
 }
 
-/// Reads every article and hands each file to `each` in path order as soon as it and every
-/// file before it are parsed, so a caller that indexes as it goes never holds the whole KB.
-/// `lean` drops what only the article view and `check` use (sections; symptom, cause and
-/// solution texts). Returns the walk's problems and the number of files seen.
+/// Reads `files` (found under `kb` by [`walk_kb`]) and hands each to `each` in path order
+/// as soon as it and every file before it are parsed, so a caller that indexes as it goes
+/// never holds the whole KB. `lean` drops what only the article view and `check` use
+/// (sections; symptom, cause and solution texts).
 pub fn read_each(
     kb: &Path,
+    files: &[std::path::PathBuf],
     limits: Limits,
     lean: bool,
     mut each: impl FnMut(FileRead),
-) -> (Vec<Problem>, usize) {
-    let (files, walk_problems) = walk_kb(kb);
+) {
     // Files are parsed on every core; a small reorder buffer gives them back in path order,
     // so ids, duplicates and problems come out the same as a one-thread read.
     let workers = std::thread::available_parallelism()
@@ -214,7 +214,7 @@ pub fn read_each(
         let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, FileRead)>(64);
         for _ in 0..workers {
             let tx = tx.clone();
-            let (files, next) = (&files, &next);
+            let next = &next;
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(file) = files.get(i) else { break };
@@ -239,12 +239,16 @@ pub fn read_each(
             }
         }
     });
-    (walk_problems, files.len())
 }
 
 fn read_all(kb: &Path, limits: Limits, lean: bool, mut progress: impl FnMut(u64)) -> Ingested {
-    let mut out = Ingested::default();
-    let (walk_problems, files) = read_each(kb, limits, lean, |f| {
+    let (files, walk_problems) = walk_kb(kb);
+    let mut out = Ingested {
+        problems: walk_problems,
+        files: files.len(),
+        ..Default::default()
+    };
+    read_each(kb, &files, limits, lean, |f| {
         progress(f.read.as_ref().map_or(0, |(_, _, bytes)| *bytes));
         match f.read {
             Ok((entries, warnings, bytes)) => {
@@ -256,8 +260,6 @@ fn read_all(kb: &Path, limits: Limits, lean: bool, mut progress: impl FnMut(u64)
             Err(p) => out.problems.push(p),
         }
     });
-    out.problems.splice(0..0, walk_problems);
-    out.files = files;
     check_duplicates(&mut out);
     out
 }
