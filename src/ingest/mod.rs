@@ -529,9 +529,7 @@ pub fn parse_article(
             join_section(&mut lead_text, sec);
         }
         if !lead_text.trim().is_empty() {
-            let mut codes = base_codes.clone();
-            codes.extend(entities::canonical_codes(&lead_text));
-            codes.dedup();
+            let codes = entry_codes(&base_codes, &title, &lead_text);
             entries.push(Entry {
                 id: doc_id.clone(),
                 doc_id: doc_id.clone(),
@@ -576,9 +574,7 @@ pub fn parse_article(
             for sec in &owned[1..] {
                 join_section(&mut text, sec);
             }
-            let mut codes = base_codes.clone();
-            codes.extend(entities::canonical_codes(&text));
-            codes.dedup();
+            let codes = entry_codes(&base_codes, &s.heading, &text);
             entries.push(Entry {
                 id: format!("{doc_id}#{anchor}"),
                 doc_id: doc_id.clone(),
@@ -610,12 +606,7 @@ pub fn parse_article(
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        let mut codes = base_codes;
-        for c in entities::canonical_codes(&all_text) {
-            if !codes.contains(&c) {
-                codes.push(c);
-            }
-        }
+        let codes = entry_codes(&base_codes, &title, &all_text);
         // Only the solution section is parsed again (its range is known from the first pass);
         // most real-world pages have none and cost nothing here.
         let steps = parsed
@@ -664,6 +655,22 @@ fn file_title(rel: &str) -> String {
 }
 
 /// Appends a section, heading first, to a text being assembled.
+/// An entry's error codes: those its front matter declares, then those named in its title
+/// (a question such as "上传时报错“InvalidArgument”怎么办" names the code it answers), then
+/// those in its text; each once.
+fn entry_codes(declared: &[String], title: &str, text: &str) -> Vec<String> {
+    let mut codes = declared.to_vec();
+    for c in entities::canonical_codes(title)
+        .into_iter()
+        .chain(entities::canonical_codes(text))
+    {
+        if !codes.contains(&c) {
+            codes.push(c);
+        }
+    }
+    codes
+}
+
 fn join_section(out: &mut String, sec: &Section) {
     if !out.is_empty() {
         out.push('\n');
@@ -773,6 +780,21 @@ mod tests {
         assert!(e[0].solution.contains("systemctl"));
         assert_eq!(e[0].codes, vec!["connection refused"]);
         assert_eq!(e[0].lang, "zh");
+    }
+
+    #[test]
+    fn codes_named_in_a_title_are_the_entry_codes() {
+        // The question names the error; its answer only explains it.
+        let md = "---\ntype: faq\n---\n# 图片处理常见问题\n## 处理图片时报错“InvalidArgument”怎么办？\n原图的请求参数是旧域名的格式，改用新域名。\n## 如何开通？\n在控制台开通。\n";
+        let (e, _) = parse(md, "oss/faq.md");
+        assert_eq!(e[0].codes, vec!["invalidargument"]);
+        assert!(e[1].codes.is_empty());
+        // A page whose title names the code, with a body that repeats it: listed once.
+        let (e, _) = parse(
+            "# 报错 ECONNRESET 的处理\n连接被对端重置（ECONNRESET）时，检查超时设置。\n",
+            "x.md",
+        );
+        assert_eq!(e[0].codes, vec!["econnreset"]);
     }
 
     #[test]

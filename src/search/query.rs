@@ -69,7 +69,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     synonym: 0.6,
     sub_word: 0.35,
     max_terms: 24,
-    phrase: 3.0,
+    phrase: 5.0,
     coord: 1.0,
     rerank_depth: 100,
     problem: 0.2,
