@@ -204,8 +204,13 @@ pub fn extract(text: &str) -> Entities {
         }
     }
     for m in ERROR_LINE.find_iter(&norm) {
-        if e.error_messages.len() < 5 {
-            push_unique(&mut e.error_messages, m.as_str());
+        // The sentence's own punctuation (`…Connection refused，麻烦…` normalises to `,`)
+        // is not part of the message.
+        let msg = m
+            .as_str()
+            .trim_end_matches([' ', ',', '.', ';', ':', '/', '-', '(']);
+        if e.error_messages.len() < 5 && !msg.is_empty() {
+            push_unique(&mut e.error_messages, msg);
         }
     }
     for m in DOMAIN.find_iter(&norm) {

@@ -372,7 +372,8 @@ pub fn answer(
     let close = confs.len() >= 2
         && confs[1].0 >= confs[0].0 * cfg.clarify_ratio
         && confs[1].0 >= suggest_t
-        && different_problems(&hits[0], &hits[1]);
+        && different_problems(&hits[0], &hits[1])
+        && !told_apart_by_code(&hits[0], &hits[1]);
     let (decision, reason) = if human {
         (Decision::Escalate, EscalationReason::CustomerRequested)
     } else if outage {
@@ -442,6 +443,12 @@ pub fn answer(
 }
 
 /// Two hits are different problems unless they are the same page or link to each other.
+/// The ticket's error code is in the top entry and not in the runner-up: the code already
+/// answers the question a clarification would ask (`Connection refused` or `timed out`).
+fn told_apart_by_code(top: &Hit, second: &Hit) -> bool {
+    !top.matched_codes.is_empty() && second.matched_codes.is_empty()
+}
+
 fn different_problems(a: &Hit, b: &Hit) -> bool {
     a.doc_id != b.doc_id && !a.related.contains(&b.doc_id) && !b.related.contains(&a.doc_id)
 }

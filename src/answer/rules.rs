@@ -167,8 +167,10 @@ pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<Missi
             ));
         }
     };
+    // An error code, or a pasted message (`报 Connection refused`), is the error: asking for
+    // it again tells the customer nobody read the ticket.
     let need_error = |out: &mut Vec<MissingInfo>| {
-        if e.error_codes.is_empty() {
+        if e.error_codes.is_empty() && e.error_messages.is_empty() {
             out.push(q(
                 "error_message",
                 "请贴出完整的报错信息或截图（原文即可）。",
@@ -299,6 +301,11 @@ mod tests {
         assert_eq!(fields, ["instance_id", "region", "error_message"]);
         let e = extract("实例 i-bp1a2b3c4d5e6f7g8h 在 cn-hangzhou 报 Permission denied (publickey) 错误码 ERR_AUTH_FAILED");
         assert!(missing_info(Some("compute"), &e, false).is_empty());
+        let e = extract("ECS 实例重启之后 ssh 一直连不上，报 Connection refused，麻烦看看");
+        assert_eq!(e.error_messages, ["Connection refused"]);
+        let m = missing_info(Some("compute"), &e, false);
+        let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(fields, ["instance_id", "region"], "the message was given");
         let e = extract("多扣了钱");
         assert_eq!(missing_info(Some("billing"), &e, true)[0].field, "order_id");
     }

@@ -148,3 +148,41 @@ fn english_ticket_gets_an_english_reply() {
         reply.text
     );
 }
+
+fn answer_text(body: &str) -> deflect::answer::AnswerResponse {
+    answer(
+        bundled(),
+        &AnswerConfig::default(),
+        &AnswerRequest {
+            ticket: Ticket {
+                body: body.into(),
+                ..Default::default()
+            },
+            options: None,
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_pasted_error_settles_what_a_clarification_would_ask() {
+    // "Can't ssh after a reboot" fits three entries; the customer asked which one fits.
+    let open = answer_text("我们的ECS实例重启之后ssh一直连不上，麻烦帮忙看看");
+    assert_eq!(open.decision, Decision::Clarify);
+    assert!(open.missing_info.iter().any(|m| m.field == "error_message"));
+    // The same ticket with the error pasted names one of them: no question, and no request
+    // for the error message the customer already gave.
+    let told =
+        answer_text("我们的ECS实例重启之后ssh一直连不上，报 Connection refused，麻烦帮忙看看");
+    assert_ne!(told.decision, Decision::Clarify);
+    assert_eq!(told.fixes[0].id, "ecs-ssh-connection-refused");
+    assert_eq!(told.entities.error_messages, ["Connection refused"]);
+    assert!(
+        told.missing_info.iter().all(|m| m.field != "error_message"),
+        "{:?}",
+        told.missing_info
+    );
+    // An error that two different problems both produce still gets the question.
+    let shared = answer_text("ECS重启以后ssh连接超时 Connection timed out");
+    assert_eq!(shared.decision, Decision::Clarify);
+}
