@@ -5,7 +5,8 @@
 //! 2. outage wording (P0) or a security incident → `escalate` to the owning team at once,
 //!    with the candidate fixes attached;
 //! 3. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
-//!    the top two are close (ratio ≥ `clarify_ratio`) and different problems → `clarify`;
+//!    the top two are close (ratio ≥ `clarify_ratio`) and different problems, and the
+//!    ticket's error code does not tell them apart → `clarify`;
 //!    ≥ `suggest_threshold` → `suggest`; below → `escalate` (`low_confidence`, or `no_match`
 //!    when nothing relevant was found).
 
