@@ -443,13 +443,13 @@ pub fn answer(
     })
 }
 
-/// Two hits are different problems unless they are the same page or link to each other.
 /// The ticket's error code is in the top entry and not in the runner-up: the code already
 /// answers the question a clarification would ask (`Connection refused` or `timed out`).
 fn told_apart_by_code(top: &Hit, second: &Hit) -> bool {
     !top.matched_codes.is_empty() && second.matched_codes.is_empty()
 }
 
+/// Two hits are different problems unless they are the same page or link to each other.
 fn different_problems(a: &Hit, b: &Hit) -> bool {
     a.doc_id != b.doc_id && !a.related.contains(&b.doc_id) && !b.related.contains(&a.doc_id)
 }

@@ -654,7 +654,6 @@ fn file_title(rel: &str) -> String {
     name.strip_suffix(".md").unwrap_or(name).to_string()
 }
 
-/// Appends a section, heading first, to a text being assembled.
 /// An entry's error codes: those its front matter declares, then those named in its title
 /// (a question such as "上传时报错“InvalidArgument”怎么办" names the code it answers), then
 /// those in its text; each once.
@@ -671,6 +670,7 @@ fn entry_codes(declared: &[String], title: &str, text: &str) -> Vec<String> {
     codes
 }
 
+/// Appends a section, heading first, to a text being assembled.
 fn join_section(out: &mut String, sec: &Section) {
     if !out.is_empty() {
         out.push('\n');
