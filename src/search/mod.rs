@@ -243,12 +243,8 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     if let Some(w) = rerank {
         let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
         let c = coverage_many(&searcher, loaded, &plan, &addrs);
-        let problem_col: Vec<_> = if plan.problem && w.problem > 0.0 {
-            searcher
-                .segment_readers()
-                .iter()
-                .map(|r| r.fast_fields().u64("problem").ok())
-                .collect()
+        let problem_col = if plan.problem && w.problem > 0.0 {
+            u64_columns(&searcher, "problem")
         } else {
             Vec::new()
         };
@@ -276,12 +272,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
     if dedupe {
         let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
-        // The column is opened once per segment, not per candidate.
-        let columns: Vec<_> = searcher
-            .segment_readers()
-            .iter()
-            .map(|r| r.fast_fields().u64("dupkey").ok())
-            .collect();
+        let columns = u64_columns(&searcher, "dupkey");
         for (score, addr) in top_docs {
             let key = columns[addr.segment_ord as usize]
                 .as_ref()
@@ -812,6 +803,16 @@ fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart>
         .collect();
     parts.sort_by(|a, b| b.score.total_cmp(&a.score));
     parts
+}
+
+/// A u64 fast field's column in each segment, opened once per search rather than once per
+/// candidate (indexed by segment ordinal; `None` where a segment lacks the field).
+fn u64_columns(searcher: &Searcher, name: &str) -> Vec<Option<tantivy::columnar::Column<u64>>> {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|r| r.fast_fields().u64(name).ok())
+        .collect()
 }
 
 /// Orders candidates of equal score by entry id. Identical copies of a page score exactly
