@@ -21,7 +21,7 @@ re!(
 );
 re!(
     OUTAGE,
-    r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|\bp0\b|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)\b.{0,40}\b(?:is |are )?(?:gone|wiped|lost|deleted|empty)\b|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
+    r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障|消失|丢失|被删|不见了)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|\bp0\b|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)\b.{0,40}\b(?:is |are )?(?:gone|wiped|lost|deleted|empty)\b|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
 );
 re!(
     SECURITY,
@@ -275,6 +275,10 @@ mod tests {
         assert_eq!(p, 0);
         assert!(s.iter().any(|x| x.name == "outage"));
         assert_eq!(priority("our production site is down", None, None).0, 0);
+        // Data vanishing in bulk is an outage in progress; one lost file is not.
+        assert_eq!(priority("bucket 里的文件在大量消失", None, Some(2)).0, 0);
+        assert_eq!(priority("所有图片都不见了", None, Some(2)).0, 0);
+        assert!(priority("oss 文件被自动删除了", None, Some(2)).0 > 0);
         assert_eq!(priority("ssh 连不上", None, Some(3)).0, 3);
         assert_eq!(priority("ssh 连不上", Some("enterprise"), Some(3)).0, 2);
         assert_eq!(
