@@ -413,10 +413,18 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
             ix.clone().unwrap_or_else(|| config.index.clone()),
         ),
     };
-    let stale = matches!(
-        index::open(&root, None),
-        Err(index::IndexError::Version { .. })
-    );
+    let stale = match index::open(&root, None) {
+        Err(index::IndexError::Version { .. }) => true,
+        // Results must describe the KB as it is, not as it was at the last build.
+        Ok(l) => match index::kb_changed_since(&kb, l.meta.built_at) {
+            Some(p) => {
+                eprintln!("{} changed since the index was built", p.display());
+                true
+            }
+            None => false,
+        },
+        Err(_) => false,
+    };
     if a.rebuild || stale || !index::exists(&root) {
         eprintln!(
             "building the index of {} into {} …",
@@ -567,10 +575,22 @@ pub fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     config.validate()?;
     let started = std::time::Instant::now();
     let (engine, built) = crate::engine::Engine::open_or_build(&config)?;
-    if let Some(s) = built {
+    if let Some(s) = &built {
         eprintln!("{}", s.line());
     }
     let engine = std::sync::Arc::new(engine);
+    if built.is_none() && !a.watch {
+        // Off the start-up path: a stat per KB file.
+        let (kb, since) = (config.kb.clone(), engine.loaded().meta.built_at);
+        std::thread::spawn(move || {
+            if let Some(p) = index::kb_changed_since(&kb, since) {
+                eprintln!(
+                    "note: {} changed after this index was built; run `deflect reindex` (or POST /v1/admin/reindex, or serve with --watch) to serve the KB as it is",
+                    p.display()
+                );
+            }
+        });
+    }
     let _watcher = if a.watch {
         Some(
             crate::http::watch(

@@ -97,7 +97,8 @@ pub struct IndexMeta {
     pub entries: u64,
     /// Articles (files) indexed.
     pub files: u64,
-    /// Unix seconds of the build.
+    /// Unix seconds when the build started reading the KB: a file changed later may be
+    /// missing from the index (see [`kb_changed_since`]).
     pub built_at: u64,
     /// The KB it was built from.
     pub kb: String,
@@ -198,6 +199,7 @@ pub fn build(
     mut progress: impl FnMut(Progress),
 ) -> Result<BuildSummary, IndexError> {
     let started = Instant::now();
+    let started_at = unix_now();
     std::fs::metadata(kb).map_err(|source| IndexError::Kb {
         path: kb.to_path_buf(),
         source,
@@ -355,10 +357,7 @@ pub fn build(
             generation,
             entries: read.entries as u64,
             files: read.files_ok as u64,
-            built_at: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
+            built_at: started_at,
             kb: kb.display().to_string(),
         };
         let json = serde_json::to_vec_pretty(&meta).unwrap_or_default();
@@ -609,6 +608,52 @@ fn dir_size(p: &Path) -> u64 {
         .sum()
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The first article, analysis resource or folder of `kb` modified after `since` (Unix
+/// seconds), if any: an index built at `since` does not show the KB as it is now. Folders
+/// count because removing or renaming a file changes its folder's time. Hidden folders are
+/// not looked at. A stat per file: ~30 ms for 14,000 files.
+pub fn kb_changed_since(kb: &Path, since: u64) -> Option<PathBuf> {
+    fn newer(p: &Path, since: u64) -> bool {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .is_some_and(|d| d.as_secs() > since)
+    }
+    let mut stack = vec![kb.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        if newer(&dir, since) {
+            return Some(dir);
+        }
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            match e.file_type() {
+                Ok(t) if t.is_dir() && !hidden => stack.push(path),
+                Ok(_)
+                    if !hidden
+                        && path.extension().is_some_and(|x| x == "md" || x == "txt")
+                        && newer(&path, since) =>
+                {
+                    return Some(path);
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// The generation `CURRENT` points at.
 pub fn current_generation(root: &Path) -> Option<u64> {
     let name = std::fs::read_to_string(root.join(CURRENT)).ok()?;
@@ -758,4 +803,44 @@ fn load_phrase_codes(reader: &IndexReader, f: &Fields) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kb_changed_since;
+    use std::path::Path;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn mtime(p: &Path) -> u64 {
+        let t = std::fs::metadata(p).unwrap().modified().unwrap();
+        t.duration_since(UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    fn touch(p: &Path, secs: u64) {
+        let f = std::fs::File::options().write(true).open(p).unwrap();
+        f.set_modified(UNIX_EPOCH + Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    #[test]
+    fn an_edited_article_is_newer_than_the_index_and_a_hidden_draft_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let kb = dir.path();
+        std::fs::create_dir(kb.join("compute")).unwrap();
+        let article = kb.join("compute/a.md");
+        std::fs::write(&article, "# A\n").unwrap();
+        std::fs::create_dir(kb.join(".drafts")).unwrap();
+        let draft = kb.join(".drafts/b.md");
+        std::fs::write(&draft, "# B\n").unwrap();
+        let built = [kb, &kb.join("compute"), &article]
+            .iter()
+            .map(|p| mtime(p))
+            .max()
+            .unwrap();
+        touch(&draft, built + 60);
+        assert_eq!(kb_changed_since(kb, built), None);
+        touch(&article, built + 60);
+        assert_eq!(kb_changed_since(kb, built), Some(article.clone()));
+        assert_eq!(kb_changed_since(kb, built + 60), None);
+    }
 }
