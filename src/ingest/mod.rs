@@ -16,7 +16,7 @@ use serde::Serialize;
 
 pub use frontmatter::FrontMatter;
 pub use markdown::{Section, SectionKind};
-pub use walk::walk_kb;
+pub use walk::{skipped_dir, walk_kb};
 
 use crate::analysis::{entities, lang};
 
