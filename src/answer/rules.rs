@@ -17,7 +17,7 @@ macro_rules! re {
 
 re!(
     HUMAN,
-    r"转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|\bagent please\b|escalate (?:this|it|to)|call me back"
+    r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|\bagent please\b|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|human being"
 );
 re!(
     OUTAGE,
@@ -25,7 +25,7 @@ re!(
 );
 re!(
     SECURITY,
-    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|拖库|脱库|数据被盗|比特币|赎金|解密|后门|提权|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|decrypt|\.locked\b|exfiltrat"
+    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|拖库|脱库|数据被盗|比特币|赎金|解密|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|decrypt|\.locked\b|exfiltrat"
 );
 re!(
     PRODUCTION,
@@ -295,6 +295,20 @@ mod tests {
         assert!(is_security_incident("we were hacked"));
         assert_eq!(priority("文件全被勒索病毒加密了", None, None).0, 0);
         assert!(!is_security_incident("如何开启 MFA"));
+        // Defacement, stolen user data, an account nobody created.
+        assert!(is_security_incident(
+            &crate::analysis::normalize::normalize_str(
+                "官网首页被改成了别人的页面，用户表好像被导出了"
+            )
+        ));
+        assert!(is_security_incident(
+            "系统里多了一个叫 sysupdate 的用户，确认不是自己人"
+        ));
+        assert!(!is_security_incident("怎么给子账号多加一个权限"));
+        assert!(!is_security_incident("网站访问量多了很多，用户反馈变慢"));
+        assert!(asks_for_human(
+            "could someone from billing please call or email me directly instead of an automated reply?"
+        ));
     }
 
     #[test]
