@@ -225,6 +225,43 @@ pub fn extract(text: &str) -> Entities {
     e
 }
 
+/// True when an analysed token is shaped like an identifier of one customer's things rather
+/// than a word: an IP address, a resource or request id (`i-bp1c3e5g7i9k1m3o5q7s`), a long
+/// number (order, account, phone, port), a date or time (`13/may/2024:12:03:11`), a hash. No KB
+/// article is about such a token, so a ticket full of them does not say more; the query
+/// leaves them out when the index has never seen them. Short codes (`0x0000007b`, `1153`,
+/// `08s01`, `tlsv1.2`) are not identifiers.
+pub fn is_identifier(token: &str) -> bool {
+    let digits = token.bytes().filter(u8::is_ascii_digit).count();
+    if digits == 0 || !token.is_ascii() {
+        return false;
+    }
+    let letters = token.bytes().filter(u8::is_ascii_alphabetic).count();
+    let parts: Vec<&str> = token.split(['.', '_', '-', '/', ':', '+', '#']).collect();
+    // Dotted quads with an optional port or prefix length: 10.0.3.7, 47.243.118.62:8080.
+    if parts.len() >= 4
+        && parts[..4]
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return true;
+    }
+    if letters == 0 {
+        // Numbers of five digits or more, alone or grouped as a date or a time (2024-05-13,
+        // 12:03:11). Short versions (5.7.44, 8.0.32) and ports (3306) stay words.
+        return digits >= 5
+            && (parts.len() == 1 || parts.len() >= 3 || parts.iter().any(|p| p.len() >= 4));
+    }
+    // Letters and digits mixed: ids and hashes are long and dense with digits. A Windows
+    // stop code or HRESULT (0xc004f074) is a code.
+    let len = token.len();
+    if token.starts_with("0x") && len <= 10 {
+        return false;
+    }
+    let hex = token.bytes().all(|b| b.is_ascii_hexdigit());
+    (len >= 16 && hex) || (len >= 10 && digits >= 3 && digits * 5 >= len)
+}
+
 /// Replaces phone numbers, e-mail addresses and ID-card numbers with placeholders, for logs.
 pub fn mask_personal_data(text: &str) -> String {
     let t = EMAIL.replace_all(text, "[email]");
@@ -257,6 +294,40 @@ mod tests {
             "a profile page with errorless rendering",
         ] {
             assert!(!describes_problem(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn identifiers_are_told_from_codes_and_versions() {
+        for t in [
+            "i-bp1c3e5g7i9k1m3o5q7s",
+            "rm-bp1k7x3n9q2w8e5r",
+            "47.243.118.62",
+            "10.0.3.7:8080",
+            "2023041200158",
+            "2024-05-13",
+            "13/may/2024:12:03:11",
+            "12:03:11",
+            "6710c2a9e4b0f1d2c3a4b5c6",
+            "m-bp1a9s8d7f6g5h4j3k2l",
+        ] {
+            assert!(is_identifier(t), "{t}");
+        }
+        for t in [
+            "0x0000007b",
+            "0xc004f074",
+            "1153",
+            "08s01",
+            "tlsv1.2",
+            "5.7.44",
+            "ubuntu",
+            "ecs.g7.large",
+            "err_connection_refused",
+            "ora-12541",
+            "http/1.1",
+            "3306",
+        ] {
+            assert!(!is_identifier(t), "{t}");
         }
     }
 

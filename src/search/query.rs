@@ -209,6 +209,12 @@ fn idf(searcher: &Searcher, field: Field, text: &str) -> f32 {
     ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
 }
 
+/// The IDF of a word no entry contains (df = 0 in [`idf`]).
+fn unseen_idf(searcher: &Searcher) -> f32 {
+    let n = searcher.num_docs().max(1) as f32;
+    ((n + 0.5) / 0.5 + 1.0).ln() - 1e-4
+}
+
 fn term_clause(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
     let q = TermQuery::new(
         Term::from_field_text(field, text),
@@ -254,6 +260,21 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
         Mode::Ranked(w) => w,
     };
     let res = &loaded.resources;
+    let mut codes = entities::canonical_codes(text);
+
+    // Identifiers the index has never seen (instance ids, IPs, order numbers, timestamps) are
+    // not what the ticket is about: they would match nothing, yet count as the rarest words
+    // in how much the ticket says and in which words a long ticket keeps. Words inside an
+    // error code stay: an unknown code is what the KB lacks.
+    let unseen_id = |t: &str| {
+        entities::is_identifier(t)
+            && !codes.iter().any(|c| c.contains(t))
+            && searcher
+                .doc_freq(&Term::from_field_text(f.body, t))
+                .unwrap_or(0)
+                == 0
+    };
+    let tokens: Vec<_> = tokens.into_iter().filter(|t| !unseen_id(&t.text)).collect();
 
     // Main words of the ticket, in order, without stop words.
     let mains: Vec<&str> = tokens
@@ -292,7 +313,14 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
         );
     }
     // A long ticket is reduced to its most informative words: IDF times a dampened count.
-    let mains_kept: Vec<&QueryTerm> = terms.iter().filter(|t| !t.secondary).collect();
+    // Words the index has never seen take no place: they cannot match, and the rarest-first
+    // order would fill the cap with them (chat words jieba glues together, 台前, 只放) and
+    // drop the ticket's topic words. They stay in the plan as information no entry holds.
+    let unseen = unseen_idf(searcher);
+    let mains_kept: Vec<&QueryTerm> = terms
+        .iter()
+        .filter(|t| !t.secondary && t.idf < unseen)
+        .collect();
     if mains_kept.len() > w.max_terms {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for m in &mains {
@@ -314,7 +342,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             .map(|(_, t)| t)
             .collect();
         // Sub-words go too: a long ticket has words enough.
-        terms.retain(|t| keep.contains(&t.text));
+        terms.retain(|t| keep.contains(&t.text) || (!t.secondary && t.idf >= unseen));
     }
 
     let fields: [(&str, Field, f32); 4] = [
@@ -430,7 +458,6 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
     }
 
     // Error codes: those with a code's shape, and known phrase codes the ticket contains.
-    let mut codes = entities::canonical_codes(text);
     let norm = normalize_str(text);
     let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
     for pc in &loaded.phrase_codes {
