@@ -316,7 +316,18 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
     // Words the index has never seen take no place: they cannot match, and the rarest-first
     // order would fill the cap with them (chat words jieba glues together, 台前, 只放) and
     // drop the ticket's topic words. They stay in the plan as information no entry holds.
+    // Unseen words are capped on their own, so a pasted blob of unknown words cannot grow
+    // the query without bound.
     let unseen = unseen_idf(searcher);
+    let mut unseen_left = w.max_terms;
+    terms.retain(|t| {
+        if t.secondary || t.idf < unseen {
+            return true;
+        }
+        let kept = unseen_left > 0;
+        unseen_left -= usize::from(kept);
+        kept
+    });
     let mains_kept: Vec<&QueryTerm> = terms
         .iter()
         .filter(|t| !t.secondary && t.idf < unseen)

@@ -183,6 +183,19 @@ fn long_ticket_is_reduced_to_informative_terms() {
         "{:?}",
         r.hits[0].id
     );
+    // Words no entry holds take no place among the kept terms, and are themselves capped:
+    // a pasted blob of 600 unknown words neither crowds out the topic nor grows the query.
+    let blob: String = (0..600).map(|i| format!("qz{i}vk ")).collect();
+    let t = format!("{blob}数据库 RDS 报错 Too many connections，连接数满了");
+    let mut req = SearchRequest::new(t);
+    req.limit = 3;
+    let r = search::search(bundled(), &req).unwrap();
+    assert!(r.terms.len() <= 48, "{}", r.terms.len());
+    assert!(
+        r.hits[0].id.contains("too-many-connections"),
+        "{:?}",
+        r.hits[0].id
+    );
 }
 
 #[test]
