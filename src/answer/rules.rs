@@ -17,19 +17,19 @@ macro_rules! re {
 
 re!(
     HUMAN,
-    r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|\bagent please\b|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|human being"
+    r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|(?-u:\b)agent please(?-u:\b)|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|human being"
 );
 re!(
     OUTAGE,
-    r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障|消失|丢失|被删|不见了)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|\bp0\b|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)\b.{0,40}\b(?:is |are )?(?:gone|wiped|lost|deleted|empty)\b|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
+    r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障|消失|丢失|被删|不见了)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|(?-u:\b)p0(?-u:\b)|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)(?-u:\b).{0,40}(?-u:\b)(?:is |are )?(?:gone|wiped|lost|deleted|empty)(?-u:\b)|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
 );
 re!(
     SECURITY,
-    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|拖库|脱库|数据被盗|比特币|赎金|解密|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|decrypt|\.locked\b|exfiltrat"
+    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|拖库|脱库|数据被盗|比特币|赎金|解密|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|decrypt|\.locked(?-u:\b)|exfiltrat"
 );
 re!(
     PRODUCTION,
-    r"生产|线上|正式环境|核心业务|production|\bprod\b|live site"
+    r"生产|线上|正式环境|核心业务|production|(?-u:\b)prod(?-u:\b)|live site"
 );
 re!(
     MANY_USERS,
@@ -286,7 +286,10 @@ mod tests {
             1
         );
         assert_eq!(priority("线上业务的数据库很慢", None, Some(3)).0, 2);
-        assert!(!asks_for_human("很多用户投诉数据库慢"));
+        assert!(!asks_for_human("很多用户投诉数据库慢")); // English words glued to Chinese still have word boundaries (ASCII ones).
+        assert_eq!(priority("p0故障，官网打不开", None, Some(3)).0, 0);
+        assert_eq!(priority("今天prod环境的接口很慢", None, Some(3)).0, 2);
+        assert_eq!(priority("product 页面加载慢", None, Some(3)).0, 3);
     }
 
     #[test]

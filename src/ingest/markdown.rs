@@ -273,7 +273,7 @@ fn tidy(s: &str) -> String {
 /// True when a heading reads like a question (FAQ pages are split at these).
 pub fn is_question(heading: &str) -> bool {
     static Q: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"[？?]|如何|为什么|为何|怎么|怎样|是否|能否|可否|可以.*吗|哪些|什么|无法|失败|报错|错误|异常|不能|不通|超时|吗|(?i:^(how|why|what|can|does|do|is|are|which|when|where|should|will)\b|unable|cannot|fail|error|not work)")
+        Regex::new(r"[？?]|如何|为什么|为何|怎么|怎样|是否|能否|可否|可以.*吗|哪些|什么|无法|失败|报错|错误|异常|不能|不通|超时|吗|(?i:^(how|why|what|can|does|do|is|are|which|when|where|should|will)(?-u:\b)|unable|cannot|fail|error|not work)")
             .expect("valid regex")
     });
     heading.chars().count() >= 4 && Q.is_match(heading)
