@@ -190,8 +190,9 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         resp.took_ms = started.elapsed().as_secs_f64() * 1000.0;
         return Ok(resp);
     }
-    let text_query: Box<dyn Query> = Box::new(plan.to_query());
-    let query = with_filters(loaded, text_query, &req.filters);
+    // Facets count every match; otherwise common words are scored on the candidates only
+    // (see `query::Clause::common`).
+    let mut lean = !req.facets && plan.defers_common();
 
     let window = (req.offset + req.limit).min(MAX_WINDOW);
     let dedupe = req.dedupe && !matches!(req.mode, Mode::Baseline);
@@ -206,29 +207,40 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     };
     // Some clauses only re-score the candidates: there must be enough of them to re-order.
     if let Mode::Ranked(w) = req.mode {
-        if rerank.is_some() || plan.rescoring().next().is_some() {
+        if rerank.is_some() || plan.rescoring(lean).next().is_some() {
             fetch = fetch.max(w.rerank_depth);
         }
     }
     let fetch = fetch.max(1);
-    let top = TopDocs::with_limit(fetch).order_by_score();
     // Facets need every match. Otherwise a query of a few plain terms goes to TopDocs alone,
     // which lets tantivy skip, with block-max WAND, what cannot reach the top `fetch`; the
     // total is then the number of candidates (exact when fewer than `fetch`, else a lower
     // bound). Block-max WAND re-sorts its term cursors at every step, which costs more than
     // it saves past a dozen cursors, and a phrase clause rules it out: such queries visit
-    // every match, and counting them is nearly free.
-    let (mut top_docs, total, total_exact, facet_counts) = if req.facets {
-        let (t, c, fc) = searcher.search(&*query, &(top, Count, facets::FacetCollector))?;
-        (t, c as u64, true, fc)
-    } else if plan.prunable() {
-        let t = searcher.search(&*query, &top)?;
-        let n = t.len();
-        (t, n as u64, n < fetch, FacetCounts::new())
-    } else {
-        let (t, c) = searcher.search(&*query, &(top, Count))?;
-        (t, c as u64, true, FacetCounts::new())
+    // every match, and counting them is nearly free. A lean retrieval's total counts the
+    // entries holding a rarer word: a lower bound.
+    let retrieve = |lean: bool| -> tantivy::Result<_> {
+        let query = with_filters(loaded, Box::new(plan.to_query(lean)), &req.filters);
+        let top = TopDocs::with_limit(fetch).order_by_score();
+        Ok(if req.facets {
+            let (t, c, fc) = searcher.search(&*query, &(top, Count, facets::FacetCollector))?;
+            (t, c as u64, true, fc)
+        } else if plan.prunable(lean) {
+            let t = searcher.search(&*query, &top)?;
+            let n = t.len();
+            (t, n as u64, n < fetch && !lean, FacetCounts::new())
+        } else {
+            let (t, c) = searcher.search(&*query, &(top, Count))?;
+            (t, c as u64, !lean, FacetCounts::new())
+        })
     };
+    let (mut top_docs, mut total, mut total_exact, mut facet_counts) = retrieve(lean)?;
+    // The rarer words are in fewer entries than the candidates wanted: an entry holding
+    // only the common words may still be among the best, so they retrieve too.
+    if lean && top_docs.len() < fetch {
+        lean = false;
+        (top_docs, total, total_exact, facet_counts) = retrieve(false)?;
+    }
     resp.total = total;
     resp.total_exact = total_exact;
     resp.facets = facet_counts;
@@ -237,7 +249,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     let mut raw: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
     // Points the problem-entry prior added, per candidate (for explain).
     let mut priors: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
-    if add_rescore(&searcher, &plan, &mut top_docs)? {
+    if add_rescore(&searcher, &plan, lean, &mut top_docs)? {
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
     if let Some(w) = rerank {
@@ -462,7 +474,7 @@ impl Highlighter {
             .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .ascii_case_insensitive(true)
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .prefilter(false)
+            .prefilter(true)
             .build(&texts)
             .ok()?;
         Some(Highlighter { finder, patterns })
@@ -511,6 +523,11 @@ const SNIPPET_WINDOW: usize = 640;
 /// Longest fragment, in bytes.
 const SNIPPET_FRAGMENT: usize = 180;
 
+/// Bytes of an article's head read to tell its script: a traditional-script article shows it
+/// in its first lines, and reading every hit's whole head for it cost more than finding the
+/// snippet.
+const TRADITIONAL_PROBE: usize = 600;
+
 /// Bytes of an article's head searched for the window: a snippet from its start reads
 /// better than one from page forty, and the scan must not cost more than the search.
 const SNIPPET_SCAN: usize = crate::index::BODY_HEAD;
@@ -537,11 +554,14 @@ impl Snippets {
         }
     }
 
-    /// The automaton for a text: with the terms' traditional forms only when the text has
-    /// traditional characters (the index keeps one code, `zh`, for both scripts).
+    /// The automaton for a text: with the terms' traditional forms only when the text's first
+    /// lines have traditional characters (the index keeps one code, `zh`, for both scripts).
     fn highlighter(&self, lang: &str, text: &str) -> Option<&Highlighter> {
+        let probe = &text[..floor_char_boundary(text, TRADITIONAL_PROBE)];
         if lang != crate::analysis::Lang::ZhHant.index_code()
-            || !text.chars().any(crate::analysis::normalize::is_traditional)
+            || !probe
+                .chars()
+                .any(crate::analysis::normalize::is_traditional)
         {
             return self.simplified.as_ref();
         }
@@ -670,15 +690,16 @@ pub fn html_escape(s: &str) -> String {
 fn add_rescore(
     searcher: &Searcher,
     plan: &Plan,
+    lean: bool,
     top_docs: &mut [(f32, DocAddress)],
 ) -> tantivy::Result<bool> {
-    if top_docs.is_empty() || plan.rescoring().next().is_none() {
+    if top_docs.is_empty() || plan.rescoring(lean).next().is_none() {
         return Ok(false);
     }
     let by_seg = by_segment(top_docs.iter().map(|(_, a)| *a));
     let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
     let mut added = false;
-    for clause in plan.rescoring() {
+    for clause in plan.rescoring(lean) {
         let weight = clause.query.weight(scoring)?;
         for (&seg_ord, idxs) in &by_seg {
             let reader = searcher.segment_reader(seg_ord);

@@ -50,6 +50,9 @@ pub struct Weights {
     pub coord: f32,
     /// Candidates re-scored by coordination.
     pub rerank_depth: usize,
+    /// Body terms with an IDF below this are common: when the query has rarer words, they
+    /// do not retrieve candidates but are scored on them (see [`Clause::common`]). 0 = off.
+    pub common_idf: f32,
     /// When the query describes a problem (`entities::describes_problem`, or an error code),
     /// entries that read as a problem and its fix (`Entry::problem`) are re-scored by
     /// score × (1 + problem) among the candidates: a ticket about a failure is answered by
@@ -72,6 +75,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     phrase: 5.0,
     coord: 1.0,
     rerank_depth: 100,
+    common_idf: 2.0,
     problem: 0.2,
 };
 
@@ -99,6 +103,7 @@ impl Weights {
                 "coord" => self.coord = x,
                 "phrase" => self.phrase = x,
                 "rerank_depth" => self.rerank_depth = x as usize,
+                "common_idf" => self.common_idf = x,
                 "problem" => self.problem = x,
                 other => return Err(format!("unknown weight `{other}`")),
             }
@@ -132,6 +137,12 @@ pub struct Clause {
     /// is the body (which holds the title and aliases too), error codes and the
     /// whole-ticket phrase: a pasted error's page can rank low on its words alone.
     pub rescore: bool,
+    /// A body clause of a common word (IDF below [`Weights::common_idf`]) in a query that
+    /// has rarer ones. A lean search (no facets) scores it on the candidates the rarer words
+    /// retrieve instead of walking its long posting list: an entry holding only common words
+    /// of a ticket cannot rank, and those lists were most of a long ticket's work. The
+    /// candidates' scores are the same as in the full union.
+    pub common: bool,
 }
 
 /// A query term chosen from the ticket.
@@ -169,25 +180,40 @@ impl Plan {
     /// (proximity pairs, synonym phrases), which only add to the candidates this query finds
     /// (see `search::add_rescore`): reading positions for every match of a long ticket cost
     /// more than all the term scoring.
-    pub fn to_query(&self) -> BooleanQuery {
+    ///
+    /// `lean`: common words' clauses are left to re-scoring (see [`Clause::common`]); a
+    /// search that counts every match (facets) keeps them.
+    pub fn to_query(&self, lean: bool) -> BooleanQuery {
         BooleanQuery::new(
-            self.clauses
-                .iter()
-                .filter(|c| !c.rescore)
+            self.retrieval(lean)
                 .map(|c| (Occur::Should, c.query.box_clone()))
                 .collect(),
         )
     }
 
+    fn retrieval(&self, lean: bool) -> impl Iterator<Item = &Clause> + Clone {
+        self.clauses
+            .iter()
+            .filter(move |c| !(c.rescore || (lean && c.common)))
+    }
+
     /// The clauses scored on the candidates only.
-    pub fn rescoring(&self) -> impl Iterator<Item = &Clause> {
-        self.clauses.iter().filter(|c| c.rescore)
+    pub fn rescoring(&self, lean: bool) -> impl Iterator<Item = &Clause> {
+        self.clauses
+            .iter()
+            .filter(move |c| c.rescore || (lean && c.common))
+    }
+
+    /// Whether a lean retrieval leaves some common words' clauses out, so that it does not
+    /// count every entry holding a word of the query.
+    pub fn defers_common(&self) -> bool {
+        self.clauses.iter().any(|c| c.common && !c.rescore)
     }
 
     /// Whether the retrieval query is a union of a few plain terms, where block-max WAND
     /// pays off.
-    pub fn prunable(&self) -> bool {
-        let mut retrieval = self.clauses.iter().filter(|c| !c.rescore);
+    pub fn prunable(&self, lean: bool) -> bool {
+        let mut retrieval = self.retrieval(lean);
         retrieval.clone().count() <= MAX_WAND_CLAUSES && retrieval.all(|c| !c.positional)
     }
 
@@ -242,6 +268,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     query: term_clause(f.body, &t, 1.0),
                     positional: false,
                     rescore: false,
+                    common: false,
                 });
                 terms.push(QueryTerm {
                     text: t,
@@ -362,7 +389,10 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
         ("page_title", f.page_title, w.page_title),
         ("body", f.body, w.body),
     ];
+    let common = |idf: f32| idf < w.common_idf;
+    let mut rare_word = false;
     for t in &terms {
+        rare_word |= w.body > 0.0 && !common(t.idf) && t.idf < unseen;
         for (name, field, boost) in fields {
             if boost > 0.0 {
                 clauses.push(Clause {
@@ -370,6 +400,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     query: term_clause(field, &t.text, boost * t.weight),
                     positional: false,
                     rescore: name != "body",
+                    common: name == "body" && common(t.idf),
                 });
             }
         }
@@ -384,6 +415,8 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                 if index_of.contains_key(&exp[0]) {
                     continue;
                 }
+                let idf = idf(searcher, f.body, &exp[0]);
+                rare_word |= w.body > 0.0 && !common(idf) && idf < unseen;
                 for (name, field, boost) in fields {
                     if boost > 0.0 && matches!(name, "title" | "aliases" | "body") {
                         clauses.push(Clause {
@@ -391,10 +424,10 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                             query: term_clause(field, &exp[0], boost * w.synonym),
                             positional: false,
                             rescore: name != "body",
+                            common: name == "body" && common(idf),
                         });
                     }
                 }
-                let idf = idf(searcher, f.body, &exp[0]);
                 terms.push(QueryTerm {
                     text: exp[0].clone(),
                     weight: w.synonym,
@@ -417,6 +450,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                         query: Box::new(BoostQuery::new(Box::new(pq), boost * w.synonym)),
                         positional: true,
                         rescore: true,
+                        common: false,
                     });
                 }
             }
@@ -446,6 +480,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                 query: Box::new(BoostQuery::new(Box::new(pq), w.proximity)),
                 positional: true,
                 rescore: true,
+                common: false,
             });
         }
     }
@@ -465,6 +500,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             query: Box::new(BoostQuery::new(Box::new(pq), w.phrase)),
             positional: true,
             rescore: false,
+            common: false,
         });
     }
 
@@ -483,7 +519,15 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             query: term_clause(f.codes, &canonical_code(c), w.code),
             positional: false,
             rescore: false,
+            common: false,
         });
+    }
+    // No rarer word that some entry holds: the common words are what retrieves (a phrase or
+    // a code clause retrieves exact matches only, it cannot stand in for the words).
+    if !rare_word {
+        for c in &mut clauses {
+            c.common = false;
+        }
     }
     let problem = !codes.is_empty() || entities::describes_problem(text);
     Plan {

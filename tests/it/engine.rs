@@ -737,3 +737,63 @@ fn duplicate_ids_keep_the_file_named_after_the_id() {
     build_errors.sort();
     assert_eq!(check_errors, build_errors);
 }
+
+/// Common words of a query (in more than ~12% of entries) are scored on the candidates that
+/// its rarer words retrieve, not walked over every entry. The ranking must not change: the
+/// candidates' scores are those of the full union, and when the rarer words are in fewer
+/// entries than the candidates wanted, the common words retrieve too.
+#[test]
+fn common_words_score_the_candidates_without_changing_the_ranking() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    // 1,200 entries share 云服务器 / 启动 / 失败; 130 of them also hold 蓝屏 (~11%: rarer);
+    // 3 hold zorblefrond. Entries differ in how often they repeat the words.
+    for i in 0..1200 {
+        let mut body = format!("第{i}号说明。云服务器启动失败的一般处理。");
+        for _ in 0..(i % 4) {
+            body.push_str("云服务器启动失败。");
+        }
+        if i % 9 == 0 && i < 1170 {
+            body.push_str(&"出现蓝屏。".repeat(1 + i % 3));
+        }
+        if i % 400 == 7 {
+            body.push_str("zorblefrond 组件报错。");
+        }
+        fs::write(
+            kb.join(format!("e{i:04}.md")),
+            format!("---\nid: e{i:04}\ntitle: 说明 {i}\n---\n\n{body}\n"),
+        )
+        .unwrap();
+    }
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let run = |q: &str, facets: bool| {
+        let mut req = SearchRequest::new(q);
+        req.facets = facets;
+        req.snippets = false;
+        req.limit = 20;
+        search::search(&loaded, &req).unwrap()
+    };
+    for q in ["云服务器启动失败 蓝屏", "云服务器启动失败 zorblefrond"] {
+        // Facets walk every match: the full union.
+        let (lean, full) = (run(q, false), run(q, true));
+        let ids = |r: &search::SearchResponse| {
+            r.hits
+                .iter()
+                .map(|h| (h.id.clone(), (h.score * 1000.0).round() as i64))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&lean), ids(&full), "{q}");
+        assert_eq!(lean.hits.len(), 20, "{q}");
+        assert!(
+            full.total_exact && full.total == 1200,
+            "{q}: {}",
+            full.total
+        );
+    }
+    // With 130 entries holding 蓝屏 the lean search counted only those.
+    let lean = run("云服务器启动失败 蓝屏", false);
+    assert!(!lean.total_exact && lean.total < 1200, "{}", lean.total);
+}
