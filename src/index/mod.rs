@@ -27,7 +27,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-pub use schema::{Fields, BODY_HEAD, MARKDOWN_FILE, SCHEMA_VERSION};
+pub use schema::{Fields, BODY_HEAD, SCHEMA_VERSION, TEXT_STORE_FILE};
 
 use crate::analysis::resources::{self, QueryResources, ResourceWarning};
 use crate::analysis::{Analyzer, DeflectTokenizer, TOKENIZER_NAME};
@@ -255,10 +255,9 @@ pub fn build(
             opts.threads
         };
         let mut writer: IndexWriter = index.writer_with_num_threads(threads, opts.memory_budget)?;
-        let md_path = building.join(MARKDOWN_FILE);
-        let mut md_out = std::io::BufWriter::new(
-            File::create(&md_path).map_err(io("create the Markdown store"))?,
-        );
+        let md_path = building.join(TEXT_STORE_FILE);
+        let mut md_out =
+            std::io::BufWriter::new(File::create(&md_path).map_err(io("create the text store"))?);
         // Files go into the writer as they are parsed, in path order: a build holds the
         // writer's buffers and a few files, not the whole KB. A file that takes over an id
         // from an earlier one (named after it) deletes that file's entries.
@@ -307,19 +306,28 @@ pub fn build(
                 md5::compute(first.markdown.as_bytes()).0,
             );
             for e in &entries {
-                let packed = lz4_flex::compress_prepend_size(e.markdown.as_bytes());
-                let added = std::io::Write::write_all(&mut md_out, &packed)
-                    .map_err(io("write the Markdown store"))
-                    .and_then(|_| {
-                        writer
-                            .add_document(to_document(&fields, e, at, packed.len() as u64))
-                            .map_err(IndexError::from)
-                    });
+                let head = &e.body[..floor_char_boundary(&e.body, BODY_HEAD)];
+                let mut spans = [(0u64, 0u64); 2];
+                let mut added = Ok(());
+                for (span, text) in spans.iter_mut().zip([e.markdown.as_str(), head]) {
+                    let packed = lz4_flex::compress_prepend_size(text.as_bytes());
+                    added = std::io::Write::write_all(&mut md_out, &packed)
+                        .map_err(io("write the text store"));
+                    if added.is_err() {
+                        break;
+                    }
+                    *span = (at, packed.len() as u64);
+                    at += packed.len() as u64;
+                }
+                let added = added.and_then(|_| {
+                    writer
+                        .add_document(to_document(&fields, e, spans[0], spans[1]))
+                        .map_err(IndexError::from)
+                });
                 if let Err(e) = added {
                     failed = Some(e);
                     return;
                 }
-                at += packed.len() as u64;
             }
             read.entries += entries.len();
             read.files_ok += 1;
@@ -335,8 +343,8 @@ pub fn build(
         let md_file = md_out
             .into_inner()
             .map_err(|e| e.into_error())
-            .map_err(io("write the Markdown store"))?;
-        md_file.sync_all().map_err(io("write the Markdown store"))?;
+            .map_err(io("write the text store"))?;
+        md_file.sync_all().map_err(io("write the text store"))?;
         progress(Progress::Commit);
         writer.commit()?;
         // One segment per generation: every query pays per segment (term lookups, scorer
@@ -399,7 +407,9 @@ const DOCSTORE_BLOCK: usize = 4 << 10;
 /// decompressed: 2,048 blocks of [`DOCSTORE_BLOCK`] bytes hold at most ~8 MB.
 const DOCSTORE_CACHE_BLOCKS: usize = 2048;
 
-fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> TantivyDocument {
+/// The document of an entry whose Markdown and head are at `markdown` and `head`
+/// (offset, length) in the text store.
+fn to_document(f: &Fields, e: &Entry, markdown: (u64, u64), head: (u64, u64)) -> TantivyDocument {
     let m = &e.meta;
     let mut d = doc!(
         f.id => e.id.as_str(),
@@ -415,10 +425,11 @@ fn to_document(f: &Fields, e: &Entry, markdown_at: u64, markdown_len: u64) -> Ta
         f.body => e.title.as_str(),
         f.body => m.aliases.join("\n"),
         f.body => e.body.as_str(),
-        f.body_head => &e.body[..floor_char_boundary(&e.body, BODY_HEAD)],
         f.lang => e.lang.as_str(),
-        f.markdown_at => markdown_at,
-        f.markdown_len => markdown_len,
+        f.markdown_at => markdown.0,
+        f.markdown_len => markdown.1,
+        f.head_at => head.0,
+        f.head_len => head.1,
         f.dupkey => dupkey(&e.title, area_of(e)),
         f.problem => u64::from(e.problem),
     );
@@ -494,13 +505,13 @@ struct ReadTally {
 }
 
 /// Checks a new generation: the document count, and that `probe` (an entry id and the MD5
-/// of its Markdown) is found by id and its Markdown reads back.
+/// of its Markdown) is found by id and its Markdown and head read back.
 fn verify(
     index: &Index,
     f: &Fields,
     entries: usize,
     probe: Option<(String, [u8; 16])>,
-    markdown: &Path,
+    text_store: &Path,
 ) -> Result<(), IndexError> {
     let reader = index
         .reader_builder()
@@ -529,13 +540,22 @@ fn verify(
             "probe entry `{probe_id}` not found"
         )));
     }
-    // The Markdown store reads back: the probe's text, and the last entry ends at its end.
+    // The text store reads back: the probe's Markdown, and its head.
     let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
     let doc: TantivyDocument = searcher.doc(top[0].1)?;
-    let file = File::open(markdown).map_err(io("open the Markdown store"))?;
-    if read_markdown(&file, f, &doc).map(|m| md5::compute(m.as_bytes()).0) != Some(probe_md5) {
+    let store = TextStore::open(text_store).map_err(io("open the text store"))?;
+    if store
+        .markdown(f, &doc)
+        .map(|m| md5::compute(m.as_bytes()).0)
+        != Some(probe_md5)
+    {
         return Err(IndexError::Verify(format!(
             "Markdown of probe entry `{probe_id}` does not read back"
+        )));
+    }
+    if store.record(&doc, f.head_at, f.head_len).is_none() {
+        return Err(IndexError::Verify(format!(
+            "text of probe entry `{probe_id}` does not read back"
         )));
     }
     Ok(())
@@ -683,14 +703,67 @@ pub struct Loaded {
     pub meta: IndexMeta,
     /// Error codes that are phrases (`connection refused`), matched inside tickets.
     pub phrase_codes: Vec<String>,
-    /// The generation's Markdown store.
-    pub markdown: Option<File>,
+    /// The generation's text store: Markdown and snippet heads.
+    pub store: Option<TextStore>,
 }
 
 impl Loaded {
     /// The Markdown of a stored entry (None when the store cannot be read).
     pub fn markdown(&self, doc: &TantivyDocument) -> Option<String> {
-        read_markdown(self.markdown.as_ref()?, &self.fields, doc)
+        self.store.as_ref()?.markdown(&self.fields, doc)
+    }
+
+    /// The first [`BODY_HEAD`] bytes of a stored entry's text, which snippets are cut from
+    /// (None when the store cannot be read). Not validated as UTF-8: a snippet checks only
+    /// the bytes it shows.
+    pub fn head(&self, doc: &TantivyDocument) -> Option<Vec<u8>> {
+        self.store
+            .as_ref()?
+            .record(doc, self.fields.head_at, self.fields.head_len)
+    }
+}
+
+/// A generation's [`TEXT_STORE_FILE`], memory-mapped: reading a record costs no system call.
+pub struct TextStore {
+    bytes: tantivy::directory::OwnedBytes,
+}
+
+impl TextStore {
+    fn open(path: &Path) -> std::io::Result<TextStore> {
+        use tantivy::directory::{Directory, MmapDirectory};
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(std::io::Error::other("not a file path"));
+        };
+        let dir = MmapDirectory::open(dir).map_err(std::io::Error::other)?;
+        let slice = dir
+            .open_read(Path::new(name))
+            .map_err(std::io::Error::other)?;
+        Ok(TextStore {
+            bytes: slice.read_bytes()?,
+        })
+    }
+
+    fn markdown(&self, f: &Fields, doc: &TantivyDocument) -> Option<String> {
+        String::from_utf8(self.record(doc, f.markdown_at, f.markdown_len)?).ok()
+    }
+
+    /// The bytes of the LZ4 record whose offset and length `doc` holds in `at` and `len`.
+    fn record(
+        &self,
+        doc: &TantivyDocument,
+        at: tantivy::schema::Field,
+        len: tantivy::schema::Field,
+    ) -> Option<Vec<u8>> {
+        use tantivy::schema::Value;
+        let at = usize::try_from(doc.get_first(at)?.as_u64()?).ok()?;
+        let len = usize::try_from(doc.get_first(len)?.as_u64()?).ok()?;
+        // A record beyond the file is corruption, not a reason to allocate it.
+        let buf = self.bytes.as_slice().get(at..at.checked_add(len)?)?;
+        let claimed = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+        if claimed > 256 << 20 {
+            return None;
+        }
+        lz4_flex::decompress_size_prepended(buf).ok()
     }
 }
 
@@ -701,25 +774,6 @@ pub(crate) fn floor_char_boundary(s: &str, i: usize) -> usize {
         i -= 1;
     }
     i
-}
-
-fn read_markdown(file: &File, f: &Fields, doc: &TantivyDocument) -> Option<String> {
-    use std::os::unix::fs::FileExt;
-    use tantivy::schema::Value;
-    let at = doc.get_first(f.markdown_at)?.as_u64()?;
-    let len = doc.get_first(f.markdown_len)?.as_u64()?;
-    // A length beyond the file is corruption, not a reason to allocate it.
-    if at.checked_add(len)? > file.metadata().ok()?.len() {
-        return None;
-    }
-    let mut buf = vec![0u8; len as usize];
-    file.read_exact_at(&mut buf, at).ok()?;
-    let claimed = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
-    if claimed > 256 << 20 {
-        return None;
-    }
-    let bytes = lz4_flex::decompress_size_prepended(&buf).ok()?;
-    String::from_utf8(bytes).ok()
 }
 
 impl std::fmt::Debug for Loaded {
@@ -776,7 +830,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         resources,
         meta,
         phrase_codes,
-        markdown: File::open(dir.join(MARKDOWN_FILE)).ok(),
+        store: TextStore::open(&dir.join(TEXT_STORE_FILE)).ok(),
     })
 }
 

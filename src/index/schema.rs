@@ -9,15 +9,18 @@ use crate::analysis::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
-/// Bytes of an entry's text stored for snippets (a snippet comes from the article's head).
-/// Every hit decodes it, so it is kept short: 4 KB holds most FAQ answers and sections
-/// whole, and the start of a long article is where a snippet reads best.
+/// Bytes of an entry's text kept for snippets (a snippet comes from the article's head):
+/// 4 KB holds most FAQ answers and sections whole, and the start of a long article is where
+/// a snippet reads best.
 pub const BODY_HEAD: usize = 4 << 10;
 
-/// The file of a generation holding every entry's Markdown.
-pub const MARKDOWN_FILE: &str = "markdown.lz4";
+/// The file of a generation holding every entry's Markdown and its snippet head, each an
+/// LZ4 record of its own. It is kept out of the document store, which every hit decodes:
+/// a hit reads its head only when a snippet is asked for, its Markdown only in the article
+/// view.
+pub const TEXT_STORE_FILE: &str = "text.lz4";
 
 /// Handles of every field.
 #[derive(Debug, Clone)]
@@ -40,8 +43,6 @@ pub struct Fields {
     pub aliases: Field,
     /// All text: title, aliases and body (indexed, not stored). Candidates are retrieved by it.
     pub body: Field,
-    /// The first [`BODY_HEAD`] bytes of the text, stored for snippets.
-    pub body_head: Field,
     /// Canonical error codes, exact.
     pub codes: Field,
     /// Category (exact, fast).
@@ -62,11 +63,15 @@ pub struct Fields {
     pub related: Field,
     /// Last update date.
     pub updated: Field,
-    /// Where the entry's Markdown (LZ4) starts in the generation's [`MARKDOWN_FILE`]. Kept
-    /// out of the document store, which every hit decodes, as only the article view needs it.
+    /// Where the entry's Markdown (LZ4) starts in the generation's [`TEXT_STORE_FILE`].
     pub markdown_at: Field,
     /// Its compressed length.
     pub markdown_len: Field,
+    /// Where the first [`BODY_HEAD`] bytes of the entry's text (LZ4) start in the
+    /// [`TEXT_STORE_FILE`]: the text snippets are cut from.
+    pub head_at: Field,
+    /// Its compressed length.
+    pub head_len: Field,
     /// Fix steps, extracted at ingest (multi-valued).
     pub steps: Field,
     /// Unknown front matter fields as JSON.
@@ -102,7 +107,6 @@ impl Fields {
             page_title: b.add_text_field("page_title", text(true)),
             aliases: b.add_text_field("aliases", text(true)),
             body: b.add_text_field("body", text(false)),
-            body_head: b.add_text_field("body_head", STORED),
             codes: b.add_text_field("codes", STRING | STORED),
             category: b.add_text_field("category", STRING | STORED | FAST),
             product: b.add_text_field("product", STRING | STORED | FAST),
@@ -116,6 +120,8 @@ impl Fields {
             updated: b.add_text_field("updated", STORED),
             markdown_at: b.add_u64_field("markdown_at", NumericOptions::default().set_stored()),
             markdown_len: b.add_u64_field("markdown_len", NumericOptions::default().set_stored()),
+            head_at: b.add_u64_field("head_at", NumericOptions::default().set_stored()),
+            head_len: b.add_u64_field("head_len", NumericOptions::default().set_stored()),
             steps: b.add_text_field("steps", STORED),
             extra: b.add_text_field("extra", STORED),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),

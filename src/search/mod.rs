@@ -448,11 +448,41 @@ struct Snippets {
     traditional: std::sync::OnceLock<Option<Highlighter>>,
 }
 
-/// Query terms (as found in text) and an automaton over them.
+/// Query terms (as found in text, ASCII in lower case) and a searcher over them. It runs
+/// on text whose ASCII is lower-cased, so `ECS` in an article lights up for `ecs`.
 struct Highlighter {
-    finder: aho_corasick::AhoCorasick,
+    finder: Finder,
     /// Per pattern: the term it stands for, and its weight.
     patterns: Vec<(usize, f32)>,
+}
+
+/// How a highlighter finds its terms. Built per query and run over a few KB per hit, so
+/// the build counts as much as the search.
+enum Finder {
+    /// A vectorised multi-substring searcher (Teddy): cheap to build, fast over a few KB.
+    /// It holds up to a few dozen terms: every query but the longest tickets.
+    Packed(aho_corasick::packed::Searcher),
+    /// An automaton for more terms than that.
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl Finder {
+    fn find(&self, text: &[u8]) -> Option<aho_corasick::Match> {
+        match self {
+            Finder::Packed(s) => s.find(text),
+            Finder::Automaton(a) => a.find(text),
+        }
+    }
+
+    fn find_iter<'a>(
+        &'a self,
+        text: &'a [u8],
+    ) -> Box<dyn Iterator<Item = aho_corasick::Match> + 'a> {
+        match self {
+            Finder::Packed(s) => Box::new(s.find_iter(text)),
+            Finder::Automaton(a) => Box::new(a.find_iter(text)),
+        }
+    }
 }
 
 impl Highlighter {
@@ -460,6 +490,7 @@ impl Highlighter {
         let mut texts = Vec::new();
         let mut patterns = Vec::new();
         for (term, text, weight) in words {
+            let text = text.to_ascii_lowercase();
             if !texts.contains(&text) {
                 texts.push(text);
                 patterns.push((term, weight));
@@ -468,25 +499,33 @@ impl Highlighter {
         if texts.is_empty() {
             return None;
         }
-        // Built per query and run over a few KB: a contiguous NFA builds far faster than a
-        // DFA and searches that little text as fast.
-        let finder = aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .prefilter(true)
-            .build(&texts)
-            .ok()?;
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(&texts)
+            .build();
+        let finder = match packed {
+            Some(s) => Finder::Packed(s),
+            // A contiguous NFA builds far faster than a DFA and searches a few KB as fast.
+            None => Finder::Automaton(
+                aho_corasick::AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .prefilter(true)
+                    .build(&texts)
+                    .ok()?,
+            ),
+        };
         Some(Highlighter { finder, patterns })
     }
 
-    /// Highlight ranges in `text`: (start, end, term, weight). An ASCII match must start a
-    /// word and is extended to the word's end.
-    fn ranges(&self, text: &str) -> Vec<(usize, usize, usize, f32)> {
-        let bytes = text.as_bytes();
+    /// Highlight ranges in `lower`, text with its ASCII lower-cased: (start, end, term,
+    /// weight). An ASCII match must start a word and is extended to the word's end.
+    fn ranges(&self, lower: &[u8]) -> Vec<(usize, usize, usize, f32)> {
+        let bytes = lower;
         let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         let mut out: Vec<(usize, usize, usize, f32)> = Vec::new();
-        for m in self.finder.find_iter(text) {
+        for m in self.finder.find_iter(lower) {
             let (mut a, mut b) = (m.start(), m.end());
             if bytes[a].is_ascii() && a > 0 && word(bytes[a - 1]) && word(bytes[a]) {
                 continue;
@@ -556,10 +595,9 @@ impl Snippets {
 
     /// The automaton for a text: with the terms' traditional forms only when the text's first
     /// lines have traditional characters (the index keeps one code, `zh`, for both scripts).
-    fn highlighter(&self, lang: &str, text: &str) -> Option<&Highlighter> {
-        let probe = &text[..floor_char_boundary(text, TRADITIONAL_PROBE)];
+    fn highlighter<'a>(&self, lang: &str, probe: impl FnOnce() -> &'a str) -> Option<&Highlighter> {
         if lang != crate::analysis::Lang::ZhHant.index_code()
-            || !probe
+            || !probe()
                 .chars()
                 .any(crate::analysis::normalize::is_traditional)
         {
@@ -576,22 +614,26 @@ impl Snippets {
     }
 
     fn make(&self, doc: &TantivyDocument, loaded: &Loaded) -> String {
-        let body = text(doc, loaded.fields.body_head);
+        // The head's bytes: only those a snippet reads as text are checked to be UTF-8 (the
+        // probe, the window), as checking all 4 KB of every hit cost more than the snippet.
+        let body = loaded.head(doc).unwrap_or_default();
         let lang = text(doc, loaded.fields.lang);
-        let opening = || html_escape(&body.chars().take(120).collect::<String>());
-        let Some(h) = self.highlighter(&lang, &body[..floor_char_boundary(&body, SNIPPET_SCAN)])
-        else {
+        let prefix = |n: usize| utf8_prefix(&body[..floor_utf8_boundary(&body, n)]);
+        let opening = || html_escape(&prefix(480).chars().take(120).collect::<String>());
+        let Some(h) = self.highlighter(&lang, || prefix(TRADITIONAL_PROBE)) else {
             return opening();
         };
         // The window: from a little before the first query word in the article's head.
-        let head = &body[..floor_char_boundary(&body, SNIPPET_SCAN)];
-        let Some(first) = h.finder.find(head) else {
+        let lower = body[..floor_utf8_boundary(&body, SNIPPET_SCAN)].to_ascii_lowercase();
+        let Some(first) = h.finder.find(&lower) else {
             return opening();
         };
-        let a = floor_char_boundary(&body, first.start().saturating_sub(SNIPPET_FRAGMENT / 4));
-        let b = floor_char_boundary(&body, a + SNIPPET_WINDOW);
-        let window = &body[a..b];
-        let ranges = h.ranges(window);
+        let a = floor_utf8_boundary(&body, first.start().saturating_sub(SNIPPET_FRAGMENT / 4));
+        let b = floor_utf8_boundary(&lower, a + SNIPPET_WINDOW);
+        let Ok(window) = simdutf8::basic::from_utf8(&body[a..b]) else {
+            return opening();
+        };
+        let ranges = h.ranges(&lower[a..b]);
         if ranges.is_empty() {
             return opening();
         }
@@ -633,6 +675,24 @@ impl Snippets {
             .map(|r| r.0 - from..r.1 - from)
             .collect();
         render_snippet(fragment.trim_end(), &marks)
+    }
+}
+
+/// The largest index at or below `i` that does not split a UTF-8 sequence of `bytes`.
+fn floor_utf8_boundary(bytes: &[u8], i: usize) -> usize {
+    let mut i = i.min(bytes.len());
+    // A continuation byte is 0b10xx_xxxx.
+    while i > 0 && i < bytes.len() && bytes[i] & 0xC0 == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
+/// The longest prefix of `bytes` that is valid UTF-8.
+fn utf8_prefix(bytes: &[u8]) -> &str {
+    match simdutf8::compat::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     }
 }
 
@@ -923,7 +983,60 @@ pub fn fetch(loaded: &Loaded, id: &str) -> Option<TantivyDocument> {
 
 #[cfg(test)]
 mod tests {
-    use super::render_snippet;
+    use super::{render_snippet, Finder, Highlighter};
+
+    fn highlighted(h: &Highlighter, text: &str) -> Vec<String> {
+        let lower = text.to_ascii_lowercase();
+        h.ranges(lower.as_bytes())
+            .iter()
+            .map(|r| text[r.0..r.1].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn highlights_match_ascii_in_any_case_and_english_word_endings() {
+        let words = ["ECS", "实例", "connect", "oss"];
+        let h = Highlighter::new(
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (i, w.to_string(), 1.0)),
+        )
+        .unwrap();
+        assert!(matches!(h.finder, Finder::Packed(_)));
+        let text = "登录 Ecs 控制台，找到实例；Connection refused；OSSutil 与 oss 不同";
+        assert_eq!(
+            highlighted(&h, text),
+            ["Ecs", "实例", "Connection", "OSS", "oss"],
+            "a stem takes its word's ending, a short word is not grown (`OSS`util)"
+        );
+    }
+
+    #[test]
+    fn head_bytes_are_cut_on_characters_and_bad_bytes_end_the_text() {
+        use super::{floor_utf8_boundary, utf8_prefix};
+        let t = "云盘扩容".as_bytes();
+        assert_eq!(floor_utf8_boundary(t, 4), 3);
+        assert_eq!(floor_utf8_boundary(t, 6), 6);
+        assert_eq!(floor_utf8_boundary(t, 99), t.len());
+        assert_eq!(utf8_prefix(&t[..floor_utf8_boundary(t, 8)]), "云盘");
+        let corrupt = [t, &[0xff, b'x']].concat();
+        assert_eq!(utf8_prefix(&corrupt), "云盘扩容");
+    }
+
+    #[test]
+    fn a_query_with_many_terms_highlights_the_same() {
+        // Past the vectorised searcher's few dozen terms, the automaton takes over.
+        let mut words: Vec<String> = (0..100).map(|i| format!("词{i}号")).collect();
+        words.extend(["ECS", "实例"].map(String::from));
+        let h =
+            Highlighter::new(words.iter().enumerate().map(|(i, w)| (i, w.clone(), 1.0))).unwrap();
+        assert!(matches!(h.finder, Finder::Automaton(_)));
+        assert_eq!(
+            highlighted(&h, "登录 ECS 控制台，找到实例与词7号"),
+            ["ECS", "实例", "词7号"]
+        );
+    }
 
     #[test]
     fn snippet_ranges_past_the_fragment_end_are_clamped() {
