@@ -300,21 +300,42 @@ impl Config {
 }
 
 /// Sets up logging: `RUST_LOG` filter (default `info`), JSON when `DEFLECT_LOG_JSON=1`.
-pub fn init_tracing() {
+///
+/// With `background` (the server), lines are handed to a writer thread, so a request never
+/// waits on stderr (a slow pipe or a stalled log collector); none is dropped: when the
+/// thread's queue is full, the request waits. The returned guard flushes the queue when
+/// dropped, so `main` keeps it to the end. Commands write in place, in order with their output.
+pub fn init_tracing(background: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let json = std::env::var("DEFLECT_LOG_JSON").is_ok_and(|v| v == "1");
     // Colours only on a terminal: a log file or journal gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = if background {
+        let (w, g) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .thread_name("deflect-log")
+            .finish(std::io::stderr());
+        (
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(w),
+            Some(g),
+        )
+    } else {
+        (
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+            None,
+        )
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    guard
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    deflect::config::init_tracing();
+    let _log = deflect::config::init_tracing(matches!(args.cmd, Cmd::Serve(_)));
     let config = match deflect::config::Config::load(args.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {

@@ -17,7 +17,7 @@ macro_rules! re {
 
 re!(
     HUMAN,
-    r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|(?-u:\b)agent please(?-u:\b)|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|human being"
+    r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|人工处理|人工介入|(?:找|联系|转|安排)(?:一下|下)?(?:我们|你们|贵司)?(?:的)?(?:专属)?(?:客户经理|商务经理|销售经理|业务经理|商务|销售|专人)|(?:跟|和|与)(?:你们|贵司)?(?:的)?(?:业务员?|销售|商务|客户经理|专人)(?:经理)?(?:谈|聊|沟通|对接)|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|human agent|real person|talk to (?:a |an )?(?:human|person|agent|engineer|someone)|speak (?:to|with) (?:a |an )?(?:human|person|agent|someone)|live agent|(?-u:\b)agent please(?-u:\b)|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|(?:talk|speak) (?:to|with) (?:someone in |someone from |your |our |my |a |an )?(?:sales|account manager)|contact (?:my |our |your |an? )?(?:account manager|sales)|human being"
 );
 re!(
     OUTAGE,
@@ -263,10 +263,23 @@ mod tests {
             "别让机器人回复了，找人工",
             "please let me talk to a human",
             "I want a real person",
+            // Asking for the account manager or sales is asking for a person too.
+            "找一下我们的客户经理，明年续费价格要谈一下",
+            "想跟业务谈一下大量采购折扣",
+            "这笔费用我要求人工处理",
+            "can I talk to sales about a discount",
+            "please contact my account manager",
         ] {
             assert!(asks_for_human(t), "{t}");
         }
-        assert!(!asks_for_human("人工智能服务怎么开通"));
+        for t in [
+            "人工智能服务怎么开通",
+            "业务中断了半小时",
+            "和业务相关的安全组怎么配",
+            "销售额统计报表导出失败",
+        ] {
+            assert!(!asks_for_human(t), "{t}");
+        }
     }
 
     #[test]

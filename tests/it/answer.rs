@@ -1,8 +1,10 @@
-//! Decision quality on the test split (even ids) of tests/fixtures/tickets.jsonl. The model
-//! was fitted on the dev split only. Aggregate floors, not hand-picked tickets:
-//! - auto_reply precision ≥ 0.9 (a bot must rarely send a wrong fix);
-//! - top-3 accuracy on answerable tickets ≥ 0.85;
-//! - no-answer tickets escalated ≥ 0.8;
+//! Decision quality on tickets the model was not fitted on: the test split (even ids) of
+//! tests/fixtures/tickets.jsonl (the model was fitted on the dev split), and
+//! tests/fixtures/holdout_tickets.jsonl, written blind and never used for tuning. Aggregate
+//! floors, not hand-picked tickets:
+//! - auto_reply precision (a bot must rarely send a wrong fix);
+//! - top-3 accuracy on answerable tickets;
+//! - no-answer tickets escalated;
 //! - every P0, security-incident and human-request ticket escalated, with the right reason.
 
 use deflect::answer::{answer, AnswerRequest, Decision, EscalationReason, Ticket};
@@ -11,14 +13,49 @@ use deflect::eval::load_jsonl;
 
 use super::common::bundled;
 
+/// Floors a ticket set's decisions must reach.
+struct Floors {
+    precision: f64,
+    top3: f64,
+    escalated: f64,
+}
+
 #[test]
 fn decisions_on_the_test_split() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tickets.jsonl");
+    check_decisions(
+        "tickets.jsonl",
+        Some("test"),
+        Floors {
+            precision: 0.9,
+            top3: 0.85,
+            escalated: 0.8,
+        },
+    );
+}
+
+/// Measured when the set was added: auto_reply precision 0.971 (34/35), top-3 0.980,
+/// no-answer tickets escalated 0.875 (14/16).
+#[test]
+fn decisions_on_the_blind_holdout() {
+    check_decisions(
+        "holdout_tickets.jsonl",
+        None,
+        Floors {
+            precision: 0.9,
+            top3: 0.9,
+            escalated: 0.75,
+        },
+    );
+}
+
+fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(file);
     let tickets: Vec<_> = load_jsonl(&path)
         .unwrap()
         .into_iter()
-        .filter(|t| t.split() == "test")
+        .filter(|t| split.is_none_or(|s| t.split() == s))
         .collect();
     assert!(tickets.len() >= 75, "{}", tickets.len());
     let cfg = AnswerConfig::default();
@@ -94,15 +131,18 @@ fn decisions_on_the_test_split() {
     let precision = autos_right as f64 / autos.max(1) as f64;
     assert!(autos >= 10, "only {autos} auto replies");
     assert!(
-        precision >= 0.9,
-        "auto_reply precision {precision:.3} ({autos_right}/{autos})"
+        precision >= floors.precision,
+        "{file}: auto_reply precision {precision:.3} ({autos_right}/{autos})"
     );
     let top3_acc = top3 as f64 / answerable as f64;
-    assert!(top3_acc >= 0.85, "top-3 accuracy {top3_acc:.3}");
+    assert!(
+        top3_acc >= floors.top3,
+        "{file}: top-3 accuracy {top3_acc:.3}"
+    );
     let esc = no_answer_esc as f64 / no_answer as f64;
     assert!(
-        esc >= 0.8,
-        "no-answer escalation {esc:.3} ({no_answer_esc}/{no_answer})"
+        esc >= floors.escalated,
+        "{file}: no-answer escalation {esc:.3} ({no_answer_esc}/{no_answer})"
     );
 }
 
