@@ -136,6 +136,7 @@ pub fn reindex(config: &Config, a: ReindexArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: {w}");
         }
         println!("{}", summary.line());
+        println!("  {}", summary.phases_line());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -15,10 +15,17 @@ pub mod tokenizer;
 
 pub use lang::Lang;
 pub use resources::QueryResources;
-pub use tokenizer::{AnalyzedToken, Analyzer, DeflectTokenizer, UserWord};
+pub use tokenizer::{
+    encode as encode_tokens, AnalyzedToken, Analyzer, DeflectTokenizer, PreTokenizedTokenizer,
+    UserWord,
+};
 
 /// The name the analyzer is registered under in every index.
 pub const TOKENIZER_NAME: &str = "deflect";
+
+/// The name [`PreTokenizedTokenizer`] is registered under: the body field, analysed before it
+/// reaches the index writer.
+pub const PRETOKENIZED_NAME: &str = "deflect-pre";
 
 #[cfg(test)]
 mod golden {
@@ -149,6 +156,81 @@ mod golden {
         assert!(
             t.contains(&"弹性公网".to_string()) && t.contains(&"ip".to_string()),
             "{t:?}"
+        );
+    }
+
+    /// What tantivy indexes from `text` through `tokenizer`: (term, position) in order.
+    fn indexed(
+        tokenizer: &mut impl tantivy::tokenizer::Tokenizer,
+        text: &str,
+    ) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        let mut stream = tokenizer.token_stream(text);
+        while let Some(t) = tantivy::tokenizer::TokenStream::next(&mut stream) {
+            out.push((t.text.clone(), t.position));
+        }
+        out
+    }
+
+    #[test]
+    fn the_writer_indexes_exactly_what_the_analyzer_makes() {
+        // The body reaches the index writer analysed by the build's workers: it must index
+        // the very terms and positions that queries are analysed into.
+        let texts = [
+            "ECS重启后ssh连不上，安全组规则不生效",
+            "伺服器連不上，雲端主機無法連線（已設定安全群組）",
+            "ＥＣＳ　５０２ Bad Gateway：InvalidInstanceId.NotFound ERR_CONNECTION_REFUSED",
+            "Connection refused when connecting to 47.96.1.2:22 (TLSv1.2, kernel 2.6.32)",
+            "？！。，……😀🔥 ---",
+            "",
+            "绑定弹性公网IP后无法访问\n\n## 原因\n\n1. 实例未启动\n2. 端口 8080 未放行",
+        ];
+        let mut direct = DeflectTokenizer::new(std::sync::Arc::new(Analyzer::new(&[UserWord {
+            word: "弹性公网".into(),
+            freq: None,
+        }])));
+        let analyzer = Analyzer::new(&[UserWord {
+            word: "弹性公网".into(),
+            freq: None,
+        }]);
+        for text in texts {
+            let mut encoded = String::new();
+            analyzer.analyze_encoded(text, &mut encoded);
+            let want = indexed(&mut direct, text);
+            assert_eq!(
+                indexed(&mut PreTokenizedTokenizer, &encoded),
+                want,
+                "{text}"
+            );
+            // The same form from already analysed tokens.
+            let mut from_tokens = String::new();
+            encode_tokens(&analyzer.analyze(text), &mut from_tokens);
+            assert_eq!(from_tokens, encoded, "{text}");
+        }
+    }
+
+    #[test]
+    fn normalising_without_offsets_gives_the_same_text() {
+        // A sample of every script and symbol block a KB holds, traditional Chinese included.
+        let text =
+            "Ｈｅｌｌｏ ＷＯＲＬＤ ①②③ ﬁle Ⅻ ㍱ 伺服器連線 ％　ÀÉÎ ΣΑΣ Привет ｶﾀｶﾅ 한국어 “引号”…—";
+        let with = normalize::normalize(text).text;
+        assert_eq!(normalize::normalize_with(text, false).text, with);
+        // Chars outside the Han block are NFKC'd and lower-cased, the fast path included.
+        let reference: String = {
+            use unicode_normalization::UnicodeNormalization;
+            "Ｈｅｌｌｏ ＷＯＲＬＤ ①②③ ﬁle Ⅻ ㍱"
+                .chars()
+                .flat_map(|c| std::iter::once(c).nfkc().collect::<Vec<_>>())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        assert!(with.starts_with(&reference), "{with} / {reference}");
+        assert!(with.contains("服务器连接"), "{with}");
+        assert!(
+            with.contains("% ")
+                && with.contains("àéî σασ привет カタカナ 한국어 \u{201c}引号\u{201d}...—"),
+            "{with}"
         );
     }
 }

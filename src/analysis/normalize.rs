@@ -23,8 +23,12 @@ pub struct Normalized {
 }
 
 impl Normalized {
-    /// Original byte range of the normalised byte range `from..to` (both on char boundaries).
+    /// Original byte range of the normalised byte range `from..to` (both on char boundaries);
+    /// `(0, 0)` when the text was normalised without offsets.
     pub fn original_range(&self, from: usize, to: usize) -> (usize, usize) {
+        if self.orig.is_empty() {
+            return (0, 0);
+        }
         let start = self.orig[from] as usize;
         let end = if to == 0 {
             start
@@ -76,6 +80,7 @@ static TRAD_CHARS: LazyLock<Vec<bool>> = LazyLock::new(|| {
 /// Forces the lazy traditional-Chinese tables to load now (start-up, not first query).
 pub fn warm_up() {
     LazyLock::force(&TRAD_CHARS);
+    LazyLock::force(&STABLE);
 }
 
 /// True when the char is a traditional form the converter would change.
@@ -84,26 +89,54 @@ pub fn is_traditional(c: char) -> bool {
     cp < 0x10000 && TRAD_CHARS[cp as usize]
 }
 
+/// BMP chars that NFKC and lower-casing leave as they are (CJK punctuation, most symbols
+/// and letters of other scripts), so they skip the per-char decomposition.
+static STABLE: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    (0u32..0x10000)
+        .map(|cp| {
+            char::from_u32(cp).is_some_and(|c| {
+                let mut n = std::iter::once(c).nfkc();
+                n.next() == Some(c) && n.next().is_none() && {
+                    let mut l = c.to_lowercase();
+                    l.next() == Some(c) && l.next().is_none()
+                }
+            })
+        })
+        .collect()
+});
+
 /// Normalises `input`: NFKC, lower-case, traditional → simplified, with an offset map.
 pub fn normalize(input: &str) -> Normalized {
+    normalize_with(input, true)
+}
+
+/// [`normalize`], keeping the offset map back to `input` only when `offsets` is true (the
+/// index writer needs none: it takes positions, not offsets).
+pub fn normalize_with(input: &str, offsets: bool) -> Normalized {
+    let cap = if offsets { input.len() + 1 } else { 0 };
     let mut text = String::with_capacity(input.len());
-    let mut orig = Vec::with_capacity(input.len() + 1);
-    let mut orig_end = Vec::with_capacity(input.len() + 1);
+    let mut orig = Vec::with_capacity(cap);
+    let mut orig_end = Vec::with_capacity(cap);
     let mut has_trad = false;
     for (start, c) in input.char_indices() {
         let end = (start + c.len_utf8()) as u32;
         let start = start as u32;
         let mut push = |n: char, text: &mut String| {
-            for _ in 0..n.len_utf8() {
-                orig.push(start);
-                orig_end.push(end);
+            if offsets {
+                for _ in 0..n.len_utf8() {
+                    orig.push(start);
+                    orig_end.push(end);
+                }
             }
             text.push(n);
         };
+        let cp = c as u32;
         if c.is_ascii() {
             push(c.to_ascii_lowercase(), &mut text);
-        } else if (0x4E00..=0x9FFF).contains(&(c as u32)) {
+        } else if (0x4E00..=0x9FFF).contains(&cp) {
             has_trad |= is_traditional(c);
+            push(c, &mut text);
+        } else if cp < 0x10000 && STABLE[cp as usize] {
             push(c, &mut text);
         } else {
             for n in std::iter::once(c).nfkc() {
@@ -114,8 +147,10 @@ pub fn normalize(input: &str) -> Normalized {
             }
         }
     }
-    orig.push(input.len() as u32);
-    orig_end.push(input.len() as u32);
+    if offsets {
+        orig.push(input.len() as u32);
+        orig_end.push(input.len() as u32);
+    }
     let mut norm = Normalized {
         text,
         orig,
@@ -134,18 +169,22 @@ pub fn normalize(input: &str) -> Normalized {
 /// conversions, not one of the whole page, which profiled at 60% of analysis time.
 fn to_simplified(norm: &mut Normalized) {
     let Some(cc) = T2S.as_ref() else { return };
+    let offsets = !norm.orig.is_empty();
     let src = std::mem::take(&mut norm.text);
+    let cap = if offsets { src.len() + 1 } else { 0 };
     let mut text = String::with_capacity(src.len());
-    let mut orig = Vec::with_capacity(src.len() + 1);
-    let mut orig_end = Vec::with_capacity(src.len() + 1);
+    let mut orig = Vec::with_capacity(cap);
+    let mut orig_end = Vec::with_capacity(cap);
     let copy = |from: usize,
                 to: usize,
                 text: &mut String,
                 orig: &mut Vec<u32>,
                 orig_end: &mut Vec<u32>| {
         text.push_str(&src[from..to]);
-        orig.extend_from_slice(&norm.orig[from..to]);
-        orig_end.extend_from_slice(&norm.orig_end[from..to]);
+        if offsets {
+            orig.extend_from_slice(&norm.orig[from..to]);
+            orig_end.extend_from_slice(&norm.orig_end[from..to]);
+        }
     };
     let mut done = 0;
     let mut chars = src.char_indices().peekable();
@@ -169,7 +208,9 @@ fn to_simplified(norm: &mut Normalized) {
         copy(done, start, &mut text, &mut orig, &mut orig_end);
         let run = &src[start..end];
         let out = cc.convert(run);
-        if out.chars().count() == run.chars().count() {
+        if !offsets {
+            text.push_str(&out);
+        } else if out.chars().count() == run.chars().count() {
             // The common case: char for char. Map positionally.
             for ((i, _), n) in run.char_indices().zip(out.chars()) {
                 for _ in 0..n.len_utf8() {
@@ -193,8 +234,10 @@ fn to_simplified(norm: &mut Normalized) {
         done = end;
     }
     copy(done, src.len(), &mut text, &mut orig, &mut orig_end);
-    orig.push(*norm.orig.last().unwrap_or(&0));
-    orig_end.push(*norm.orig_end.last().unwrap_or(&0));
+    if offsets {
+        orig.push(*norm.orig.last().unwrap_or(&0));
+        orig_end.push(*norm.orig_end.last().unwrap_or(&0));
+    }
     *norm = Normalized {
         text,
         orig,

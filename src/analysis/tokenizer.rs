@@ -12,7 +12,7 @@ use jieba_rs::Jieba;
 use rust_stemmers::{Algorithm, Stemmer};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-use super::normalize::{is_han, normalize, Normalized};
+use super::normalize::{is_han, normalize, normalize_with, Normalized};
 
 /// Tokens longer than this (base64 blobs, hashes) are dropped: they match nothing useful.
 const MAX_TOKEN_BYTES: usize = 64;
@@ -82,6 +82,33 @@ impl Analyzer {
     pub fn analyze(&self, text: &str) -> Vec<AnalyzedToken> {
         let norm = normalize(text);
         let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        self.tokens(&norm, &mut |t, a, b, position, sub| {
+            let (from, to) = norm.original_range(a, b);
+            out.push(AnalyzedToken {
+                text: t.to_string(),
+                from,
+                to,
+                position,
+                sub,
+            });
+        });
+        out
+    }
+
+    /// Analyses `text` straight into the [`encode`]d form the index writer reads (the same
+    /// tokens as [`Analyzer::analyze`]): no offsets, no token allocated.
+    pub fn analyze_encoded(&self, text: &str, out: &mut String) {
+        let norm = normalize_with(text, false);
+        let mut prev = None;
+        self.tokens(&norm, &mut |t, _, _, position, _| {
+            encode_one(out, &mut prev, t, position)
+        });
+    }
+
+    /// Calls `emit(text, from, to, position, sub)` for every token of `norm`, in order;
+    /// `from..to` is the token's byte range in the normalised text.
+    fn tokens(&self, norm: &Normalized, emit: &mut impl FnMut(&str, usize, usize, u32, bool)) {
+        let out = emit;
         let mut pos: u32 = 0;
         let s = norm.text.as_str();
         let mut chars = s.char_indices().peekable();
@@ -95,7 +122,7 @@ impl Analyzer {
                     end = i + n.len_utf8();
                     chars.next();
                 }
-                self.han_run(&norm, start, end, &mut pos, &mut out);
+                self.han_run(norm, start, end, &mut pos, out);
             } else if is_word_char(c) {
                 // A Latin/digit run, with single connectors between word chars.
                 let mut end = start + c.len_utf8();
@@ -117,10 +144,9 @@ impl Analyzer {
                         _ => break,
                     }
                 }
-                self.word_run(&norm, start, end, &mut pos, &mut out);
+                self.word_run(norm, start, end, &mut pos, out);
             }
         }
-        out
     }
 
     fn han_run(
@@ -129,14 +155,14 @@ impl Analyzer {
         start: usize,
         end: usize,
         pos: &mut u32,
-        out: &mut Vec<AnalyzedToken>,
+        out: &mut impl FnMut(&str, usize, usize, u32, bool),
     ) {
         let run = &norm.text[start..end];
         for tok in self.jieba.cut(run, true) {
             let (a, b) = (start + tok.byte_start, start + tok.byte_end);
             let position = *pos;
             *pos += 1;
-            push(out, norm, tok.word, a, b, position, false);
+            out(tok.word, a, b, position, false);
             let n = tok.end - tok.start;
             if n > 2 {
                 // Search-mode sub-words: dictionary 2-grams and 3-grams inside a longer word.
@@ -153,15 +179,7 @@ impl Analyzer {
                     for i in 0..=n - len {
                         let gram = &tok.word[idx[i]..idx[i + len]];
                         if self.jieba.has_word(gram) {
-                            push(
-                                out,
-                                norm,
-                                gram,
-                                a + idx[i],
-                                a + idx[i + len],
-                                position,
-                                true,
-                            );
+                            out(gram, a + idx[i], a + idx[i + len], position, true);
                         }
                     }
                 }
@@ -175,7 +193,7 @@ impl Analyzer {
         start: usize,
         end: usize,
         pos: &mut u32,
-        out: &mut Vec<AnalyzedToken>,
+        out: &mut impl FnMut(&str, usize, usize, u32, bool),
     ) {
         let word = &norm.text[start..end];
         if word.len() > MAX_TOKEN_BYTES {
@@ -184,46 +202,39 @@ impl Analyzer {
         let position = *pos;
         *pos += 1;
         if !word.contains(is_connector) {
-            let stemmed = self.stem(word);
-            push(out, norm, &stemmed, start, end, position, false);
+            self.with_stem(word, |stemmed| out(stemmed, start, end, position, false));
             return;
         }
         // A compound: the whole, kept exact (codes, versions, paths), then its lettered parts.
-        push(out, norm, word, start, end, position, false);
+        out(word, start, end, position, false);
         let mut offset = 0;
         for part in word.split(is_connector) {
             if part.chars().count() >= 2 && part.chars().any(|c| c.is_alphabetic()) {
-                let stemmed = self.stem(part);
-                push(
-                    out,
-                    norm,
-                    &stemmed,
-                    start + offset,
-                    start + offset + part.len(),
-                    position,
-                    true,
-                );
+                let (a, b) = (start + offset, start + offset + part.len());
+                self.with_stem(part, |stemmed| out(stemmed, a, b, position, true));
             }
             offset += part.len() + 1;
         }
     }
 
-    fn stem(&self, word: &str) -> String {
+    /// Calls `f` with the stem of `word` (English words; anything else as it is).
+    fn with_stem<R>(&self, word: &str, f: impl FnOnce(&str) -> R) -> R {
         if word.len() > 3 && word.bytes().all(|b| b.is_ascii_lowercase()) {
             // Docs repeat their English words; the Snowball stemmer was a fifth of analysis.
             STEMS.with_borrow_mut(|cache| {
                 if let Some(s) = cache.get(word) {
-                    return s.clone();
+                    return f(s);
                 }
                 let s = self.stemmer.stem(word).into_owned();
                 if cache.len() >= STEM_CACHE_WORDS {
                     cache.clear();
                 }
-                cache.insert(word.to_string(), s.clone());
-                s
+                let r = f(&s);
+                cache.insert(word.to_string(), s);
+                r
             })
         } else {
-            word.to_string()
+            f(word)
         }
     }
 
@@ -239,25 +250,6 @@ const STEM_CACHE_WORDS: usize = 50_000;
 thread_local! {
     static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
-fn push(
-    out: &mut Vec<AnalyzedToken>,
-    norm: &Normalized,
-    text: &str,
-    a: usize,
-    b: usize,
-    position: u32,
-    sub: bool,
-) {
-    let (from, to) = norm.original_range(a, b);
-    out.push(AnalyzedToken {
-        text: text.to_string(),
-        from,
-        to,
-        position,
-        sub,
-    });
 }
 
 /// jieba with its default dictionary, loaded once per process (150–700 ms) and cloned for
@@ -278,6 +270,113 @@ impl DeflectTokenizer {
     /// Wraps a shared analyzer.
     pub fn new(analyzer: Arc<Analyzer>) -> Self {
         DeflectTokenizer { analyzer }
+    }
+}
+
+/// Marks a token that shares its predecessor's position (a sub-word) in [`encode`]d text.
+const SAME_POSITION: u8 = 1;
+/// Marks one step of position in [`encode`]d text.
+const NEXT_POSITION: u8 = 2;
+
+/// Writes analysed tokens in the compact form [`PreTokenizedTokenizer`] reads back: each
+/// token's text after one marker per step of position (or one same-position marker). Index
+/// builds analyse in their parse workers, on every core, and hand the writer this form, so
+/// a single writer thread builds one segment that needs no merge.
+pub fn encode(tokens: &[AnalyzedToken], out: &mut String) {
+    let mut prev = None;
+    for t in tokens {
+        encode_one(out, &mut prev, &t.text, t.position);
+    }
+}
+
+/// Appends one token to [`encode`]d text; `prev` is the position of the last one written.
+fn encode_one(out: &mut String, prev: &mut Option<u32>, text: &str, position: u32) {
+    if text.is_empty()
+        || text
+            .bytes()
+            .any(|b| b == SAME_POSITION || b == NEXT_POSITION)
+    {
+        return;
+    }
+    let steps = match *prev {
+        None => position as usize + 1,
+        Some(p) => position.saturating_sub(p) as usize,
+    };
+    if steps == 0 {
+        out.push(SAME_POSITION as char);
+    }
+    for _ in 0..steps {
+        out.push(NEXT_POSITION as char);
+    }
+    out.push_str(text);
+    *prev = Some(position);
+}
+
+/// The index-time tokenizer of [`encode`]d text: it only splits, so the writer thread does
+/// no analysis. Its tokens are exactly the analyzer's, with the same positions.
+#[derive(Clone, Debug, Default)]
+pub struct PreTokenizedTokenizer;
+
+/// Tokens of [`encode`]d text; one token buffer, reused.
+pub struct PreTokenizedStream<'a> {
+    text: &'a str,
+    at: usize,
+    started: bool,
+    token: Token,
+}
+
+impl Tokenizer for PreTokenizedTokenizer {
+    type TokenStream<'a> = PreTokenizedStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PreTokenizedStream<'a> {
+        PreTokenizedStream {
+            text,
+            at: 0,
+            started: false,
+            token: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for PreTokenizedStream<'_> {
+    fn advance(&mut self) -> bool {
+        let bytes = self.text.as_bytes();
+        let is_marker = |b: u8| b == SAME_POSITION || b == NEXT_POSITION;
+        let mut i = self.at;
+        let mut steps = 0usize;
+        while i < bytes.len() && is_marker(bytes[i]) {
+            steps += usize::from(bytes[i] == NEXT_POSITION);
+            i += 1;
+        }
+        if i == bytes.len() {
+            self.at = i;
+            return false;
+        }
+        // Markers are ASCII: the cuts fall on character boundaries.
+        let end = bytes[i..]
+            .iter()
+            .position(|&b| is_marker(b))
+            .map_or(bytes.len(), |n| i + n);
+        self.token.position = if self.started {
+            self.token.position + steps
+        } else {
+            steps.saturating_sub(1)
+        };
+        self.started = true;
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[i..end]);
+        self.token.offset_from = i;
+        self.token.offset_to = end;
+        self.at = end;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
     }
 }
 

@@ -30,7 +30,9 @@ use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocumen
 pub use schema::{Fields, BODY_HEAD, SCHEMA_VERSION, TEXT_STORE_FILE};
 
 use crate::analysis::resources::{self, QueryResources, ResourceWarning};
-use crate::analysis::{Analyzer, DeflectTokenizer, TOKENIZER_NAME};
+use crate::analysis::{
+    Analyzer, DeflectTokenizer, PreTokenizedTokenizer, PRETOKENIZED_NAME, TOKENIZER_NAME,
+};
 use crate::ingest::{self, Entry, Limits, Problem};
 
 /// Errors of building or opening an index.
@@ -125,6 +127,22 @@ pub struct BuildSummary {
     pub index_bytes: u64,
     /// The new generation.
     pub generation: u64,
+    /// Where the time went.
+    pub phases: BuildPhases,
+}
+
+/// Seconds spent in each step of a build.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct BuildPhases {
+    /// Reading, parsing and analysing the articles, up to the last document added.
+    pub read: f64,
+    /// Writing the segment (the writer's queued documents first).
+    pub commit: f64,
+    /// Merging segments into the generation's one (only when the writer had to flush more
+    /// than one: a KB whose postings outgrow the memory budget).
+    pub merge: f64,
+    /// Reopening the new generation and checking it (counts, probe entry, text store).
+    pub verify: f64,
 }
 
 impl BuildSummary {
@@ -147,6 +165,15 @@ impl BuildSummary {
             self.generation
         )
     }
+
+    /// Where the build's time went, for the line after [`BuildSummary::line`].
+    pub fn phases_line(&self) -> String {
+        let p = &self.phases;
+        format!(
+            "read and analyse {:.2} s, commit {:.2} s, merge {:.2} s, verify {:.2} s",
+            p.read, p.commit, p.merge, p.verify
+        )
+    }
 }
 
 /// Options of a build.
@@ -156,8 +183,6 @@ pub struct BuildOptions {
     pub limits: Limits,
     /// Indexing memory budget in bytes.
     pub memory_budget: usize,
-    /// Indexing threads (0: one per core).
-    pub threads: usize,
     /// Generations to keep besides the new one (for a server still reading an old one).
     pub keep_generations: usize,
 }
@@ -167,7 +192,6 @@ impl Default for BuildOptions {
         BuildOptions {
             limits: Limits::default(),
             memory_budget: 256 << 20,
-            threads: 0,
             keep_generations: 1,
         }
     }
@@ -227,6 +251,7 @@ pub fn build(
         ..Default::default()
     };
 
+    let mut phases = BuildPhases::default();
     let generation = current_generation(root).unwrap_or(0) + 1;
     let building = root.join(format!(".building-{}-{generation}", std::process::id()));
     let result = (|| {
@@ -247,14 +272,13 @@ pub fn build(
         index
             .tokenizers()
             .register(TOKENIZER_NAME, DeflectTokenizer::new(analyzer.clone()));
-        let threads = if opts.threads == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-        } else {
-            opts.threads
-        };
-        let mut writer: IndexWriter = index.writer_with_num_threads(threads, opts.memory_budget)?;
+        index
+            .tokenizers()
+            .register(PRETOKENIZED_NAME, PreTokenizedTokenizer);
+        // One writer thread builds one segment, and a generation needs no merge: the parse
+        // workers have already analysed the body (see `ready_file`), which was most of the
+        // writer threads' work, and they run on every core.
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, opts.memory_budget)?;
         let md_path = building.join(TEXT_STORE_FILE);
         let mut md_out =
             std::io::BufWriter::new(File::create(&md_path).map_err(io("create the text store"))?);
@@ -266,7 +290,8 @@ pub fn build(
         let mut entries_of: HashMap<String, (usize, String, [u8; 16])> = HashMap::new();
         let mut failed: Option<IndexError> = None;
         let mut dup_problems = Vec::new();
-        ingest::read_each(kb, &files, opts.limits, true, |f| {
+        let prepare = |f: ingest::FileRead| ready_file(&fields, &analyzer, f);
+        ingest::read_each(kb, &files, opts.limits, true, prepare, |f| {
             progress(Progress::File);
             if failed.is_some() {
                 return;
@@ -280,11 +305,11 @@ pub fn build(
             };
             read.problems.extend(warnings);
             read.bytes += bytes;
-            let Some(first) = entries.first() else {
+            let Some(probe) = f.probe else {
                 read.files_ok += 1;
                 return;
             };
-            let page = first.doc_id.clone();
+            let page = f.page;
             match owners.claim(&page, &f.path) {
                 ingest::Claim::Taken(keeper) => {
                     dup_problems.push(ingest::duplicate_id(&f.path, &page, &keeper));
@@ -300,36 +325,30 @@ pub fn build(
                 }
                 ingest::Claim::Owner => {}
             }
-            let probe = (
-                entries.len(),
-                first.id.clone(),
-                md5::compute(first.markdown.as_bytes()).0,
-            );
-            for e in &entries {
-                let head = &e.body[..floor_char_boundary(&e.body, BODY_HEAD)];
-                let mut spans = [(0u64, 0u64); 2];
+            let n = entries.len();
+            for e in entries {
+                let mut doc = e.doc;
                 let mut added = Ok(());
-                for (span, text) in spans.iter_mut().zip([e.markdown.as_str(), head]) {
-                    let packed = lz4_flex::compress_prepend_size(text.as_bytes());
-                    added = std::io::Write::write_all(&mut md_out, &packed)
+                for ((field_at, field_len), packed) in [
+                    ((fields.markdown_at, fields.markdown_len), &e.markdown),
+                    ((fields.head_at, fields.head_len), &e.head),
+                ] {
+                    added = std::io::Write::write_all(&mut md_out, packed)
                         .map_err(io("write the text store"));
                     if added.is_err() {
                         break;
                     }
-                    *span = (at, packed.len() as u64);
+                    doc.add_u64(field_at, at);
+                    doc.add_u64(field_len, packed.len() as u64);
                     at += packed.len() as u64;
                 }
-                let added = added.and_then(|_| {
-                    writer
-                        .add_document(to_document(&fields, e, spans[0], spans[1]))
-                        .map_err(IndexError::from)
-                });
+                let added = added.and_then(|_| writer.add_document(doc).map_err(IndexError::from));
                 if let Err(e) = added {
                     failed = Some(e);
                     return;
                 }
             }
-            read.entries += entries.len();
+            read.entries += n;
             read.files_ok += 1;
             entries_of.insert(page, probe);
         });
@@ -346,7 +365,16 @@ pub fn build(
             .map_err(io("write the text store"))?;
         md_file.sync_all().map_err(io("write the text store"))?;
         progress(Progress::Commit);
+        let mut mark = Instant::now();
+        phases.read = started.elapsed().as_secs_f64();
+        let mut lap = || {
+            let now = Instant::now();
+            let s = (now - mark).as_secs_f64();
+            mark = now;
+            s
+        };
         writer.commit()?;
+        phases.commit = lap();
         // One segment per generation: every query pays per segment (term lookups, scorer
         // set-up, its own top-k), and a generation is never written to again.
         let segments = index.searchable_segment_ids()?;
@@ -354,12 +382,14 @@ pub fn build(
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
+        phases.merge = lap();
         // Probe: of the files that kept their ids, the first entry with the smallest id.
         let probe = entries_of
             .values()
             .min_by(|a, b| a.1.cmp(&b.1))
             .map(|(_, id, md5)| (id.clone(), *md5));
         verify(&index, &fields, read.entries, probe, &md_path)?;
+        phases.verify = lap();
         let meta = IndexMeta {
             schema_version: SCHEMA_VERSION,
             generation,
@@ -396,6 +426,7 @@ pub fn build(
         bytes: read.bytes,
         index_bytes,
         generation,
+        phases,
     })
 }
 
@@ -407,9 +438,67 @@ const DOCSTORE_BLOCK: usize = 4 << 10;
 /// decompressed: 2,048 blocks of [`DOCSTORE_BLOCK`] bytes hold at most ~8 MB.
 const DOCSTORE_CACHE_BLOCKS: usize = 2048;
 
-/// The document of an entry whose Markdown and head are at `markdown` and `head`
-/// (offset, length) in the text store.
-fn to_document(f: &Fields, e: &Entry, markdown: (u64, u64), head: (u64, u64)) -> TantivyDocument {
+/// One file made ready for the index by a parse worker: its entries' documents built, the
+/// body analysed, the texts compressed. The ordered part of a build only writes bytes.
+struct ReadyFile {
+    path: String,
+    /// The page id its entries share.
+    page: String,
+    read: Result<(Vec<ReadyEntry>, Vec<Problem>, u64), Problem>,
+    /// Entry count, first entry id and the MD5 of its Markdown (the build's probe); `None`
+    /// when the file has no entries.
+    probe: Option<(usize, String, [u8; 16])>,
+}
+
+struct ReadyEntry {
+    /// The document, without its text-store offsets.
+    doc: TantivyDocument,
+    /// The Markdown, LZ4.
+    markdown: Vec<u8>,
+    /// The first [`BODY_HEAD`] bytes of the text, LZ4.
+    head: Vec<u8>,
+}
+
+fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyFile {
+    let mut page = String::new();
+    let mut probe = None;
+    let read = file.read.map(|(entries, warnings, bytes)| {
+        if let Some(first) = entries.first() {
+            page = first.doc_id.clone();
+            probe = Some((
+                entries.len(),
+                first.id.clone(),
+                md5::compute(first.markdown.as_bytes()).0,
+            ));
+        }
+        let ready = entries
+            .iter()
+            .map(|e| ReadyEntry {
+                doc: to_document(f, analyzer, e),
+                markdown: lz4_flex::compress_prepend_size(e.markdown.as_bytes()),
+                head: lz4_flex::compress_prepend_size(
+                    &e.body.as_bytes()[..floor_char_boundary(&e.body, BODY_HEAD)],
+                ),
+            })
+            .collect();
+        (ready, warnings, bytes)
+    });
+    ReadyFile {
+        path: file.path,
+        page,
+        read,
+        probe,
+    }
+}
+
+/// The document of an entry, its body analysed (see [`Analyzer::analyze_encoded`]).
+fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
+    let analysed = |text: &str| {
+        let mut out = String::with_capacity(text.len() + text.len() / 2);
+        analyzer.analyze_encoded(text, &mut out);
+        out
+    };
+    let aliases = e.meta.aliases.join("\n");
     let m = &e.meta;
     let mut d = doc!(
         f.id => e.id.as_str(),
@@ -418,18 +507,14 @@ fn to_document(f: &Fields, e: &Entry, markdown: (u64, u64), head: (u64, u64)) ->
         f.kind => e.kind.as_str(),
         f.title => e.title.as_str(),
         f.page_title => e.page_title.as_str(),
-        f.aliases => m.aliases.join("\n"),
+        f.aliases => aliases.as_str(),
         // The body is the retrieval field: it holds every word an entry can be found by, the
         // title (an FAQ question is not repeated in its answer) and aliases included. The
         // title fields add their own weight when candidates are re-scored.
-        f.body => e.title.as_str(),
-        f.body => m.aliases.join("\n"),
-        f.body => e.body.as_str(),
+        f.body => analysed(&e.title),
+        f.body => analysed(&aliases),
+        f.body => analysed(&e.body),
         f.lang => e.lang.as_str(),
-        f.markdown_at => markdown.0,
-        f.markdown_len => markdown.1,
-        f.head_at => head.0,
-        f.head_len => head.1,
         f.dupkey => dupkey(&e.title, area_of(e)),
         f.problem => u64::from(e.problem),
     );
@@ -815,6 +900,9 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
     index
         .tokenizers()
         .register(TOKENIZER_NAME, DeflectTokenizer::new(analyzer.clone()));
+    index
+        .tokenizers()
+        .register(PRETOKENIZED_NAME, PreTokenizedTokenizer);
     let fields = Fields::build().1;
     let reader = index
         .reader_builder()

@@ -5,7 +5,7 @@ use tantivy::schema::{
     STRING,
 };
 
-use crate::analysis::TOKENIZER_NAME;
+use crate::analysis::{PRETOKENIZED_NAME, TOKENIZER_NAME};
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
@@ -42,6 +42,7 @@ pub struct Fields {
     /// Aliases: how customers phrase the problem.
     pub aliases: Field,
     /// All text: title, aliases and body (indexed, not stored). Candidates are retrieved by it.
+    /// Its values are [`crate::analysis::encode_tokens`]d text.
     pub body: Field,
     /// Canonical error codes, exact.
     pub codes: Field,
@@ -87,8 +88,15 @@ impl Fields {
     pub fn build() -> (Schema, Fields) {
         let mut b = Schema::builder();
         let text = |stored: bool| {
+            // The body, the largest field by far, reaches the writer already analysed (see
+            // `index::build`); the small stored title fields are analysed by the writer.
+            let tokenizer = if stored {
+                TOKENIZER_NAME
+            } else {
+                PRETOKENIZED_NAME
+            };
             let idx = TextFieldIndexing::default()
-                .set_tokenizer(TOKENIZER_NAME)
+                .set_tokenizer(tokenizer)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions);
             let o = TextOptions::default().set_indexing_options(idx);
             if stored {

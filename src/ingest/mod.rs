@@ -195,13 +195,15 @@ pub struct FileRead {
 /// Reads `files` (found under `kb` by [`walk_kb`]) and hands each to `each` in path order
 /// as soon as it and every file before it are parsed, so a caller that indexes as it goes
 /// never holds the whole KB. `lean` drops what only the article view and `check` use
-/// (sections; symptom, cause and solution texts).
-pub fn read_each(
+/// (sections; symptom, cause and solution texts). `prepare` runs on the parse workers, so
+/// per-file work that needs no order (analysis, compression) runs on every core too.
+pub fn read_each<T: Send>(
     kb: &Path,
     files: &[std::path::PathBuf],
     limits: Limits,
     lean: bool,
-    mut each: impl FnMut(FileRead),
+    prepare: impl Fn(FileRead) -> T + Sync,
+    mut each: impl FnMut(T),
 ) {
     // Files are parsed on every core; a small reorder buffer gives them back in path order,
     // so ids, duplicates and problems come out the same as a one-thread read.
@@ -211,10 +213,11 @@ pub fn read_each(
         .min(files.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, FileRead)>(64);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, T)>(64);
         for _ in 0..workers {
             let tx = tx.clone();
             let next = &next;
+            let prepare = &prepare;
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(file) = files.get(i) else { break };
@@ -223,13 +226,13 @@ pub fn read_each(
                 if let (true, Ok((entries, _, _))) = (lean, &mut read) {
                     entries.iter_mut().for_each(Entry::drop_analysis_text);
                 }
-                if tx.send((i, FileRead { path, read })).is_err() {
+                if tx.send((i, prepare(FileRead { path, read }))).is_err() {
                     break;
                 }
             });
         }
         drop(tx);
-        let mut pending: std::collections::BTreeMap<usize, FileRead> = Default::default();
+        let mut pending: std::collections::BTreeMap<usize, T> = Default::default();
         let mut due = 0;
         for (i, r) in rx {
             pending.insert(i, r);
@@ -248,18 +251,25 @@ fn read_all(kb: &Path, limits: Limits, lean: bool, mut progress: impl FnMut(u64)
         files: files.len(),
         ..Default::default()
     };
-    read_each(kb, &files, limits, lean, |f| {
-        progress(f.read.as_ref().map_or(0, |(_, _, bytes)| *bytes));
-        match f.read {
-            Ok((entries, warnings, bytes)) => {
-                out.entries.extend(entries);
-                out.problems.extend(warnings);
-                out.files_ok += 1;
-                out.bytes += bytes;
+    read_each(
+        kb,
+        &files,
+        limits,
+        lean,
+        |f| f,
+        |f| {
+            progress(f.read.as_ref().map_or(0, |(_, _, bytes)| *bytes));
+            match f.read {
+                Ok((entries, warnings, bytes)) => {
+                    out.entries.extend(entries);
+                    out.problems.extend(warnings);
+                    out.files_ok += 1;
+                    out.bytes += bytes;
+                }
+                Err(p) => out.problems.push(p),
             }
-            Err(p) => out.problems.push(p),
-        }
-    });
+        },
+    );
     check_duplicates(&mut out);
     out
 }
