@@ -244,37 +244,55 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     resp.total = total;
     resp.total_exact = total_exact;
     resp.facets = facet_counts;
-    let mut covs: std::collections::HashMap<DocAddress, (f32, f32)> =
-        std::collections::HashMap::new();
-    let mut raw: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
-    // Points the problem-entry prior added, per candidate (for explain).
-    let mut priors: std::collections::HashMap<DocAddress, f32> = std::collections::HashMap::new();
-    if add_rescore(&searcher, &plan, lean, &mut top_docs)? {
-        top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    }
+    let (rescored, coverage) = add_rescore(
+        &searcher,
+        loaded,
+        &plan,
+        lean,
+        &mut top_docs,
+        rerank.is_some(),
+    )?;
+    // What re-ranking learnt of each candidate, for its hit: the score before it, the
+    // coverage, and the points the problem-entry prior added (for explain).
+    let mut noted: std::collections::HashMap<DocAddress, Noted> =
+        std::collections::HashMap::with_capacity(if rerank.is_some() { top_docs.len() } else { 0 });
     if let Some(w) = rerank {
-        let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
-        let c = coverage_many(&searcher, loaded, &plan, &addrs);
+        let mut cands: Vec<((f32, DocAddress), (f32, f32))> =
+            top_docs.drain(..).zip(coverage).collect();
+        if rescored {
+            cands.sort_by(|a, b| b.0 .0.total_cmp(&a.0 .0));
+        }
         let problem_col = if plan.problem && w.problem > 0.0 {
             u64_columns(&searcher, "problem")
         } else {
             Vec::new()
         };
-        for ((score, addr), cv) in top_docs.iter_mut().zip(&c) {
-            raw.insert(*addr, *score);
+        for ((score, addr), cv) in cands.iter_mut() {
+            let raw = *score;
             // Soft AND: an entry holding more of the query's information rises.
             *score *= cv.0.max(0.05).powf(w.coord);
-            covs.insert(*addr, *cv);
             let is_problem = problem_col
                 .get(addr.segment_ord as usize)
                 .and_then(|c| c.as_ref())
                 .and_then(|c| c.first(addr.doc_id))
                 == Some(1);
+            let mut prior = None;
             if is_problem {
-                priors.insert(*addr, *score * w.problem);
+                prior = Some(*score * w.problem);
                 *score *= 1.0 + w.problem;
             }
+            noted.insert(
+                *addr,
+                Noted {
+                    raw,
+                    coverage: *cv,
+                    prior,
+                },
+            );
         }
+        top_docs = cands.into_iter().map(|(d, _)| d).collect();
+        top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    } else if rescored {
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
     let mut ids = Ids::new(&searcher);
@@ -315,15 +333,16 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     for (score, addr, dups) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let mut hit = to_hit(loaded, &doc, score);
-        hit.bm25 = raw.get(&addr).copied().unwrap_or(score);
+        let noted = noted.get(&addr).copied();
+        hit.bm25 = noted.map_or(score, |n| n.raw);
         hit.duplicates = dups.into_iter().filter_map(|a| ids.id(a)).collect();
         if let Some(g) = &snippet_gen {
             hit.snippet = g.make(&doc, loaded);
         }
-        let (cov, tcov) = covs
-            .get(&addr)
-            .copied()
-            .unwrap_or_else(|| coverage_many(&searcher, loaded, &plan, &[addr])[0]);
+        let (cov, tcov) = noted.map_or_else(
+            || candidate_pass(&searcher, loaded, &plan, &[], &[addr], true).coverage[0],
+            |n| n.coverage,
+        );
         hit.coverage = cov;
         hit.title_coverage = tcov;
         let codes: HashSet<String> = doc
@@ -338,7 +357,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             .collect();
         if req.explain {
             let mut parts = explain(&searcher, &plan, addr);
-            if let Some(&p) = priors.get(&addr) {
+            if let Some(p) = noted.and_then(|n| n.prior) {
                 parts.push(ScorePart {
                     clause: "prior:problem-entry".into(),
                     score: p,
@@ -747,19 +766,43 @@ pub fn html_escape(s: &str) -> String {
 /// that match them. Each clause's scorer jumps from candidate to candidate, checking
 /// positions only there, so the cost follows the number of candidates, not of matches. The
 /// scores are those the clause would add in the full union. Returns whether any was added.
+/// Adds the re-scoring clauses' scores to the candidates (in clause order, as one union
+/// would), and measures their coverage when `coverage` is asked for. Plain term clauses are
+/// scored by [`candidate_pass`] from the postings coverage reads anyway; phrase and
+/// proximity clauses go through their tantivy scorers. Returns whether any score was added.
 fn add_rescore(
     searcher: &Searcher,
+    loaded: &Loaded,
     plan: &Plan,
     lean: bool,
     top_docs: &mut [(f32, DocAddress)],
-) -> tantivy::Result<bool> {
+    coverage: bool,
+) -> tantivy::Result<(bool, Vec<(f32, f32)>)> {
+    let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
+    let terms: Vec<&query::TermClause> = plan
+        .rescoring(lean)
+        .filter_map(|c| c.term.as_ref())
+        .collect();
+    let pass = candidate_pass(searcher, loaded, plan, &terms, &addrs, coverage);
     if top_docs.is_empty() || plan.rescoring(lean).next().is_none() {
-        return Ok(false);
+        return Ok((false, pass.coverage));
     }
-    let by_seg = by_segment(top_docs.iter().map(|(_, a)| *a));
+    let by_seg = by_segment(addrs.iter().copied());
     let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
     let mut added = false;
+    let mut term_scores = pass.scores.iter();
     for clause in plan.rescoring(lean) {
+        if clause.term.is_some() {
+            if let Some(scores) = term_scores.next() {
+                for (doc, s) in top_docs.iter_mut().zip(scores) {
+                    if let Some(s) = s {
+                        doc.0 += s;
+                        added = true;
+                    }
+                }
+            }
+            continue;
+        }
         let weight = clause.query.weight(scoring)?;
         for (&seg_ord, idxs) in &by_seg {
             let reader = searcher.segment_reader(seg_ord);
@@ -789,7 +832,7 @@ fn add_rescore(
             }
         }
     }
-    Ok(added)
+    Ok((added, pass.coverage))
 }
 
 /// Indexes of the candidates per segment, each list in doc order: postings and scorers
@@ -808,66 +851,258 @@ fn by_segment(addrs: impl Iterator<Item = DocAddress>) -> BTreeMap<u32, Vec<usiz
         .collect()
 }
 
-/// IDF-weighted share of the query's main terms found in each entry (any text field), and in
-/// its title or aliases. Read straight from the postings, one pass per term and segment over
-/// the candidates in doc order: no re-analysis of documents.
-fn coverage_many(
+/// What re-ranking learnt of a candidate (see `search`).
+#[derive(Debug, Clone, Copy)]
+struct Noted {
+    /// Its score before coverage and the prior.
+    raw: f32,
+    /// Its coverage: all fields, title and aliases.
+    coverage: (f32, f32),
+    /// Points the problem-entry prior added.
+    prior: Option<f32>,
+}
+
+/// What one [`candidate_pass`] found.
+struct CandidatePass {
+    /// Per term clause, in the order given, its score on each candidate (`None`: no match).
+    scores: Vec<Vec<Option<f32>>>,
+    /// Per candidate: the IDF-weighted share of the query's main terms found in the entry
+    /// (any text field), and in its title or aliases. Zero when not asked for.
+    coverage: Vec<(f32, f32)>,
+}
+
+/// One walk over the postings of every (field, term) the candidates need: the plain term
+/// clauses that re-score them (`terms`), and, when `coverage` is asked for, the query's main
+/// terms in each text field. Each posting list is looked up and opened once per segment and
+/// read forward over the candidates in doc order; no document is re-analysed.
+///
+/// Term clauses are scored with BM25 exactly as tantivy scores a boosted term query (the same
+/// statistics and the same float operations in the same order), with each field's length
+/// normalisation table built once per search instead of once per clause.
+fn candidate_pass(
     searcher: &Searcher,
     loaded: &Loaded,
     plan: &Plan,
+    terms: &[&query::TermClause],
     addrs: &[DocAddress],
-) -> Vec<(f32, f32)> {
+    coverage: bool,
+) -> CandidatePass {
     let f = &loaded.fields;
-    let terms: Vec<&query::QueryTerm> = plan.terms.iter().filter(|t| !t.secondary).collect();
-    let all: f32 = terms.iter().map(|t| t.idf).sum();
-    let mut got = vec![(0f32, 0f32); addrs.len()];
-    if all <= 0.0 || addrs.is_empty() {
-        return got;
+    let mut pass = CandidatePass {
+        scores: vec![vec![None; addrs.len()]; terms.len()],
+        coverage: vec![(0.0, 0.0); addrs.len()],
+    };
+    if addrs.is_empty() {
+        return pass;
     }
-    for (seg_ord, idxs) in by_segment(addrs.iter().copied()) {
-        let seg = searcher.segment_reader(seg_ord);
-        for t in &terms {
-            let mut in_title = vec![false; idxs.len()];
-            let mut in_any = vec![false; idxs.len()];
+    // The work: each distinct (field, term) once, with the clauses it scores and the
+    // coverage it counts for.
+    struct Work<'a> {
+        field: tantivy::schema::Field,
+        text: &'a str,
+        clauses: Vec<usize>,
+        /// (main term index, counts for the title coverage)
+        cover: Option<(usize, bool)>,
+    }
+    type Slots<'a> = std::collections::HashMap<(tantivy::schema::Field, &'a str), usize>;
+    fn at<'a>(
+        work: &mut Vec<Work<'a>>,
+        slots: &mut Slots<'a>,
+        field: tantivy::schema::Field,
+        text: &'a str,
+    ) -> usize {
+        *slots.entry((field, text)).or_insert_with(|| {
+            work.push(Work {
+                field,
+                text,
+                clauses: Vec::new(),
+                cover: None,
+            });
+            work.len() - 1
+        })
+    }
+    let mut work: Vec<Work> = Vec::new();
+    let mut slots = Slots::new();
+    let mains: Vec<&query::QueryTerm> = plan.terms.iter().filter(|t| !t.secondary).collect();
+    let all: f32 = mains.iter().map(|t| t.idf).sum();
+    if coverage && all > 0.0 {
+        for (m, t) in mains.iter().enumerate() {
             for (field, title) in [
                 (f.title, true),
                 (f.aliases, true),
                 (f.page_title, false),
                 (f.body, false),
             ] {
-                let Ok(inv) = seg.inverted_index(field) else {
-                    continue;
-                };
-                let Ok(Some(mut p)) = inv.read_postings(
-                    &Term::from_field_text(field, &t.text),
-                    IndexRecordOption::Basic,
-                ) else {
-                    continue;
-                };
-                for (k, &i) in idxs.iter().enumerate() {
-                    let d = addrs[i].doc_id;
-                    if tantivy::DocSet::doc(&p) < d
-                        && tantivy::DocSet::seek(&mut p, d) == tantivy::TERMINATED
-                    {
-                        break;
-                    }
-                    if tantivy::DocSet::doc(&p) == d {
-                        in_any[k] = true;
-                        in_title[k] |= title;
-                    }
-                }
+                let w = at(&mut work, &mut slots, field, t.text.as_str());
+                work[w].cover = Some((m, title));
             }
-            for (k, &i) in idxs.iter().enumerate() {
-                if in_any[k] {
-                    got[i].0 += t.idf;
+        }
+    }
+    for (k, c) in terms.iter().enumerate() {
+        let w = at(&mut work, &mut slots, c.field, c.text.as_str());
+        work[w].clauses.push(k);
+    }
+    if work.is_empty() {
+        return pass;
+    }
+
+    // BM25 statistics over the whole generation, as tantivy's `Searcher` gives them.
+    let readers = searcher.segment_readers();
+    let total_docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
+    let mut norms: std::collections::HashMap<tantivy::schema::Field, [f32; 256]> =
+        std::collections::HashMap::new();
+    for w in work.iter().filter(|w| !w.clauses.is_empty()) {
+        norms.entry(w.field).or_insert_with(|| {
+            let tokens: u64 = readers
+                .iter()
+                .filter_map(|r| r.inverted_index(w.field).ok())
+                .map(|i| i.total_num_tokens())
+                .sum();
+            bm25_norms(tokens as f32 / total_docs as f32)
+        });
+    }
+    // Each field's inverted index per segment (opening one takes a lock and a lookup), the
+    // term infos per segment, and document frequencies summed over segments.
+    let inverted: Vec<Vec<(tantivy::schema::Field, Option<std::sync::Arc<_>>)>> = readers
+        .iter()
+        .map(|r| {
+            let mut fields: Vec<tantivy::schema::Field> = work.iter().map(|w| w.field).collect();
+            fields.sort_unstable();
+            fields.dedup();
+            fields
+                .into_iter()
+                .map(|field| (field, r.inverted_index(field).ok()))
+                .collect()
+        })
+        .collect();
+    let inverted_of = |seg: usize, field| {
+        inverted[seg]
+            .iter()
+            .find(|(f, _)| *f == field)
+            .and_then(|(_, i)| i.clone())
+    };
+    let infos: Vec<Vec<Option<tantivy::postings::TermInfo>>> = (0..readers.len())
+        .map(|seg| {
+            work.iter()
+                .map(|w| {
+                    let inv: std::sync::Arc<tantivy::InvertedIndexReader> =
+                        inverted_of(seg, w.field)?;
+                    inv.get_term_info(&Term::from_field_text(w.field, w.text))
+                        .ok()
+                        .flatten()
+                })
+                .collect()
+        })
+        .collect();
+    let weights: Vec<Option<(f32, &[f32; 256])>> = work
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if w.clauses.is_empty() {
+                return None;
+            }
+            let df: u64 = infos
+                .iter()
+                .filter_map(|s| s[i].as_ref())
+                .map(|t| u64::from(t.doc_freq))
+                .sum();
+            Some((bm25_weight(df, total_docs), norms.get(&w.field)?))
+        })
+        .collect();
+
+    let mut in_title = vec![vec![false; addrs.len()]; mains.len()];
+    let mut in_any = vec![vec![false; addrs.len()]; mains.len()];
+    for (seg_ord, idxs) in by_segment(addrs.iter().copied()) {
+        let seg = searcher.segment_reader(seg_ord);
+        for (i, w) in work.iter().enumerate() {
+            let Some(info) = &infos[seg_ord as usize][i] else {
+                continue;
+            };
+            let Some(inv) = inverted_of(seg_ord as usize, w.field) else {
+                continue;
+            };
+            let scoring = weights[i].as_ref();
+            let option = if scoring.is_some() {
+                IndexRecordOption::WithFreqs
+            } else {
+                IndexRecordOption::Basic
+            };
+            let Ok(mut p) = inv.read_postings_from_terminfo(info, option) else {
+                continue;
+            };
+            let fieldnorms = match scoring {
+                Some(_) => seg.get_fieldnorms_reader(w.field).ok(),
+                None => None,
+            };
+            for &c in &idxs {
+                let d = addrs[c].doc_id;
+                if tantivy::DocSet::doc(&p) < d
+                    && tantivy::DocSet::seek(&mut p, d) == tantivy::TERMINATED
+                {
+                    break;
                 }
-                if in_title[k] {
-                    got[i].1 += t.idf;
+                if tantivy::DocSet::doc(&p) != d {
+                    continue;
+                }
+                if let Some((m, title)) = w.cover {
+                    in_any[m][c] = true;
+                    in_title[m][c] |= title;
+                }
+                if let (Some((weight, norm)), Some(fieldnorms)) = (scoring, &fieldnorms) {
+                    let tf = tantivy::postings::Postings::term_freq(&p) as f32;
+                    let norm = norm[fieldnorms.fieldnorm_id(d) as usize];
+                    let tf_factor = tf / (tf + norm);
+                    for &k in &w.clauses {
+                        let boost = terms[k].boost;
+                        // As `Bm25Weight::boost_by`, then `Bm25Weight::score`.
+                        let boosted = if boost == 1.0 {
+                            *weight
+                        } else {
+                            weight * boost
+                        };
+                        pass.scores[k][c] = Some(boosted * tf_factor);
+                    }
                 }
             }
         }
     }
-    got.into_iter().map(|(a, b)| (a / all, b / all)).collect()
+    if coverage && all > 0.0 {
+        for (m, t) in mains.iter().enumerate() {
+            for c in 0..addrs.len() {
+                if in_any[m][c] {
+                    pass.coverage[c].0 += t.idf;
+                }
+                if in_title[m][c] {
+                    pass.coverage[c].1 += t.idf;
+                }
+            }
+        }
+        for cv in &mut pass.coverage {
+            *cv = (cv.0 / all, cv.1 / all);
+        }
+    }
+    pass
+}
+
+/// tantivy's BM25 constants.
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
+
+/// The BM25 weight of a term in `df` of `docs` documents: IDF × (1 + k1), as tantivy
+/// computes it.
+fn bm25_weight(df: u64, docs: u64) -> f32 {
+    let x = ((docs - df.min(docs)) as f32 + 0.5) / (df as f32 + 0.5);
+    (1.0 + x).ln() * (1.0 + BM25_K1)
+}
+
+/// A field's length normalisation per fieldnorm id, as tantivy caches it.
+fn bm25_norms(average_fieldnorm: f32) -> [f32; 256] {
+    let mut norms = [0f32; 256];
+    for (id, n) in norms.iter_mut().enumerate() {
+        let fieldnorm = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(id as u8);
+        *n = BM25_K1 * (1.0 - BM25_B + BM25_B * fieldnorm as f32 / average_fieldnorm);
+    }
+    norms
 }
 
 fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart> {

@@ -143,6 +143,30 @@ pub struct Clause {
     /// of a ticket cannot rank, and those lists were most of a long ticket's work. The
     /// candidates' scores are the same as in the full union.
     pub common: bool,
+    /// The single term it scores, when it is a plain term clause: re-scoring scores those
+    /// straight from the postings it reads for coverage (see `search::candidate_pass`).
+    pub term: Option<TermClause>,
+}
+
+/// A clause scoring one term in one field with BM25, times a boost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermClause {
+    /// The field.
+    pub field: Field,
+    /// The analysed term.
+    pub text: String,
+    /// The boost its BM25 score is multiplied by.
+    pub boost: f32,
+}
+
+impl TermClause {
+    fn new(field: Field, text: &str, boost: f32) -> TermClause {
+        TermClause {
+            field,
+            text: text.to_string(),
+            boost,
+        }
+    }
 }
 
 /// A query term chosen from the ticket.
@@ -269,6 +293,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     positional: false,
                     rescore: false,
                     common: false,
+                    term: Some(TermClause::new(f.body, &t, 1.0)),
                 });
                 terms.push(QueryTerm {
                     text: t,
@@ -401,6 +426,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                     positional: false,
                     rescore: name != "body",
                     common: name == "body" && common(t.idf),
+                    term: Some(TermClause::new(field, &t.text, boost * t.weight)),
                 });
             }
         }
@@ -425,6 +451,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                             positional: false,
                             rescore: name != "body",
                             common: name == "body" && common(idf),
+                            term: Some(TermClause::new(field, &exp[0], boost * w.synonym)),
                         });
                     }
                 }
@@ -451,6 +478,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                         positional: true,
                         rescore: true,
                         common: false,
+                        term: None,
                     });
                 }
             }
@@ -481,6 +509,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
                 positional: true,
                 rescore: true,
                 common: false,
+                term: None,
             });
         }
     }
@@ -501,6 +530,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             positional: true,
             rescore: false,
             common: false,
+            term: None,
         });
     }
 
@@ -520,6 +550,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode) -> Pl
             positional: false,
             rescore: false,
             common: false,
+            term: Some(TermClause::new(f.codes, &canonical_code(c), w.code)),
         });
     }
     // No rarer word that some entry holds: the common words are what retrieves (a phrase or

@@ -171,6 +171,39 @@ fn explain_names_fields_and_terms() {
 }
 
 #[test]
+fn rescoring_gives_each_clause_the_score_tantivy_gives_it() {
+    // Candidates are re-scored from the postings the coverage pass reads, not by tantivy's
+    // scorers: every hit's score before coverage and the prior must still be the sum of
+    // what tantivy explains for each clause, for short, long, mixed and traditional text.
+    for q in [
+        "RDS 连接数满了",
+        "ECS实例重启以后SSH连不上，安全组也检查过了，22端口是放行的",
+        "OSS 上传文件报错 AccessDenied，签名应该没问题",
+        "伺服器連不上，雲端主機無法連線",
+        "502 Bad Gateway",
+    ] {
+        let mut req = SearchRequest::new(q);
+        req.explain = true;
+        let r = search::search(bundled(), &req).unwrap();
+        assert!(!r.hits.is_empty(), "{q}");
+        for h in &r.hits {
+            let parts = h.explain.as_ref().unwrap();
+            let sum: f32 = parts
+                .iter()
+                .filter(|p| !p.clause.starts_with("prior:"))
+                .map(|p| p.score)
+                .sum();
+            assert!(
+                (sum - h.bm25).abs() <= 1e-4 * h.bm25.max(1.0),
+                "{q}: {} explained {sum}, scored {}: {parts:?}",
+                h.id,
+                h.bm25
+            );
+        }
+    }
+}
+
+#[test]
 fn long_ticket_is_reduced_to_informative_terms() {
     let filler = "我们公司业务最近比较忙，然后今天早上同事说，".repeat(30);
     let t = format!("{filler}数据库 RDS 报错 Too many connections，连接数满了");
