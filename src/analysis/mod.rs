@@ -15,10 +15,9 @@ pub mod tokenizer;
 
 pub use lang::Lang;
 pub use resources::QueryResources;
-pub use tokenizer::{
-    encode as encode_tokens, AnalyzedToken, Analyzer, DeflectTokenizer, PreTokenizedTokenizer,
-    UserWord,
-};
+#[cfg(test)]
+use tokenizer::encode as encode_tokens;
+pub use tokenizer::{AnalyzedToken, Analyzer, DeflectTokenizer, PreTokenizedTokenizer, UserWord};
 
 /// The name the analyzer is registered under in every index.
 pub const TOKENIZER_NAME: &str = "deflect";

@@ -281,7 +281,9 @@ const NEXT_POSITION: u8 = 2;
 /// Writes analysed tokens in the compact form [`PreTokenizedTokenizer`] reads back: each
 /// token's text after one marker per step of position (or one same-position marker). Index
 /// builds analyse in their parse workers, on every core, and hand the writer this form, so
-/// a single writer thread builds one segment that needs no merge.
+/// a single writer thread builds one segment that needs no merge. The index path writes it
+/// straight from the analysis ([`Analyzer::analyze_encoded`]); this form is for tests.
+#[cfg(test)]
 pub fn encode(tokens: &[AnalyzedToken], out: &mut String) {
     let mut prev = None;
     for t in tokens {

@@ -13,6 +13,7 @@
 //! A build writes a fresh generation, verifies it (entry count, a probe query), and only then
 //! points `CURRENT` at it, so a failed or killed build never touches what is serving.
 
+pub mod bm25;
 pub mod schema;
 
 use std::collections::HashMap;
@@ -790,6 +791,8 @@ pub struct Loaded {
     pub phrase_codes: Vec<String>,
     /// The generation's text store: Markdown and snippet heads.
     pub store: Option<TextStore>,
+    /// BM25 length normalisation of its fields.
+    pub bm25: bm25::Norms,
 }
 
 impl Loaded {
@@ -910,6 +913,8 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         .doc_store_cache_num_blocks(DOCSTORE_CACHE_BLOCKS)
         .try_into()?;
     let phrase_codes = load_phrase_codes(&reader, &fields);
+    // The reader is never reloaded: a generation's statistics are fixed.
+    let bm25 = bm25::Norms::new(&reader.searcher());
     Ok(Loaded {
         index,
         reader,
@@ -919,6 +924,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         meta,
         phrase_codes,
         store: TextStore::open(&dir.join(TEXT_STORE_FILE)).ok(),
+        bm25,
     })
 }
 

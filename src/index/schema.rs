@@ -42,7 +42,7 @@ pub struct Fields {
     /// Aliases: how customers phrase the problem.
     pub aliases: Field,
     /// All text: title, aliases and body (indexed, not stored). Candidates are retrieved by it.
-    /// Its values are [`crate::analysis::encode_tokens`]d text.
+    /// Its values are analysed text (see [`crate::analysis::Analyzer::analyze_encoded`]).
     pub body: Field,
     /// Canonical error codes, exact.
     pub codes: Field,

@@ -15,7 +15,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 pub use facets::FacetCounts;
 pub use query::{Mode, Plan, Weights, DEFAULT_WEIGHTS};
 
-use crate::index::{floor_char_boundary, Loaded};
+use crate::index::{bm25, floor_char_boundary, Loaded};
 
 /// Filters on exact fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -946,21 +946,9 @@ fn candidate_pass(
         return pass;
     }
 
-    // BM25 statistics over the whole generation, as tantivy's `Searcher` gives them.
+    // BM25 statistics of the generation, as tantivy's `Searcher` gives them.
     let readers = searcher.segment_readers();
-    let total_docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
-    let mut norms: std::collections::HashMap<tantivy::schema::Field, [f32; 256]> =
-        std::collections::HashMap::new();
-    for w in work.iter().filter(|w| !w.clauses.is_empty()) {
-        norms.entry(w.field).or_insert_with(|| {
-            let tokens: u64 = readers
-                .iter()
-                .filter_map(|r| r.inverted_index(w.field).ok())
-                .map(|i| i.total_num_tokens())
-                .sum();
-            bm25_norms(tokens as f32 / total_docs as f32)
-        });
-    }
+    let norms = &loaded.bm25;
     // Each field's inverted index per segment (opening one takes a lock and a lookup), the
     // term infos per segment, and document frequencies summed over segments.
     let inverted: Vec<Vec<(tantivy::schema::Field, Option<std::sync::Arc<_>>)>> = readers
@@ -1006,7 +994,7 @@ fn candidate_pass(
                 .filter_map(|s| s[i].as_ref())
                 .map(|t| u64::from(t.doc_freq))
                 .sum();
-            Some((bm25_weight(df, total_docs), norms.get(&w.field)?))
+            Some((bm25::weight(df, norms.docs), norms.of(w.field)?))
         })
         .collect();
 
@@ -1082,27 +1070,6 @@ fn candidate_pass(
         }
     }
     pass
-}
-
-/// tantivy's BM25 constants.
-const BM25_K1: f32 = 1.2;
-const BM25_B: f32 = 0.75;
-
-/// The BM25 weight of a term in `df` of `docs` documents: IDF × (1 + k1), as tantivy
-/// computes it.
-fn bm25_weight(df: u64, docs: u64) -> f32 {
-    let x = ((docs - df.min(docs)) as f32 + 0.5) / (df as f32 + 0.5);
-    (1.0 + x).ln() * (1.0 + BM25_K1)
-}
-
-/// A field's length normalisation per fieldnorm id, as tantivy caches it.
-fn bm25_norms(average_fieldnorm: f32) -> [f32; 256] {
-    let mut norms = [0f32; 256];
-    for (id, n) in norms.iter_mut().enumerate() {
-        let fieldnorm = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(id as u8);
-        *n = BM25_K1 * (1.0 - BM25_B + BM25_B * fieldnorm as f32 / average_fieldnorm);
-    }
-    norms
 }
 
 fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart> {
