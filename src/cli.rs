@@ -83,8 +83,14 @@ pub fn open_index(
     kb: Option<&PathBuf>,
 ) -> anyhow::Result<index::Loaded> {
     let root = index.cloned().unwrap_or_else(|| config.index.clone());
-    let kb = kb.cloned().unwrap_or_else(|| config.kb.clone());
-    index::open(&root, Some(&kb)).map_err(anyhow::Error::from)
+    let kb = match (kb, index) {
+        (Some(kb), _) => Some(kb.clone()),
+        // An index named alone answers with the resources of the KB it was built from (or
+        // its own copies), never with those of the configured KB.
+        (None, Some(_)) => index::source_kb(&root),
+        (None, None) => Some(config.kb.clone()),
+    };
+    index::open(&root, kb.as_deref()).map_err(anyhow::Error::from)
 }
 
 /// Runs `reindex`.
@@ -398,8 +404,10 @@ pub struct EvalArgs {
 /// Runs `eval`.
 pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
     use crate::eval;
+    // With `--index` alone the index is checked against, and rebuilt from, the KB it was
+    // built from; the configured KB is for runs that name neither.
     let (kb, root) = match (&a.kb, &a.index) {
-        (Some(kb), Some(ix)) => (kb.clone(), ix.clone()),
+        (Some(kb), Some(ix)) => (Some(kb.clone()), ix.clone()),
         (Some(kb), None) => {
             let name: String = kb
                 .display()
@@ -407,39 +415,56 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
                 .chars()
                 .map(|c| if c.is_alphanumeric() { c } else { '_' })
                 .collect();
-            (kb.clone(), PathBuf::from("data/eval-index").join(name))
+            (
+                Some(kb.clone()),
+                PathBuf::from("data/eval-index").join(name),
+            )
         }
-        (None, ix) => (
-            config.kb.clone(),
-            ix.clone().unwrap_or_else(|| config.index.clone()),
-        ),
+        (None, Some(ix)) => (index::source_kb(ix), ix.clone()),
+        (None, None) => (Some(config.kb.clone()), config.index.clone()),
     };
-    let stale = match index::open(&root, None) {
-        Err(index::IndexError::Version { .. }) => true,
-        // Results must describe the KB as it is, not as it was at the last build.
-        Ok(l) => match index::kb_changed_since(&kb, l.meta.built_at) {
-            Some(p) => {
-                eprintln!("{} changed since the index was built", p.display());
-                true
+    let loaded = match kb {
+        None => {
+            if !index::exists(&root) {
+                anyhow::bail!("no index at {}: give --kb to build one", root.display());
             }
-            None => false,
-        },
-        Err(_) => false,
+            if a.rebuild {
+                anyhow::bail!(
+                    "--rebuild: the KB the index at {} was built from is gone; give --kb",
+                    root.display()
+                );
+            }
+            index::open(&root, None)?
+        }
+        Some(kb) => {
+            let stale = match index::open(&root, None) {
+                Err(index::IndexError::Version { .. }) => true,
+                // Results must describe the KB as it is, not as it was at the last build.
+                Ok(l) => match index::kb_changed_since(&kb, l.meta.built_at) {
+                    Some(p) => {
+                        eprintln!("{} changed since the index was built", p.display());
+                        true
+                    }
+                    None => false,
+                },
+                Err(_) => false,
+            };
+            if a.rebuild || stale || !index::exists(&root) {
+                eprintln!(
+                    "building the index of {} into {} …",
+                    kb.display(),
+                    root.display()
+                );
+                let opts = BuildOptions {
+                    limits: config.ingest.limits(),
+                    ..BuildOptions::default()
+                };
+                let s = index::build(&kb, &root, &opts, |_| {})?;
+                eprintln!("{}", s.line());
+            }
+            index::open(&root, Some(&kb))?
+        }
     };
-    if a.rebuild || stale || !index::exists(&root) {
-        eprintln!(
-            "building the index of {} into {} …",
-            kb.display(),
-            root.display()
-        );
-        let opts = BuildOptions {
-            limits: config.ingest.limits(),
-            ..BuildOptions::default()
-        };
-        let s = index::build(&kb, &root, &opts, |_| {})?;
-        eprintln!("{}", s.line());
-    }
-    let loaded = index::open(&root, Some(&kb))?;
     let mut queries = Vec::new();
     if let (Some(q), Some(r)) = (&a.queries, &a.qrels) {
         queries.extend(eval::load_tsv(q, r)?);

@@ -103,7 +103,7 @@ pub struct IndexMeta {
     /// Unix seconds when the build started reading the KB: a file changed later may be
     /// missing from the index (see [`kb_changed_since`]).
     pub built_at: u64,
-    /// The KB it was built from.
+    /// The KB it was built from: an absolute path when the build could resolve one.
     pub kb: String,
 }
 
@@ -397,7 +397,10 @@ pub fn build(
             entries: read.entries as u64,
             files: read.files_ok as u64,
             built_at: started_at,
-            kb: kb.display().to_string(),
+            kb: std::fs::canonicalize(kb)
+                .unwrap_or_else(|_| kb.to_path_buf())
+                .display()
+                .to_string(),
         };
         let json = serde_json::to_vec_pretty(&meta).unwrap_or_default();
         std::fs::write(building.join(META), json).map_err(io("write index metadata"))?;
@@ -870,6 +873,18 @@ impl std::fmt::Debug for Loaded {
             .field("meta", &self.meta)
             .finish_non_exhaustive()
     }
+}
+
+/// The KB the current generation of `root` was built from, if that directory still exists.
+/// Indexes built before the path was recorded absolute hold it as given, relative to the
+/// directory the build ran in; such a path is tried from the current directory.
+pub fn source_kb(root: &Path) -> Option<PathBuf> {
+    let generation = current_generation(root)?;
+    let meta: IndexMeta = std::fs::read(root.join(format!("gen-{generation:06}")).join(META))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())?;
+    let kb = PathBuf::from(meta.kb);
+    (!kb.as_os_str().is_empty() && kb.is_dir()).then_some(kb)
 }
 
 /// Opens the generation `CURRENT` names. Synonyms and stop words come from `kb` when given

@@ -831,3 +831,43 @@ fn common_words_score_the_candidates_without_changing_the_ranking() {
     let lean = run("云服务器启动失败 蓝屏", false);
     assert!(!lean.total_exact && lean.total < 1200, "{}", lean.total);
 }
+
+#[test]
+fn an_index_named_alone_answers_with_its_own_kb_resources() {
+    // Synonyms apply at query time. `search --index X` must use those of the KB X was built
+    // from (or X's own copies once that KB is gone), not those of the configured KB.
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(kb.join("_analysis")).unwrap();
+    fs::write(
+        kb.join("headset.md"),
+        "# 蓝牙耳机无法配对\n\n长按电源键五秒进入配对模式，然后在手机设置中重新搜索设备。\n",
+    )
+    .unwrap();
+    fs::write(kb.join("_analysis/synonyms.txt"), "zorblat, 配对\n").unwrap();
+    let other = dir.path().join("other");
+    fs::create_dir_all(other.join("_analysis")).unwrap();
+    fs::write(other.join("_analysis/synonyms.txt"), "# none\n").unwrap();
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let hits = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_deflect"))
+            .args(["search", "--json", "--index"])
+            .arg(&root)
+            .arg("zorblat")
+            .env("DEFLECT_KB", &other)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["hits"].as_array().unwrap().len()
+    };
+    assert_eq!(hits(), 1, "the source KB's synonym");
+    fs::remove_dir_all(&kb).unwrap();
+    assert_eq!(hits(), 1, "the index's own copy of it");
+}
