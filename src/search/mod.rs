@@ -2,6 +2,7 @@
 
 pub mod facets;
 pub mod query;
+pub mod retrieve;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
@@ -219,27 +220,33 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     // it saves past a dozen cursors, and a phrase clause rules it out: such queries visit
     // every match, and counting them is nearly free. A lean retrieval's total counts the
     // entries holding a rarer word: a lower bound.
+    // An unfiltered search that visits every match does so term at a time
+    // (`retrieve::exhaustive`), with the same result.
+    let filtered = !filter_clauses(loaded, &req.filters).is_empty();
     let retrieve = |lean: bool| -> tantivy::Result<_> {
         let query = with_filters(loaded, Box::new(plan.to_query(lean)), &req.filters);
         let top = TopDocs::with_limit(fetch).order_by_score();
         Ok(if req.facets {
             let (t, c, fc) = searcher.search(&*query, &(top, Count, facets::FacetCollector))?;
-            (t, c as u64, true, fc)
+            (t, c as u64, true, fc, None)
         } else if plan.prunable(lean) {
             let t = searcher.search(&*query, &top)?;
             let n = t.len();
-            (t, n as u64, n < fetch && !lean, FacetCounts::new())
-        } else {
+            (t, n as u64, n < fetch && !lean, FacetCounts::new(), None)
+        } else if filtered {
             let (t, c) = searcher.search(&*query, &(top, Count))?;
-            (t, c as u64, !lean, FacetCounts::new())
+            (t, c as u64, !lean, FacetCounts::new(), None)
+        } else {
+            let r = retrieve::exhaustive(&searcher, loaded, plan.retrieval(lean), fetch)?;
+            (r.top, r.count, !lean, FacetCounts::new(), Some(r.matched))
         })
     };
-    let (mut top_docs, mut total, mut total_exact, mut facet_counts) = retrieve(lean)?;
+    let (mut top_docs, mut total, mut total_exact, mut facet_counts, mut matched) = retrieve(lean)?;
     // The rarer words are in fewer entries than the candidates wanted: an entry holding
     // only the common words may still be among the best, so they retrieve too.
     if lean && top_docs.len() < fetch {
         lean = false;
-        (top_docs, total, total_exact, facet_counts) = retrieve(false)?;
+        (top_docs, total, total_exact, facet_counts, matched) = retrieve(false)?;
     }
     resp.total = total;
     resp.total_exact = total_exact;
@@ -250,6 +257,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         &plan,
         lean,
         &mut top_docs,
+        matched.as_deref(),
         rerank.is_some(),
     )?;
     // What re-ranking learnt of each candidate, for its hit: the score before it, the
@@ -340,7 +348,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             hit.snippet = g.make(&doc, loaded);
         }
         let (cov, tcov) = noted.map_or_else(
-            || candidate_pass(&searcher, loaded, &plan, &[], &[addr], true).coverage[0],
+            || candidate_pass(&searcher, loaded, &plan, &[], &[addr], None, true).coverage[0],
             |n| n.coverage,
         );
         hit.coverage = cov;
@@ -372,6 +380,16 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
 }
 
 fn with_filters(loaded: &Loaded, text_query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
+    let mut must = filter_clauses(loaded, filters);
+    if must.is_empty() {
+        return text_query;
+    }
+    must.push((Occur::Must, text_query));
+    Box::new(BooleanQuery::new(must))
+}
+
+/// The clauses `filters` require (none when it sets nothing).
+fn filter_clauses(loaded: &Loaded, filters: &Filters) -> Vec<(Occur, Box<dyn Query>)> {
     let f = &loaded.fields;
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let exact = |field, value: &str| -> Box<dyn Query> {
@@ -396,11 +414,7 @@ fn with_filters(loaded: &Loaded, text_query: Box<dyn Query>, filters: &Filters) 
     for t in &filters.tags {
         must.push((Occur::Must, exact(f.tags, t.trim())));
     }
-    if must.is_empty() {
-        return text_query;
-    }
-    must.push((Occur::Must, text_query));
-    Box::new(BooleanQuery::new(must))
+    must
 }
 
 /// Text of a stored field ("" when absent).
@@ -776,6 +790,7 @@ fn add_rescore(
     plan: &Plan,
     lean: bool,
     top_docs: &mut [(f32, DocAddress)],
+    matched: Option<&[u64]>,
     coverage: bool,
 ) -> tantivy::Result<(bool, Vec<(f32, f32)>)> {
     let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
@@ -783,7 +798,28 @@ fn add_rescore(
         .rescoring(lean)
         .filter_map(|c| c.term.as_ref())
         .collect();
-    let pass = candidate_pass(searcher, loaded, plan, &terms, &addrs, coverage);
+    // The body terms retrieval matched on each candidate: coverage need not read them again.
+    let in_body = matched.map(|m| {
+        let bits = plan
+            .retrieval(lean)
+            .take(64)
+            .enumerate()
+            .filter_map(|(k, c)| {
+                let t = c.term.as_ref()?;
+                (t.field == loaded.fields.body).then_some((t.text.as_str(), 1u64 << k))
+            })
+            .collect();
+        BodyMatches { matched: m, bits }
+    });
+    let pass = candidate_pass(
+        searcher,
+        loaded,
+        plan,
+        &terms,
+        &addrs,
+        in_body.as_ref(),
+        coverage,
+    );
     if top_docs.is_empty() || plan.rescoring(lean).next().is_none() {
         return Ok((false, pass.coverage));
     }
@@ -879,12 +915,21 @@ struct CandidatePass {
 /// Term clauses are scored with BM25 exactly as tantivy scores a boosted term query (the same
 /// statistics and the same float operations in the same order), with each field's length
 /// normalisation table built once per search instead of once per clause.
+/// Which body terms each candidate is known to hold, from an exhaustive retrieval.
+struct BodyMatches<'a> {
+    /// Per candidate, the retrieval clauses it matched (see `retrieve::Retrieved`).
+    matched: &'a [u64],
+    /// A body term clause's text and its bit.
+    bits: Vec<(&'a str, u64)>,
+}
+
 fn candidate_pass(
     searcher: &Searcher,
     loaded: &Loaded,
     plan: &Plan,
     terms: &[&query::TermClause],
     addrs: &[DocAddress],
+    in_body: Option<&BodyMatches>,
     coverage: bool,
 ) -> CandidatePass {
     let f = &loaded.fields;
@@ -925,6 +970,8 @@ fn candidate_pass(
     let mut slots = Slots::new();
     let mains: Vec<&query::QueryTerm> = plan.terms.iter().filter(|t| !t.secondary).collect();
     let all: f32 = mains.iter().map(|t| t.idf).sum();
+    let mut in_title = vec![vec![false; addrs.len()]; mains.len()];
+    let mut in_any = vec![vec![false; addrs.len()]; mains.len()];
     if coverage && all > 0.0 {
         for (m, t) in mains.iter().enumerate() {
             for (field, title) in [
@@ -933,6 +980,16 @@ fn candidate_pass(
                 (f.page_title, false),
                 (f.body, false),
             ] {
+                let known = in_body.filter(|_| field == f.body).and_then(|b| {
+                    let bit = b.bits.iter().find(|(x, _)| *x == t.text)?.1;
+                    Some((b.matched, bit))
+                });
+                if let Some((matched, bit)) = known {
+                    for (c, m_bits) in matched.iter().enumerate().take(addrs.len()) {
+                        in_any[m][c] |= m_bits & bit != 0;
+                    }
+                    continue;
+                }
                 let w = at(&mut work, &mut slots, field, t.text.as_str());
                 work[w].cover = Some((m, title));
             }
@@ -998,8 +1055,6 @@ fn candidate_pass(
         })
         .collect();
 
-    let mut in_title = vec![vec![false; addrs.len()]; mains.len()];
-    let mut in_any = vec![vec![false; addrs.len()]; mains.len()];
     for (seg_ord, idxs) in by_segment(addrs.iter().copied()) {
         let seg = searcher.segment_reader(seg_ord);
         for (i, w) in work.iter().enumerate() {

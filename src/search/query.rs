@@ -215,7 +215,8 @@ impl Plan {
         )
     }
 
-    fn retrieval(&self, lean: bool) -> impl Iterator<Item = &Clause> + Clone {
+    /// The clauses `to_query` unites.
+    pub fn retrieval(&self, lean: bool) -> impl Iterator<Item = &Clause> + Clone {
         self.clauses
             .iter()
             .filter(move |c| !(c.rescore || (lean && c.common)))

@@ -871,3 +871,61 @@ fn an_index_named_alone_answers_with_its_own_kb_resources() {
     fs::remove_dir_all(&kb).unwrap();
     assert_eq!(hits(), 1, "the index's own copy of it");
 }
+
+#[test]
+fn term_at_a_time_retrieval_is_tantivys_union() {
+    // An unfiltered search that visits every match scores it term at a time: the hits, their
+    // scores to the bit, their order among equal scores and the count must be those of
+    // tantivy's union with its top-k and count collectors, lean or not, at any depth. The
+    // clauses each hit is said to match must be exactly those tantivy finds it matching.
+    use deflect::search::{query, retrieve};
+    use tantivy::collector::{Count, TopDocs};
+    let loaded = bundled();
+    let searcher = loaded.reader.searcher();
+    let mut checked = 0;
+    for q in [
+        "ECS实例重启以后SSH连不上，安全组也检查过了，22端口是放行的，控制台显示运行中",
+        "您好，我们的 ECS 实例今天早上开始网站打不开，502 Bad Gateway，安全组已经放行 80 端口了",
+        "OSS 上传文件报错 AccessDenied，签名应该没问题，RAM 权限也给了，bucket 是私有的",
+        "伺服器連不上，雲端主機無法連線，重新開機也沒用，帳單也付了",
+        "the instance fails status checks after I changed the kernel and rebooted it twice",
+        "RDS 报 ERROR 1040 (HY000): Too many connections",
+        "怎么 开 发票",
+    ] {
+        let plan = query::build(
+            loaded,
+            &searcher,
+            q,
+            search::Mode::Ranked(search::DEFAULT_WEIGHTS),
+        );
+        for lean in [true, false] {
+            for fetch in [1, 7, 100] {
+                let want = searcher
+                    .search(
+                        &plan.to_query(lean),
+                        &(TopDocs::with_limit(fetch).order_by_score(), Count),
+                    )
+                    .unwrap();
+                let got =
+                    retrieve::exhaustive(&searcher, loaded, plan.retrieval(lean), fetch).unwrap();
+                let bits = |v: &[(f32, tantivy::DocAddress)]| -> Vec<(u32, tantivy::DocAddress)> {
+                    v.iter().map(|(s, a)| (s.to_bits(), *a)).collect()
+                };
+                assert_eq!(
+                    bits(&got.top),
+                    bits(&want.0),
+                    "{q} lean={lean} fetch={fetch}"
+                );
+                assert_eq!(got.count, want.1 as u64, "{q} lean={lean}");
+                for ((_, addr), mask) in got.top.iter().zip(&got.matched) {
+                    for (k, c) in plan.retrieval(lean).enumerate().take(64) {
+                        let matches = c.query.explain(&searcher, *addr).is_ok();
+                        assert_eq!(mask & (1 << k) != 0, matches, "{q}: {}", c.label);
+                    }
+                }
+                checked += got.top.len();
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
