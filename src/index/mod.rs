@@ -875,15 +875,18 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
+/// The metadata of the generation in `dir` (None when missing or unreadable).
+fn read_meta(dir: &Path) -> Option<IndexMeta> {
+    let bytes = std::fs::read(dir.join(META)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The KB the current generation of `root` was built from, if that directory still exists.
 /// Indexes built before the path was recorded absolute hold it as given, relative to the
 /// directory the build ran in; such a path is tried from the current directory.
 pub fn source_kb(root: &Path) -> Option<PathBuf> {
     let generation = current_generation(root)?;
-    let meta: IndexMeta = std::fs::read(root.join(format!("gen-{generation:06}")).join(META))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())?;
-    let kb = PathBuf::from(meta.kb);
+    let kb = PathBuf::from(read_meta(&root.join(format!("gen-{generation:06}")))?.kb);
     (!kb.as_os_str().is_empty() && kb.is_dir()).then_some(kb)
 }
 
@@ -893,10 +896,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
     let generation =
         current_generation(root).ok_or_else(|| IndexError::Missing(root.to_path_buf()))?;
     let dir = root.join(format!("gen-{generation:06}"));
-    let meta: IndexMeta = std::fs::read(dir.join(META))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| IndexError::Missing(root.to_path_buf()))?;
+    let meta = read_meta(&dir).ok_or_else(|| IndexError::Missing(root.to_path_buf()))?;
     if meta.schema_version != SCHEMA_VERSION {
         return Err(IndexError::Version {
             path: root.to_path_buf(),

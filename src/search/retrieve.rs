@@ -11,11 +11,13 @@
 //! ([`crate::index::bm25`]), a document's clause scores added in clause order as the union
 //! adds them, the count of live matching documents, and ties broken by the lower address.
 
+use std::sync::Arc;
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
 use tantivy::query::EnableScoring;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocSet, Searcher, Term, TERMINATED};
+use tantivy::{DocAddress, DocSet, InvertedIndexReader, Searcher, Term, TERMINATED};
 
 use super::query::Clause;
 use crate::index::{bm25, Loaded};
@@ -45,7 +47,8 @@ pub fn exhaustive<'a>(
     enum How<'c> {
         Term {
             field: tantivy::schema::Field,
-            infos: Vec<Option<TermInfo>>,
+            /// Per segment: the field's inverted index and the term's info, if it is there.
+            infos: Vec<Option<(Arc<InvertedIndexReader>, TermInfo)>>,
             weight: f32,
             norm: &'c [f32; 256],
         },
@@ -63,9 +66,10 @@ pub fn exhaustive<'a>(
                 let mut infos = Vec::with_capacity(readers.len());
                 let mut df = 0u64;
                 for r in readers {
-                    let info = r.inverted_index(t.field)?.get_term_info(&key)?;
+                    let inverted = r.inverted_index(t.field)?;
+                    let info = inverted.get_term_info(&key)?;
                     df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-                    infos.push(info);
+                    infos.push(info.map(|i| (inverted, i)));
                 }
                 let weight = bm25::weight(df, norms.docs);
                 How::Term {
@@ -110,7 +114,7 @@ pub fn exhaustive<'a>(
                     weight,
                     norm,
                 } => {
-                    let Some(info) = &infos[seg_ord] else {
+                    let Some((inverted, info)) = &infos[seg_ord] else {
                         continue;
                     };
                     // As `TermWeight`: a field without norms has them all 1.
@@ -118,8 +122,7 @@ pub fn exhaustive<'a>(
                         .fieldnorms_readers()
                         .get_field(*field)?
                         .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
-                    let mut block = reader
-                        .inverted_index(*field)?
+                    let mut block = inverted
                         .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
                     loop {
                         let docs = block.docs();
