@@ -124,6 +124,12 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (status, axum::Json(body)).into_response();
+        // The rest of the body was never read, so the server drops the connection after
+        // this response: saying so keeps a client from sending its next request on it.
+        if matches!(self, ApiError::BodyTooLarge(_) | ApiError::BodyTimeout(_)) {
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -615,3 +615,28 @@ async fn slow_clients_are_cut_off_and_do_not_starve_the_others() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_closes_the_connection_and_the_next_request_succeeds() {
+    // The server does not read the rest of a body over the limit and drops the connection:
+    // the 413 must say so, or a pooling client sends its next request on a dead connection.
+    // (A small limit, as in `bad_input_gets_a_4xx_with_a_stable_code`.)
+    let s = start(|c| c.limits.max_body_bytes = 64 << 10).await;
+    for _ in 0..5 {
+        let r = s
+            .client
+            .post(format!("{}/v1/search", s.base))
+            .header("content-type", "application/json")
+            .body(format!("{{\"q\": \"{}\"}}", "a".repeat(200 << 10)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 413);
+        assert_eq!(
+            r.headers().get("connection").and_then(|v| v.to_str().ok()),
+            Some("close")
+        );
+        let (st, _) = s.post("/v1/search", &serde_json::json!({"q": "ssh"})).await;
+        assert_eq!(st, 200);
+    }
+}
