@@ -38,6 +38,10 @@ pub const DEFAULT_AUTO_THRESHOLD: f32 = 0.80;
 pub const DEFAULT_SUGGEST_THRESHOLD: f32 = 0.55;
 /// Candidates within this confidence ratio of the top one are "close" (clarify).
 pub const DEFAULT_CLARIFY_RATIO: f32 = 0.90;
+/// ... and the second's ranking score within this share of the top one's: (s₁ − s₂) / s₁ at
+/// most this. Calibrated confidence saturates near 1 for two good matches, so the ratio alone
+/// cannot tell a tie from a clear winner; the scores can.
+pub const DEFAULT_CLARIFY_MARGIN: f32 = 0.30;
 
 /// Errors loading the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +158,8 @@ pub struct AnswerConfig {
     pub suggest_threshold: f32,
     /// Top candidates within this ratio of each other, for different problems → clarify.
     pub clarify_ratio: f32,
+    /// ... and the second's score within this share of the top one's ((s₁ − s₂) / s₁).
+    pub clarify_margin: f32,
     /// SLA minutes per priority P0..P4.
     pub sla_minutes: [u32; 5],
     /// Base URL for article links in replies.
@@ -170,6 +176,7 @@ impl Default for AnswerConfig {
             auto_threshold: DEFAULT_AUTO_THRESHOLD,
             suggest_threshold: DEFAULT_SUGGEST_THRESHOLD,
             clarify_ratio: DEFAULT_CLARIFY_RATIO,
+            clarify_margin: DEFAULT_CLARIFY_MARGIN,
             sla_minutes: [15, 60, 240, 1440, 4320],
             article_base_url: "/v1/articles/".into(),
             human_contact_zh: "如问题仍未解决，请直接回复“转人工”，工程师会接手处理。".into(),

@@ -5,8 +5,9 @@
 //! 2. outage wording (P0) or a security incident → `escalate` to the owning team at once,
 //!    with the candidate fixes attached;
 //! 3. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
-//!    the top two are close (ratio ≥ `clarify_ratio`) and different problems, and the
-//!    ticket's error code does not tell them apart → `clarify`;
+//!    the top two are close (confidence ratio ≥ `clarify_ratio` and ranking-score margin
+//!    ≤ `clarify_margin`) and different problems, and neither the ticket's error code nor a
+//!    product it names tells them apart → `clarify`;
 //!    ≥ `suggest_threshold` → `suggest`; below → `escalate` (`low_confidence`, or `no_match`
 //!    when nothing relevant was found).
 
@@ -347,7 +348,7 @@ pub fn answer(
         .collect();
 
     // Classification: the ticket's own fields first, else the confident top hit.
-    let norm = normalize_str(&text);
+    let norm = ticket_norm;
     let given = t.category.as_deref().filter(|c| !c.trim().is_empty());
     let inferred_from = hits.first().filter(|_| top_conf >= suggest_t);
     let category = given
@@ -365,7 +366,11 @@ pub fn answer(
     let entities = entities::extract(&text);
     let missing_info = rules::missing_info(category.as_deref(), &entities, en);
 
-    // The decision.
+    // The decision. The products the ticket names: its text, and its product field.
+    let named = match t.product.as_deref() {
+        Some(p) => format!("{norm}\n{}", normalize_str(p)),
+        None => norm.clone(),
+    };
     let human = rules::asks_for_human(&norm);
     let security = rules::is_security_incident(&norm);
     let outage = prio == 0 && signals.iter().any(|s| s.name == "outage");
@@ -373,8 +378,10 @@ pub fn answer(
     let close = confs.len() >= 2
         && confs[1].0 >= confs[0].0 * cfg.clarify_ratio
         && confs[1].0 >= suggest_t
+        && score_margin(&hits[0], &hits[1]) <= cfg.clarify_margin
         && different_problems(&hits[0], &hits[1])
-        && !told_apart_by_code(&hits[0], &hits[1]);
+        && !told_apart_by_code(&hits[0], &hits[1])
+        && !told_apart_by_product(&hits[0], &hits[1], &named);
     let (decision, reason) = if human {
         (Decision::Escalate, EscalationReason::CustomerRequested)
     } else if outage {
@@ -450,6 +457,44 @@ fn told_apart_by_code(top: &Hit, second: &Hit) -> bool {
 }
 
 /// Two hits are different problems unless they are the same page or link to each other.
+/// The ticket names the top hit's product and not the other's (`ECS 磁盘满了` against an RDS
+/// entry on a full disk): the customer has already said which one it is.
+fn told_apart_by_product(a: &Hit, b: &Hit, ticket_norm: &str) -> bool {
+    match (a.product.as_deref(), b.product.as_deref()) {
+        (Some(pa), Some(pb)) => {
+            let (pa, pb) = (normalize_str(pa), normalize_str(pb));
+            pa != pb && mentions(ticket_norm, &pa) && !mentions(ticket_norm, &pb)
+        }
+        _ => false,
+    }
+}
+
+/// `name` (normalised) occurs in `text` (normalised) as a word: an ASCII name must not
+/// continue an ASCII word on either side (`ram` is not in `param`).
+fn mentions(text: &str, name: &str) -> bool {
+    let name = name.trim();
+    if name.is_empty() {
+        return false;
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        let joins_before = name.starts_with(|c: char| c.is_ascii_alphanumeric()) && word(before);
+        let joins_after = name.ends_with(|c: char| c.is_ascii_alphanumeric()) && word(after);
+        !joins_before && !joins_after
+    })
+}
+
+/// How far the second hit's ranking score falls below the first's, as a share of the first.
+fn score_margin(a: &Hit, b: &Hit) -> f32 {
+    if a.score > 0.0 {
+        ((a.score - b.score) / a.score).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
 fn different_problems(a: &Hit, b: &Hit) -> bool {
     a.doc_id != b.doc_id && !a.related.contains(&b.doc_id) && !b.related.contains(&a.doc_id)
 }
@@ -466,4 +511,20 @@ pub fn urlencode_id(id: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn a_product_is_named_as_a_word() {
+        assert!(mentions("ecs 磁盘满了", "ecs"));
+        assert!(mentions("我的ecs磁盘满了", "ecs"));
+        assert!(mentions("云盘挂不上", "云盘"));
+        assert!(mentions("ram子账号, ram 用户", "ram"));
+        assert!(!mentions("调大 param 的值", "ram"));
+        assert!(!mentions("ramdisk 满了", "ram"));
+        assert!(!mentions("磁盘满了", ""));
+    }
 }

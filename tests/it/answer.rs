@@ -222,7 +222,44 @@ fn a_pasted_error_settles_what_a_clarification_would_ask() {
         "{:?}",
         told.missing_info
     );
-    // An error that two different problems both produce still gets the question.
-    let shared = answer_text("ECS重启以后ssh连接超时 Connection timed out");
-    assert_eq!(shared.decision, Decision::Clarify);
+    // A timeout after a reboot fits the same entries, but one of them is about that error
+    // and clearly outranks the rest: confidence near 1 for both is no tie, so no question.
+    let clear = answer_text("ECS重启以后ssh连接超时 Connection timed out");
+    assert_ne!(clear.decision, Decision::Clarify);
+    assert_eq!(clear.fixes[0].id, "ecs-ssh-timeout");
+}
+
+#[test]
+fn a_named_product_settles_what_a_clarification_would_ask() {
+    // A full disk: an ECS entry and an RDS entry fit equally well; the customer is asked.
+    let open = answer_text("磁盘满了，无法写入");
+    assert_eq!(open.decision, Decision::Clarify, "{:?}", open.fixes);
+    let options: Vec<&str> = open
+        .clarify
+        .as_ref()
+        .unwrap()
+        .options
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
+    assert!(options.contains(&"ecs-disk-full") && options.contains(&"db-disk-full-locked"));
+    // Naming the product, in the text or in the ticket's product field, answers the question.
+    let named = answer_text("ECS 磁盘满了，无法写入");
+    assert_ne!(named.decision, Decision::Clarify);
+    assert_eq!(named.fixes[0].id, "ecs-disk-full");
+    let field = answer(
+        bundled(),
+        &AnswerConfig::default(),
+        &AnswerRequest {
+            ticket: Ticket {
+                body: "磁盘满了，无法写入".into(),
+                product: Some("ecs".into()),
+                ..Default::default()
+            },
+            options: None,
+        },
+    )
+    .unwrap();
+    assert_ne!(field.decision, Decision::Clarify);
+    assert_eq!(field.fixes[0].id, "ecs-disk-full");
 }
