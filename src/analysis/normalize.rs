@@ -277,6 +277,23 @@ pub fn normalize_str(input: &str) -> String {
     normalize(input).text
 }
 
+/// `name` (normalised) occurs in `text` (normalised) as a word: an ASCII name must not
+/// continue an ASCII word on either side (`ram` is not in `param`).
+pub fn mentions(text: &str, name: &str) -> bool {
+    let name = name.trim();
+    if name.is_empty() {
+        return false;
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        let joins_before = name.starts_with(|c: char| c.is_ascii_alphanumeric()) && word(before);
+        let joins_after = name.ends_with(|c: char| c.is_ascii_alphanumeric()) && word(after);
+        !joins_before && !joins_after
+    })
+}
+
 /// Collapses whitespace runs to one space and trims: the canonical form of an error code.
 pub fn canonical_code(input: &str) -> String {
     normalize_str(input)
@@ -318,6 +335,17 @@ pub fn to_traditional(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_mentioned_as_a_word() {
+        assert!(mentions("ecs 磁盘满了", "ecs"));
+        assert!(mentions("我的ecs磁盘满了", "ecs"));
+        assert!(mentions("云盘挂不上", "云盘"));
+        assert!(mentions("ram子账号, ram 用户", "ram"));
+        assert!(!mentions("调大 param 的值", "ram"));
+        assert!(!mentions("ramdisk 满了", "ram"));
+        assert!(!mentions("磁盘满了", ""));
+    }
 
     #[test]
     fn full_width_and_case_fold_with_offsets() {

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 
 use crate::analysis::entities::{self, Entities};
 use crate::analysis::lang::{self, Lang};
-use crate::analysis::normalize::normalize_str;
+use crate::analysis::normalize::{mentions, normalize_str};
 use crate::config::AnswerConfig;
 use crate::index::Loaded;
 use crate::search::{self, Hit, SearchError, SearchRequest};
@@ -469,23 +469,6 @@ fn told_apart_by_product(a: &Hit, b: &Hit, ticket_norm: &str) -> bool {
     }
 }
 
-/// `name` (normalised) occurs in `text` (normalised) as a word: an ASCII name must not
-/// continue an ASCII word on either side (`ram` is not in `param`).
-fn mentions(text: &str, name: &str) -> bool {
-    let name = name.trim();
-    if name.is_empty() {
-        return false;
-    }
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    text.match_indices(name).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + name.len()..].chars().next();
-        let joins_before = name.starts_with(|c: char| c.is_ascii_alphanumeric()) && word(before);
-        let joins_after = name.ends_with(|c: char| c.is_ascii_alphanumeric()) && word(after);
-        !joins_before && !joins_after
-    })
-}
-
 /// How far the second hit's ranking score falls below the first's, as a share of the first.
 fn score_margin(a: &Hit, b: &Hit) -> f32 {
     if a.score > 0.0 {
@@ -511,20 +494,4 @@ pub fn urlencode_id(id: &str) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mentions;
-
-    #[test]
-    fn a_product_is_named_as_a_word() {
-        assert!(mentions("ecs 磁盘满了", "ecs"));
-        assert!(mentions("我的ecs磁盘满了", "ecs"));
-        assert!(mentions("云盘挂不上", "云盘"));
-        assert!(mentions("ram子账号, ram 用户", "ram"));
-        assert!(!mentions("调大 param 的值", "ram"));
-        assert!(!mentions("ramdisk 满了", "ram"));
-        assert!(!mentions("磁盘满了", ""));
-    }
 }
