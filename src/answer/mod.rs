@@ -308,7 +308,7 @@ pub fn answer(
     let ticket_norm = crate::analysis::normalize::normalize_str(&text);
 
     // Calibrated confidence per candidate.
-    let confs: Vec<(f32, Features)> = hits
+    let mut confs: Vec<(f32, Features)> = hits
         .iter()
         .enumerate()
         .map(|(i, h)| {
@@ -327,6 +327,12 @@ pub fn answer(
             (confidence::predict(&f), f)
         })
         .collect();
+    // A fix never shows more confidence than the one ranked above it: the model scores each
+    // hit on its own, and an agent reading 0.99 under 0.97 would not know which to trust.
+    // (The decision reads the top fix, and whether the second comes near it: unchanged.)
+    for i in 1..confs.len() {
+        confs[i].0 = confs[i].0.min(confs[i - 1].0);
+    }
     let top_conf = confs.first().map(|c| c.0).unwrap_or(0.0);
 
     let fixes: Vec<Fix> = hits

@@ -75,6 +75,15 @@ fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
             },
         )
         .unwrap();
+        // Fixes are listed best first, and their confidence says so.
+        assert!(
+            a.fixes
+                .windows(2)
+                .all(|w| w[0].confidence >= w[1].confidence),
+            "{}: {:?}",
+            t.id,
+            a.fixes.iter().map(|f| f.confidence).collect::<Vec<_>>()
+        );
         let page = |id: &str| id.split('#').next().unwrap_or(id).to_string();
         let right = |id: &str| t.relevant.iter().any(|r| r == id || page(r) == page(id));
         let reason = t.reason.as_deref();
