@@ -25,7 +25,7 @@ re!(
 );
 re!(
     SECURITY,
-    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|异常登录|陌生ip登录|暴力破解|拖库|脱库|数据被盗|比特币|赎金|解密|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|decrypt|\.locked(?-u:\b)|exfiltrat"
+    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|陌生ip登录|(?:暴力)?破解(?:成功|进来|进去|进入|登录|登进)|被破解|拖库|脱库|数据被盗|比特币|赎金|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|\.locked(?-u:\b)|exfiltrat"
 );
 re!(
     PRODUCTION,
@@ -322,6 +322,29 @@ mod tests {
         ));
         assert!(!is_security_incident("怎么给子账号多加一个权限"));
         assert!(!is_security_incident("网站访问量多了很多，用户反馈变慢"));
+        // Attempts and alerts are not incidents: the alert's article answers them. Success
+        // is. Decrypting a secret is not ransomware; a ransom note still is.
+        assert!(!is_security_incident(
+            "收到安全中心的 ssh 暴力破解告警，secure 日志一直在刷 failed password，要怎么加固"
+        ));
+        assert!(!is_security_incident("是不是被暴力破解了，怎么防"));
+        assert!(is_security_incident(
+            "root 密码被暴力破解成功了，对方已经登录进来"
+        ));
+        assert!(is_security_incident("服务器密码被破解了"));
+        assert!(!is_security_incident(
+            "安全中心报了异常登录，登录的人就是我本人"
+        ));
+        assert!(!is_security_incident(
+            "应用用 kms 解密数据库密码失败，返回 rejected.disabled"
+        ));
+        assert!(!is_security_incident(
+            "our service can't decrypt its config secrets"
+        ));
+        assert!(is_security_incident("文件都被加密了，要付比特币才能解密"));
+        assert!(is_security_incident(
+            "every folder has a readme_for_decrypt.txt and files end in .locked"
+        ));
         assert!(asks_for_human(
             "could someone from billing please call or email me directly instead of an automated reply?"
         ));
