@@ -338,8 +338,12 @@ pub struct DecisionSummary {
     pub clarify_rate: f64,
     /// Share of no-answer tickets escalated.
     pub escalation_recall_no_answer: f64,
+    /// No-answer tickets.
+    pub n_no_answer: usize,
     /// Share of P0 / security / human-request tickets escalated.
     pub escalation_recall_rules: f64,
+    /// P0 / security / human-request tickets.
+    pub n_rules: usize,
     /// ROC-AUC of confidence for "top fix right" vs not.
     pub auc_top1: f64,
     /// ROC-AUC of confidence for answerable vs no-answer tickets.
@@ -467,7 +471,9 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
             .count() as f64
             / rs.len().max(1) as f64,
         escalation_recall_no_answer: esc(&no_answer),
+        n_no_answer: no_answer.len(),
         escalation_recall_rules: esc(&rule),
+        n_rules: rule.len(),
         auc_top1: confidence::auc(&scored) as f64,
         auc_answerable: confidence::auc(&answerable_scored) as f64,
         reliability,
@@ -538,6 +544,15 @@ pub fn fit_confidence(samples: &[FitSample]) -> [f32; confidence::NF + 1] {
     confidence::fit(&samples)
 }
 
+/// A share for the table: `n/a` when there was nothing to count.
+pub(crate) fn share(x: f64, n: usize) -> String {
+    if n == 0 {
+        "n/a".into()
+    } else {
+        format!("{x:.3}")
+    }
+}
+
 /// A readable table of summaries.
 pub fn table(summaries: &[Summary]) -> String {
     let mut s = format!(
@@ -553,8 +568,11 @@ pub fn table(summaries: &[Summary]) -> String {
     for x in summaries.iter().filter(|x| x.decisions.is_some()) {
         let d = x.decisions.as_ref().expect("filtered");
         s.push_str(&format!(
-            "decisions {} {}: n={} auto_reply precision {:.3} coverage {:.3}, clarify rate {:.3}, no-answer escalated {:.3}, rule tickets escalated {:.3}, AUC top-1 {:.3}, AUC answerable {:.3}\n",
-            x.set, x.split, d.n, d.auto_precision, d.auto_coverage, d.clarify_rate, d.escalation_recall_no_answer, d.escalation_recall_rules, d.auc_top1, d.auc_answerable
+            "decisions {} {}: n={} auto_reply precision {:.3} coverage {:.3}, clarify rate {:.3}, no-answer escalated {}, rule tickets escalated {}, AUC top-1 {:.3}, AUC answerable {:.3}\n",
+            x.set, x.split, d.n, d.auto_precision, d.auto_coverage, d.clarify_rate,
+            share(d.escalation_recall_no_answer, d.n_no_answer),
+            share(d.escalation_recall_rules, d.n_rules),
+            d.auc_top1, d.auc_answerable
         ));
         s.push_str("  reliability (confidence bucket: n, mean predicted, share right):");
         for (lo, hi, n, p, a) in &d.reliability {
