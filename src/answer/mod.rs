@@ -462,7 +462,6 @@ fn told_apart_by_code(top: &Hit, second: &Hit) -> bool {
     !top.matched_codes.is_empty() && second.matched_codes.is_empty()
 }
 
-/// Two hits are different problems unless they are the same page or link to each other.
 /// The ticket names the top hit's product and not the other's (`ECS 磁盘满了` against an RDS
 /// entry on a full disk): the customer has already said which one it is.
 fn told_apart_by_product(a: &Hit, b: &Hit, ticket_norm: &str) -> bool {
@@ -484,6 +483,7 @@ fn score_margin(a: &Hit, b: &Hit) -> f32 {
     }
 }
 
+/// Two hits are different problems unless they are the same page or link to each other.
 fn different_problems(a: &Hit, b: &Hit) -> bool {
     a.doc_id != b.doc_id && !a.related.contains(&b.doc_id) && !b.related.contains(&a.doc_id)
 }
