@@ -26,10 +26,13 @@ pub const DEFAULT_SEARCH_TIMEOUT_MS: u64 = 5_000;
 /// Longest time to receive a whole request body, ms: a client that dribbles its body
 /// (slowloris) is cut off with 408 instead of holding a connection and a buffer forever.
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
-/// Blocking searches running at once (0: two per core).
+/// Blocking tasks (feedback writes) running at once (0: two per core).
 pub const DEFAULT_MAX_CONCURRENT_SEARCHES: usize = 0;
-/// Searches waiting for a slot before new ones get 503.
+/// Blocking tasks waiting for a slot before new ones get 503.
 pub const DEFAULT_MAX_QUEUED_SEARCHES: usize = 256;
+/// When a request woken now would wait longer than this to run, ms, new searches and answers
+/// get 503 `overloaded` with `Retry-After` instead of joining the queue.
+pub const DEFAULT_MAX_QUEUE_MS: u64 = 500;
 /// Debounce of `serve --watch`, milliseconds.
 pub const DEFAULT_WATCH_DEBOUNCE_MS: u64 = 1_000;
 /// Confidence at or above which a ticket is answered automatically.
@@ -86,10 +89,12 @@ pub struct Limits {
     pub search_timeout_ms: u64,
     /// Longest time to receive a request body, ms (408 beyond).
     pub body_timeout_ms: u64,
-    /// Concurrent blocking searches (0: two per core).
+    /// Concurrent blocking tasks, i.e. feedback writes (0: two per core).
     pub max_concurrent_searches: usize,
-    /// Waiting searches before 503.
+    /// Waiting blocking tasks before 503.
     pub max_queued_searches: usize,
+    /// Queueing delay of the server, ms, beyond which new searches and answers get 503.
+    pub max_queue_ms: u64,
 }
 
 impl Default for Limits {
@@ -102,6 +107,7 @@ impl Default for Limits {
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_concurrent_searches: DEFAULT_MAX_CONCURRENT_SEARCHES,
             max_queued_searches: DEFAULT_MAX_QUEUED_SEARCHES,
+            max_queue_ms: DEFAULT_MAX_QUEUE_MS,
         }
     }
 }

@@ -1,17 +1,19 @@
 //! HTTP: the JSON API, operations endpoints and the search page.
 //!
 //! `app(state)` builds the router (tests call it directly); `serve(listener, state, shutdown)`
-//! runs it on an already-bound listener with graceful shutdown. Blocking work (search, answer,
-//! reindex) runs on the blocking pool behind a semaphore; when too many requests wait, new
-//! ones get 503 with `Retry-After` instead of queuing without bound.
+//! runs it on an already-bound listener with graceful shutdown. Searches and answers are short
+//! and CPU-bound, so they run on the runtime's worker threads (one per core), with no hand-off
+//! to another thread. `Backlog` estimates how long a ready request waits for a worker; when
+//! that exceeds `limits.max_queue_ms`, new requests get 503 with `Retry-After` instead of
+//! queuing without bound. File I/O (articles, feedback) and reindex run on the blocking pool.
 
 pub mod error;
 mod page;
 pub mod routes;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -56,6 +58,8 @@ impl AppState {
             waiting: AtomicUsize::new(0),
             max_waiting: config.limits.max_queued_searches,
             deadline: Duration::from_millis(config.limits.search_timeout_ms),
+            backlog: Backlog::start(),
+            max_wait: Duration::from_millis(config.limits.max_queue_ms),
         };
         metrics::gauge!("deflect_index_entries").set(engine.loaded().meta.entries as f64);
         AppState {
@@ -68,7 +72,14 @@ impl AppState {
         }
     }
 
-    /// Runs blocking work behind the concurrency bound and the deadline.
+    /// Runs short CPU-bound work (a search, an answer) on this worker thread, unless the
+    /// server is behind by more than `max_queue_ms`: then 503 `overloaded`.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> Result<T, ApiError> {
+        self.gate.run_inline(f)
+    }
+
+    /// Runs blocking work (file I/O) on the blocking pool, behind the concurrency bound and
+    /// the deadline.
     pub async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
@@ -82,9 +93,23 @@ struct Gate {
     waiting: AtomicUsize,
     max_waiting: usize,
     deadline: Duration,
+    backlog: Arc<Backlog>,
+    max_wait: Duration,
 }
 
 impl Gate {
+    fn run_inline<T>(&self, f: impl FnOnce() -> T) -> Result<T, ApiError> {
+        if self.backlog.wait() > self.max_wait {
+            self.backlog.record(Duration::ZERO);
+            metrics::counter!("deflect_overload_rejections_total").increment(1);
+            return Err(ApiError::Overloaded);
+        }
+        let started = Instant::now();
+        let out = f();
+        self.backlog.record(started.elapsed());
+        Ok(out)
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
@@ -112,6 +137,88 @@ impl Gate {
             Ok(Err(e)) => Err(ApiError::Internal(format!("blocking task failed: {e}"))),
             Err(_) => Err(ApiError::Timeout(self.deadline.as_millis() as u64)),
         }
+    }
+}
+
+/// How far behind the server is: an estimate of how long a request that is ready now waits
+/// before a worker thread runs it.
+///
+/// Work runs on the worker threads, so a backlog is a queue of ready tasks that no counter in
+/// the gate sees. Two parts are measured. A monitor task wakes every `LAG_TICK`, yields to the
+/// back of its worker's queue and records how late it runs again: the wait behind everything
+/// in the workers' own queues (`lag`). Ready connections beyond those queues overflow into the
+/// runtime's shared queue; their wait is their number times the mean cost of a request, spread
+/// over the workers. The mean cost counts refused requests as free, so when the server refuses
+/// much of a flood, the estimate falls and it admits more again: goodput stays near capacity
+/// instead of every request being refused.
+struct Backlog {
+    lag_micros: AtomicU64,
+    /// Mean cost of a request through the gate, ns (an `f64`'s bits, moving average).
+    cost_nanos: AtomicU64,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+const LAG_TICK: Duration = Duration::from_millis(10);
+/// Weight of the newest request in the mean cost.
+const COST_WEIGHT: f64 = 0.05;
+
+impl Backlog {
+    /// An estimate, with its monitor running if there is a runtime to run it on (without one
+    /// the backlog stays zero).
+    fn start() -> Arc<Backlog> {
+        let backlog = Arc::new(Backlog::idle(tokio::runtime::Handle::try_current().ok()));
+        if let Some(rt) = &backlog.runtime {
+            rt.spawn(monitor_lag(Arc::downgrade(&backlog)));
+        }
+        backlog
+    }
+
+    fn idle(runtime: Option<tokio::runtime::Handle>) -> Backlog {
+        Backlog {
+            lag_micros: AtomicU64::new(0),
+            cost_nanos: AtomicU64::new(0f64.to_bits()),
+            runtime,
+        }
+    }
+
+    /// Estimated wait of a request that is ready now.
+    fn wait(&self) -> Duration {
+        let (queued, workers) = self.runtime.as_ref().map_or((0, 1), |rt| {
+            let m = rt.metrics();
+            (m.global_queue_depth(), m.num_workers().max(1))
+        });
+        let cost = f64::from_bits(self.cost_nanos.load(Ordering::Relaxed));
+        self.lag() + Duration::from_nanos((queued as f64 * cost / workers as f64) as u64)
+    }
+
+    fn lag(&self) -> Duration {
+        Duration::from_micros(self.lag_micros.load(Ordering::Relaxed))
+    }
+
+    fn set_lag(&self, lag: Duration) {
+        self.lag_micros
+            .store(lag.as_micros() as u64, Ordering::Relaxed);
+        metrics::gauge!("deflect_backlog_seconds").set(self.wait().as_secs_f64());
+    }
+
+    /// Folds one request's cost into the mean (races between threads only blur an estimate).
+    fn record(&self, cost: Duration) {
+        let old = f64::from_bits(self.cost_nanos.load(Ordering::Relaxed));
+        let new = old + COST_WEIGHT * (cost.as_nanos() as f64 - old);
+        self.cost_nanos.store(new.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// Measures the lag until the estimate is dropped (the server's state is gone).
+async fn monitor_lag(backlog: Weak<Backlog>) {
+    loop {
+        let due = tokio::time::Instant::now() + LAG_TICK;
+        tokio::time::sleep_until(due).await;
+        tokio::task::yield_now().await;
+        let Some(backlog) = backlog.upgrade() else {
+            return;
+        };
+        backlog.set_lag(due.elapsed());
     }
 }
 
@@ -310,4 +417,121 @@ pub fn watch(engine: Arc<Engine>, debounce: Duration) -> notify::Result<impl Dro
         }
     });
     Ok(debouncer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(max_wait_ms: u64) -> Gate {
+        Gate {
+            sem: Arc::new(Semaphore::new(1)),
+            waiting: AtomicUsize::new(0),
+            max_waiting: 1,
+            deadline: Duration::from_secs(5),
+            backlog: Arc::new(Backlog::idle(None)),
+            max_wait: Duration::from_millis(max_wait_ms),
+        }
+    }
+
+    #[test]
+    fn work_runs_until_the_server_falls_behind_then_is_refused() {
+        let g = gate(100);
+        assert_eq!(g.run_inline(|| 7).unwrap(), 7);
+        g.backlog.set_lag(Duration::from_millis(100));
+        assert_eq!(g.run_inline(|| 7).unwrap(), 7, "at the limit still runs");
+        g.backlog.set_lag(Duration::from_millis(101));
+        let mut ran = false;
+        assert!(matches!(
+            g.run_inline(|| ran = true),
+            Err(ApiError::Overloaded)
+        ));
+        assert!(!ran, "refused work must not run");
+        g.backlog.set_lag(Duration::ZERO);
+        assert!(g.run_inline(|| ()).is_ok(), "caught up: runs again");
+    }
+
+    #[test]
+    fn refused_requests_lower_the_mean_cost() {
+        let b = Backlog::idle(None);
+        let cost = |b: &Backlog| f64::from_bits(b.cost_nanos.load(Ordering::Relaxed));
+        for _ in 0..200 {
+            b.record(Duration::from_millis(1));
+        }
+        assert!(
+            (cost(&b) - 1e6).abs() < 1e4,
+            "steady 1 ms requests: mean ~1 ms, got {}",
+            cost(&b)
+        );
+        for _ in 0..200 {
+            b.record(Duration::ZERO);
+        }
+        assert!(
+            cost(&b) < 1e4,
+            "a run of refusals drives the mean toward zero, got {}",
+            cost(&b)
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn ready_tasks_beyond_the_workers_queues_count_as_wait() {
+        let b = Backlog::start();
+        for _ in 0..50 {
+            b.record(Duration::from_millis(10));
+        }
+        // Flood the shared queue from outside the runtime while its one worker is held.
+        let rt = b.runtime.clone().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        rt.spawn(async move {
+            let _ = rx.recv_timeout(Duration::from_secs(10));
+        });
+        tokio::task::yield_now().await;
+        let flood = std::thread::spawn(move || {
+            for _ in 0..100 {
+                rt.spawn(async {});
+            }
+        });
+        flood.join().unwrap();
+        let wait = b.wait();
+        tx.send(()).unwrap();
+        assert!(
+            wait >= Duration::from_millis(500),
+            "100 queued x ~10 ms on one worker, got {wait:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_lag_monitor_sees_a_blocked_worker_and_the_recovery() {
+        let b = Backlog::start();
+        tokio::time::sleep(LAG_TICK * 3).await;
+        // Hold the only worker thread for 300 ms: the monitor's wake-up waits behind it.
+        let mut seen = Duration::ZERO;
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(300));
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                seen = seen.max(b.lag());
+            }
+            if seen >= Duration::from_millis(200) {
+                break;
+            }
+        }
+        assert!(
+            seen >= Duration::from_millis(200),
+            "a 300 ms block shows as lag, saw {seen:?}"
+        );
+        // Idle again: the next ticks record a small lag.
+        let mut last = b.lag();
+        for _ in 0..200 {
+            tokio::time::sleep(LAG_TICK).await;
+            last = b.lag();
+            if last < Duration::from_millis(100) {
+                break;
+            }
+        }
+        assert!(
+            last < Duration::from_millis(100),
+            "an idle runtime is not behind, saw {last:?}"
+        );
+    }
 }

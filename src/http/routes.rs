@@ -157,10 +157,7 @@ async fn run_search(s: AppState, mut req: SearchRequest) -> Result<Json<SearchRe
     } else {
         tracing::info!(q = %mask_personal_data(&req.q.chars().take(200).collect::<String>()), "search");
     }
-    let engine = s.engine.clone();
-    let resp = s
-        .blocking(move || search::search(&engine.loaded(), &req))
-        .await??;
+    let resp = s.run(|| search::search(&s.engine.loaded(), &req))??;
     Ok(Json(resp))
 }
 
@@ -249,11 +246,7 @@ pub async fn answer(
             ));
         }
     }
-    let engine = s.engine.clone();
-    let cfg = s.config.answer.clone();
-    let resp = s
-        .blocking(move || answer::answer(&engine.loaded(), &cfg, &req))
-        .await??;
+    let resp = s.run(|| answer::answer(&s.engine.loaded(), &s.config.answer, &req))??;
     tracing::info!(answer_id = %resp.answer_id, decision = resp.decision.as_str(), confidence = resp.confidence, summary = %resp.escalation.summary, "answer");
     metrics::counter!("deflect_answers_total", "decision" => resp.decision.as_str()).increment(1);
     Ok(Json(resp))
