@@ -26,7 +26,7 @@ pub const DEFAULT_SEARCH_TIMEOUT_MS: u64 = 5_000;
 /// Longest time to receive a whole request body, ms: a client that dribbles its body
 /// (slowloris) is cut off with 408 instead of holding a connection and a buffer forever.
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
-/// Blocking tasks (feedback writes) running at once (0: two per core).
+/// Blocking tasks (article reads, feedback writes) running at once (0: two per core).
 pub const DEFAULT_MAX_CONCURRENT_SEARCHES: usize = 0;
 /// Blocking tasks waiting for a slot before new ones get 503.
 pub const DEFAULT_MAX_QUEUED_SEARCHES: usize = 256;
@@ -89,7 +89,7 @@ pub struct Limits {
     pub search_timeout_ms: u64,
     /// Longest time to receive a request body, ms (408 beyond).
     pub body_timeout_ms: u64,
-    /// Concurrent blocking tasks, i.e. feedback writes (0: two per core).
+    /// Concurrent blocking tasks: article reads, feedback writes (0: two per core).
     pub max_concurrent_searches: usize,
     /// Waiting blocking tasks before 503.
     pub max_queued_searches: usize,
