@@ -582,6 +582,10 @@ pub struct ServeArgs {
     /// Listen address (host:port).
     #[arg(long)]
     pub listen: Option<String>,
+    /// Also serve the operations endpoints (/healthz, /readyz, /metrics, /v1/admin/reindex)
+    /// alone on this address, from a thread of their own: probes answer under any load.
+    #[arg(long)]
+    pub ops_listen: Option<String>,
     /// Reindex when files under the KB change (debounced).
     #[arg(long)]
     pub watch: bool,
@@ -597,6 +601,9 @@ pub fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(l) = a.listen {
         config.listen = l;
+    }
+    if let Some(l) = a.ops_listen {
+        config.ops_listen = Some(l);
     }
     config.validate()?;
     let started = std::time::Instant::now();
@@ -646,7 +653,18 @@ pub fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             config.kb.display(),
             started.elapsed().as_secs_f64()
         );
+        let ops = config.ops_listen.clone();
         let state = crate::http::AppState::new(engine, config);
+        if let Some(ops) = ops {
+            let l = std::net::TcpListener::bind(&ops)
+                .with_context(|| format!("cannot listen on {ops} (ops_listen)"))?;
+            println!(
+                "operations endpoints (/healthz, /readyz, /metrics, /v1/admin/reindex) also on http://{}/",
+                l.local_addr()?
+            );
+            // Ends with the process: probes keep answering while in-flight requests finish.
+            crate::http::serve_ops(l, state.clone(), std::future::pending())?;
+        }
         crate::http::serve(listener, state, crate::http::shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;

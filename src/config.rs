@@ -202,6 +202,10 @@ pub struct Config {
     pub index: PathBuf,
     /// Listen address.
     pub listen: String,
+    /// A second listen address for the operations endpoints alone (`/healthz`, `/readyz`,
+    /// `/metrics`, `/v1/admin/reindex`), served by a thread of their own: probes and metrics
+    /// answer at once even when the main workers are saturated. None: only on `listen`.
+    pub ops_listen: Option<String>,
     /// Keys accepted on admin routes (required there).
     pub admin_keys: Vec<String>,
     /// Keys accepted on read routes (none: read routes are open).
@@ -226,6 +230,7 @@ impl Default for Config {
             kb: DEFAULT_KB.into(),
             index: DEFAULT_INDEX.into(),
             listen: DEFAULT_LISTEN.into(),
+            ops_listen: None,
             admin_keys: Vec::new(),
             api_keys: Vec::new(),
             cors_origins: Vec::new(),
@@ -273,6 +278,9 @@ impl Config {
         if let Some(v) = get("DEFLECT_LISTEN") {
             self.listen = v;
         }
+        if let Some(v) = get("DEFLECT_OPS_LISTEN").filter(|v| !v.is_empty()) {
+            self.ops_listen = Some(v);
+        }
         if let Some(v) = get("DEFLECT_ADMIN_KEY").filter(|v| !v.is_empty()) {
             self.admin_keys.push(v);
         }
@@ -289,6 +297,20 @@ impl Config {
                 key: "listen".into(),
                 message: format!("`{}`: {e}", self.listen),
             })?;
+        if let Some(ops) = &self.ops_listen {
+            let addr = ops.parse::<SocketAddr>().map_err(|e| ConfigError::Value {
+                key: "ops_listen".into(),
+                message: format!("`{ops}`: {e}"),
+            })?;
+            if addr.port() != 0 && self.listen.parse::<SocketAddr>().ok() == Some(addr) {
+                return Err(ConfigError::Value {
+                    key: "ops_listen".into(),
+                    message: format!(
+                        "`{ops}` is the main listen address too; give it a port of its own"
+                    ),
+                });
+            }
+        }
         let a = &self.answer;
         if !(0.0..=1.0).contains(&a.auto_threshold)
             || !(0.0..=1.0).contains(&a.suggest_threshold)
@@ -380,6 +402,18 @@ mod tests {
             admin_keys: vec!["short".into()],
             ..Config::default()
         };
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn ops_listen_must_be_an_address_of_its_own() {
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "DEFLECT_OPS_LISTEN").then(|| "127.0.0.1:9090".to_string()));
+        assert_eq!(c.ops_listen.as_deref(), Some("127.0.0.1:9090"));
+        c.validate().unwrap();
+        c.ops_listen = Some("localhost-9090".into());
+        assert!(c.validate().is_err());
+        c.ops_listen = Some(c.listen.clone());
         assert!(c.validate().is_err());
     }
 }

@@ -6,6 +6,8 @@
 //! to another thread. `Backlog` estimates how long a ready request waits for a worker; when
 //! that exceeds `limits.max_queue_ms`, new requests get 503 with `Retry-After` instead of
 //! queuing without bound. File I/O (articles, feedback) and reindex run on the blocking pool.
+//! `serve_ops` serves the operations endpoints alone on a second listener, from a thread of
+//! their own, so probes and metrics answer while the workers are saturated.
 
 pub mod error;
 mod page;
@@ -255,29 +257,12 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/articles/{*id}", get(routes::article))
         .route("/v1/feedback", post(routes::feedback))
         .route_layer(middleware::from_fn_with_state(state.clone(), read_auth));
-    let admin = Router::new()
-        .route("/v1/admin/reindex", post(routes::admin_reindex))
-        .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth));
     let mut router = Router::new()
         .merge(read)
-        .merge(admin)
+        .merge(ops_routes(&state))
         .route("/", get(page::index))
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(routes::metrics))
-        .route("/openapi.json", get(routes::openapi))
-        .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(middleware::from_fn(track))
-        .layer(DefaultBodyLimit::max(cfg.limits.max_body_bytes))
-        .layer(CompressionLayer::new())
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| ApiError::Internal("handler panicked".into()).into_response()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+        .route("/openapi.json", get(routes::openapi));
+    router = layered(router, &cfg);
     if !cfg.cors_origins.is_empty() {
         let origin = if cfg.cors_origins.iter().any(|o| o == "*") {
             AllowOrigin::from(Any)
@@ -296,6 +281,42 @@ pub fn app(state: AppState) -> Router {
         );
     }
     router.with_state(state)
+}
+
+/// The operations endpoints alone: probes, metrics and reindex (see [`serve_ops`]).
+pub fn ops_app(state: AppState) -> Router {
+    let cfg = state.config.clone();
+    layered(ops_routes(&state), &cfg).with_state(state)
+}
+
+/// Probes, metrics and reindex: on the main router, and alone on `ops_listen`.
+fn ops_routes(state: &AppState) -> Router<AppState> {
+    let admin = Router::new()
+        .route("/v1/admin/reindex", post(routes::admin_reindex))
+        .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth));
+    Router::new()
+        .merge(admin)
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+}
+
+/// What every router shares: stable errors for unknown routes and methods, metrics, the body
+/// limit, compression, panics as 500, request ids and tracing.
+fn layered(router: Router<AppState>, cfg: &Config) -> Router<AppState> {
+    router
+        .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn(track))
+        .layer(DefaultBodyLimit::max(cfg.limits.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| ApiError::Internal("handler panicked".into()).into_response()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// Records request counts and latency per route and status.
@@ -360,6 +381,39 @@ pub async fn serve(
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Serves the operations endpoints ([`ops_app`]) on `listener` from a thread of their own,
+/// with a single-threaded runtime, until `shutdown` resolves. The main workers can be saturated
+/// by a flood of searches, each connection queued behind the others; a liveness probe that
+/// waited its turn there could time out and get a busy but healthy server restarted. Here it
+/// waits for nothing but the OS scheduler.
+pub fn serve_ops(
+    listener: std::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    listener.set_nonblocking(true)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("deflect-ops".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                let served = match TcpListener::from_std(listener) {
+                    Ok(l) => {
+                        axum::serve(l, ops_app(state))
+                            .with_graceful_shutdown(shutdown)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = served {
+                    tracing::error!("operations listener stopped: {e}");
+                }
+            })
+        })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -640,3 +640,89 @@ async fn an_oversized_body_closes_the_connection_and_the_next_request_succeeds()
         assert_eq!(st, 200);
     }
 }
+
+/// One HTTP/1.1 request on a fresh connection: (status, body). The read timeout only keeps a
+/// broken build from hanging the test run; no assertion depends on time.
+fn raw_request(addr: std::net::SocketAddr, method: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        .unwrap();
+    write!(
+        c,
+        "{method} {path} HTTP/1.1\r\nHost: deflect\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn ops_listener_answers_probes_while_every_worker_is_held() {
+    let (_dir, mut config, engine) = temp_engine();
+    config.admin_keys = vec![ADMIN.into()];
+    // The main server on a runtime with a single worker, which the test then holds.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (state, main_addr) = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = AppState::new(engine, config.clone());
+        tokio::spawn(serve(listener, state.clone(), std::future::pending()));
+        (state, addr)
+    });
+    let ops = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ops_addr = ops.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let ops_thread = deflect::http::serve_ops(ops, state, async move {
+        let _ = stopped.await;
+    })
+    .unwrap();
+
+    assert_eq!(raw_request(main_addr, "GET", "/readyz").0, 200);
+    // Hold the only worker.
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    rt.spawn(async move {
+        held_tx.send(()).unwrap();
+        let _ = release_rx.recv();
+    });
+    held_rx.recv().unwrap();
+    // A probe on the main port waits for the worker; on the ops port it is answered at once.
+    let main_probe = std::thread::spawn(move || raw_request(main_addr, "GET", "/readyz"));
+    let (st, body) = raw_request(ops_addr, "GET", "/readyz");
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("\"ready\""), "{body}");
+    assert!(
+        !main_probe.is_finished(),
+        "the main port answered while its only worker was held"
+    );
+    assert_eq!(raw_request(ops_addr, "GET", "/healthz").0, 200);
+    let (st, metrics) = raw_request(ops_addr, "GET", "/metrics");
+    assert_eq!(st, 200);
+    assert!(metrics.contains("deflect_index_entries"), "{metrics}");
+    // Only the operations endpoints are there, and reindex still needs the admin key.
+    let (st, body) = raw_request(ops_addr, "GET", "/v1/search?q=ssh");
+    assert_eq!(st, 404, "{body}");
+    assert!(body.contains("not_found"), "{body}");
+    let (st, body) = raw_request(ops_addr, "POST", "/v1/admin/reindex");
+    assert_eq!(st, 401, "{body}");
+
+    release_tx.send(()).unwrap();
+    assert_eq!(main_probe.join().unwrap().0, 200);
+    stop.send(()).unwrap();
+    ops_thread.join().unwrap();
+}
