@@ -175,7 +175,7 @@ pub const MAX_WINDOW: usize = 1000;
 pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
     let started = Instant::now();
     let searcher = loaded.reader.searcher();
-    let plan = query::build(loaded, &searcher, &req.q, req.mode);
+    let plan = query::build(loaded, &searcher, &req.q, req.mode, req.explain);
     let f = &loaded.fields;
     let mut resp = SearchResponse {
         hits: Vec::new(),

@@ -897,6 +897,7 @@ fn term_at_a_time_retrieval_is_tantivys_union() {
             &searcher,
             q,
             search::Mode::Ranked(search::DEFAULT_WEIGHTS),
+            true,
         );
         for lean in [true, false] {
             for fetch in [1, 7, 100] {
