@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bounded load on loopback against the release server: /v1/search and /v1/answer with
 # realistic query mixes (the labelled tickets and pasted errors) at 1, 8 and 32 connections,
-# then 32 connections on /v1/search while the admin endpoint reindexes three times.
+# then 32 connections on /v1/search while the admin endpoint reindexes three times, then
+# /readyz probe latency on the main port and on `--ops-listen` under a 1,000-connection flood.
 # Usage: scripts/load.sh [--kb DIR] [--seconds N] [--peer lucene]   (default: the bundled kb/, 10 s a run)
 # Installs wrk with apt when it is missing. Reports requests/s, p50, p99, errors, peak RSS.
 # --peer lucene: afterwards stops deflect, indexes the same KB with the Lucene 8.8 + SmartChineseAnalyzer
@@ -9,7 +10,7 @@
 # connections and prints deflect/peer ratios. DEFLECT_PEER_WARMUP=N gives the JVM N unmeasured seconds per mode first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KB=kb; SECS=10; PORT=${DEFLECT_LOAD_PORT:-18080}; PEER=; PEER_PORT=${DEFLECT_PEER_PORT:-18090}; PEER_PID=
+KB=kb; SECS=10; PORT=${DEFLECT_LOAD_PORT:-18080}; PEER=; PEER_PORT=${DEFLECT_PEER_PORT:-18090}; OPS_PORT=${DEFLECT_OPS_PORT:-18070}; PEER_PID=
 while [ $# -gt 0 ]; do
   case "$1" in
     --kb) KB=$2; shift ;;
@@ -41,7 +42,7 @@ line = f"deflect reindex: {d['files']} files, {d['entries']} entries, {secs:.2f}
 print(line); open(sys.argv[1], "w").write(line + "\n")
 PY
 T0=$(date +%s.%N)
-target/release/deflect serve --kb "$KB" --index "$WORK/index" --listen 127.0.0.1:$PORT > "$WORK/serve.log" 2>&1 &
+target/release/deflect serve --kb "$KB" --index "$WORK/index" --listen 127.0.0.1:$PORT --ops-listen 127.0.0.1:$OPS_PORT > "$WORK/serve.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 1200); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.05; done
 echo "deflect ready in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')s (process start to /readyz 200, existing index)"
@@ -59,6 +60,22 @@ run search 32
 wait $RPID
 echo "peak RSS of the server, three live reindexes included: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 echo "RSS of the server after the live reindexes: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
+echo "/readyz under a 1,000-connection search flood (10 probes each, every 0.3 s):"
+( DEFLECT_MODE=search DEFLECT_QUERIES=$WORK/search.txt wrk -t2 -c1000 -d$((SECS + 15))s -s scripts/load.lua \
+    http://127.0.0.1:$PORT 2>&1 | grep RESULT | sed "s/RESULT/flood search c=1000/" ) &
+FPID=$!
+sleep 3
+for _ in $(seq 1 10); do
+  echo "$(curl -s -o /dev/null -m 30 -w '%{time_total}' http://127.0.0.1:$PORT/readyz) $(curl -s -o /dev/null -m 30 -w '%{time_total}' http://127.0.0.1:$OPS_PORT/readyz)"
+  sleep 0.3
+done | python3 -c '
+import sys
+rows = [[float(x) for x in l.split()] for l in sys.stdin if l.strip()]
+for i, name in ((0, "main port"), (1, "ops_listen")):
+    v = sorted(r[i] for r in rows)
+    print(f"  {name:10s} median {v[len(v) // 2] * 1000:8.1f} ms, max {v[-1] * 1000:8.1f} ms")
+'
+wait $FPID
 [ -n "$PEER" ] || exit 0
 
 # ---- peer: Lucene 8.8 + SmartChineseAnalyzer, alone on the machine (deflect stopped first).
