@@ -665,7 +665,12 @@ pub fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             // Ends with the process: probes keep answering while in-flight requests finish.
             crate::http::serve_ops(l, state.clone(), std::future::pending())?;
         }
-        crate::http::serve(listener, state, crate::http::shutdown_signal()).await?;
+        let draining = state.clone();
+        let shutdown = async move {
+            crate::http::shutdown_signal().await;
+            draining.drain();
+        };
+        crate::http::serve(listener, state, shutdown).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)

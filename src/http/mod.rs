@@ -50,6 +50,7 @@ pub struct AppState {
     metrics: PrometheusHandle,
     feedback: Arc<Mutex<()>>,
     started: Instant,
+    draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -71,7 +72,19 @@ impl AppState {
             metrics: metrics_handle(),
             feedback: Arc::new(Mutex::new(())),
             started: Instant::now(),
+            draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
+    }
+
+    /// Marks the server as shutting down: `/readyz` answers 503 `draining` from now on (on
+    /// every listener), so a load balancer stops sending work while in-flight requests finish.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`AppState::drain`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// Runs short CPU-bound work (a search, an answer) on this worker thread, unless the

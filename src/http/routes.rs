@@ -458,17 +458,23 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-/// Readiness: the index is loaded.
-#[utoipa::path(get, path = "/readyz", responses((status = 200)))]
-pub async fn readyz(State(s): State<AppState>) -> Json<serde_json::Value> {
+/// Readiness: the index is loaded and the server is not shutting down (503 `draining` then).
+#[utoipa::path(get, path = "/readyz", responses((status = 200), (status = 503, description = "shutting down")))]
+pub async fn readyz(State(s): State<AppState>) -> Response {
     let l = s.engine.loaded();
-    Json(serde_json::json!({
-        "status": "ready",
+    let draining = s.is_draining();
+    let body = Json(serde_json::json!({
+        "status": if draining { "draining" } else { "ready" },
         "entries": l.meta.entries,
         "generation": l.meta.generation,
         "reindexes": s.engine.reindex_count(),
         "uptime_s": s.started.elapsed().as_secs(),
-    }))
+    }));
+    if draining {
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    } else {
+        body.into_response()
+    }
 }
 
 /// Prometheus metrics.

@@ -668,7 +668,7 @@ fn raw_request(addr: std::net::SocketAddr, method: &str, path: &str) -> (u16, St
 }
 
 #[test]
-fn ops_listener_answers_probes_while_every_worker_is_held() {
+fn ops_listener_answers_while_every_worker_is_held_and_readiness_follows_drain() {
     let (_dir, mut config, engine) = temp_engine();
     config.admin_keys = vec![ADMIN.into()];
     // The main server on a runtime with a single worker, which the test then holds.
@@ -687,7 +687,7 @@ fn ops_listener_answers_probes_while_every_worker_is_held() {
     let ops = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ops_addr = ops.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let ops_thread = deflect::http::serve_ops(ops, state, async move {
+    let ops_thread = deflect::http::serve_ops(ops, state.clone(), async move {
         let _ = stopped.await;
     })
     .unwrap();
@@ -723,6 +723,15 @@ fn ops_listener_answers_probes_while_every_worker_is_held() {
 
     release_tx.send(()).unwrap();
     assert_eq!(main_probe.join().unwrap().0, 200);
+
+    // Shutting down: not ready on either listener, still alive.
+    state.drain();
+    for addr in [main_addr, ops_addr] {
+        let (st, body) = raw_request(addr, "GET", "/readyz");
+        assert_eq!(st, 503, "{body}");
+        assert!(body.contains("\"draining\""), "{body}");
+        assert_eq!(raw_request(addr, "GET", "/healthz").0, 200);
+    }
     stop.send(()).unwrap();
     ops_thread.join().unwrap();
 }
