@@ -646,6 +646,13 @@ pub fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
+        let ops_listener = match &config.ops_listen {
+            Some(ops) => Some(
+                std::net::TcpListener::bind(ops)
+                    .with_context(|| format!("cannot listen on {ops} (ops_listen)"))?,
+            ),
+            None => None,
+        };
         let entries = engine.loaded().meta.entries;
         println!(
             "deflect serving {} entries from {} on http://{addr}/ (ready in {:.2} s)",
@@ -653,11 +660,8 @@ pub fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             config.kb.display(),
             started.elapsed().as_secs_f64()
         );
-        let ops = config.ops_listen.clone();
         let state = crate::http::AppState::new(engine, config);
-        if let Some(ops) = ops {
-            let l = std::net::TcpListener::bind(&ops)
-                .with_context(|| format!("cannot listen on {ops} (ops_listen)"))?;
+        if let Some(l) = ops_listener {
             println!(
                 "operations endpoints (/healthz, /readyz, /metrics, /v1/admin/reindex) also on http://{}/",
                 l.local_addr()?
