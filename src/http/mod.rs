@@ -14,7 +14,7 @@ mod page;
 pub mod routes;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -50,7 +50,7 @@ pub struct AppState {
     metrics: PrometheusHandle,
     feedback: Arc<Mutex<()>>,
     started: Instant,
-    draining: Arc<std::sync::atomic::AtomicBool>,
+    draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -72,7 +72,7 @@ impl AppState {
             metrics: metrics_handle(),
             feedback: Arc::new(Mutex::new(())),
             started: Instant::now(),
-            draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            draining: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -275,7 +275,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops_routes(&state))
         .route("/", get(page::index))
         .route("/openapi.json", get(routes::openapi));
-    router = layered(router, &cfg);
+    router = layered(router, &cfg, "no such route; see /openapi.json");
     if !cfg.cors_origins.is_empty() {
         let origin = if cfg.cors_origins.iter().any(|o| o == "*") {
             AllowOrigin::from(Any)
@@ -299,7 +299,8 @@ pub fn app(state: AppState) -> Router {
 /// The operations endpoints alone: probes, metrics and reindex (see [`serve_ops`]).
 pub fn ops_app(state: AppState) -> Router {
     let cfg = state.config.clone();
-    layered(ops_routes(&state), &cfg).with_state(state)
+    let hint = "no such route here: this listener serves /healthz, /readyz, /metrics and /v1/admin/reindex";
+    layered(ops_routes(&state), &cfg, hint).with_state(state)
 }
 
 /// Probes, metrics and reindex: on the main router, and alone on `ops_listen`.
@@ -314,11 +315,11 @@ fn ops_routes(state: &AppState) -> Router<AppState> {
         .route("/metrics", get(routes::metrics))
 }
 
-/// What every router shares: stable errors for unknown routes and methods, metrics, the body
-/// limit, compression, panics as 500, request ids and tracing.
-fn layered(router: Router<AppState>, cfg: &Config) -> Router<AppState> {
+/// What every router shares: stable errors for unknown routes (`not_found`, with `hint`) and
+/// methods, metrics, the body limit, compression, panics as 500, request ids and tracing.
+fn layered(router: Router<AppState>, cfg: &Config, hint: &'static str) -> Router<AppState> {
     router
-        .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
+        .fallback(move || async move { ApiError::NotFound(hint.into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(track))
         .layer(DefaultBodyLimit::max(cfg.limits.max_body_bytes))

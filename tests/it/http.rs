@@ -717,7 +717,10 @@ fn ops_listener_answers_while_every_worker_is_held_and_readiness_follows_drain()
     // Only the operations endpoints are there, and reindex still needs the admin key.
     let (st, body) = raw_request(ops_addr, "GET", "/v1/search?q=ssh");
     assert_eq!(st, 404, "{body}");
-    assert!(body.contains("not_found"), "{body}");
+    assert!(
+        body.contains("not_found") && body.contains("/readyz"),
+        "{body}"
+    );
     let (st, body) = raw_request(ops_addr, "POST", "/v1/admin/reindex");
     assert_eq!(st, 401, "{body}");
 
