@@ -159,6 +159,7 @@ pub fn search(config: &Config, a: SearchArgs) -> anyhow::Result<ExitCode> {
         product: a.product,
         lang: a.lang,
         tags: a.tags,
+        ..Default::default()
     };
     let resp = search::search(&loaded, &req)?;
     if a.json {

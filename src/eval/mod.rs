@@ -230,7 +230,11 @@ pub fn run(
             .collect();
         let started = std::time::Instant::now();
         let mut req = SearchRequest::new(q.text.clone());
-        req.limit = 10 + exclude.len().min(20);
+        // Metrics are per page: entries enough to fill the top 10 pages when a page has
+        // several sections among them.
+        req.limit = 30;
+        // Left out of the ranking itself, not dropped from the results afterwards.
+        req.filters.exclude_pages = exclude.iter().cloned().collect();
         req.mode = mode;
         req.facets = false;
         req.snippets = false;

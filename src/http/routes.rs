@@ -187,6 +187,7 @@ pub async fn search_get(
                     .collect()
             })
             .unwrap_or_default(),
+        ..Default::default()
     };
     run_search(s, req).await
 }
@@ -209,6 +210,7 @@ pub async fn search_post(
         product: b.product,
         lang: b.lang,
         tags: b.tags,
+        ..Default::default()
     };
     run_search(s, req).await
 }

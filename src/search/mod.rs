@@ -30,6 +30,12 @@ pub struct Filters {
     /// Every tag listed must be present.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Pages (doc ids) left out, as if the KB did not hold them. An evaluation leaves out a
+    /// query's own FAQ page this way (qrels rel 1): dropping it from the results afterwards
+    /// lets its other questions take places in the window, and lets it feed any stage that
+    /// reads the top entries.
+    #[serde(skip)]
+    pub exclude_pages: Vec<String>,
 }
 
 /// A search.
@@ -413,6 +419,9 @@ fn filter_clauses(loaded: &Loaded, filters: &Filters) -> Vec<(Occur, Box<dyn Que
     }
     for t in &filters.tags {
         must.push((Occur::Must, exact(f.tags, t.trim())));
+    }
+    for p in &filters.exclude_pages {
+        must.push((Occur::MustNot, exact(f.doc_id, p)));
     }
     must
 }

@@ -57,3 +57,61 @@ fn alibaba_sample_floors() {
     let link = get("faq_link");
     assert!(link.mrr10 >= 0.24 && link.r10 >= 0.46, "faq_link {link:?}");
 }
+
+/// faq_link protocol: the query's own FAQ page (qrels rel 1) is left out of the ranking
+/// before scoring. A page with many close questions must not crowd the linked article out
+/// of the top 10, as it did when its entries were only dropped from the results afterwards.
+#[test]
+fn own_faq_page_is_left_out_before_ranking() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    std::fs::create_dir_all(kb.join("eip")).unwrap();
+    let mut faq = String::from("---\ntype: faq\n---\n# 弹性公网IP配额常见问题\n");
+    for i in 0..14 {
+        faq.push_str(&format!(
+            "## 弹性公网IP配额问题{i}：一个账号可以申请多少个弹性公网IP？\n\
+             弹性公网IP的配额见使用限制。\n"
+        ));
+    }
+    std::fs::write(kb.join("eip/faq.md"), faq).unwrap();
+    std::fs::write(
+        kb.join("eip/limits.md"),
+        "# 使用限制\n\n每个账号默认最多可以持有 20 个弹性公网IP，可以在配额中心提交申请。\n",
+    )
+    .unwrap();
+    std::fs::write(
+        kb.join("eip/bind.md"),
+        "# 绑定实例\n\n把弹性公网IP绑定到 ECS 实例上。\n",
+    )
+    .unwrap();
+    let q = dir.path().join("queries.tsv");
+    let r = dir.path().join("qrels.tsv");
+    std::fs::write(
+        &q,
+        "qid\tset\tquery\nfaq_link-1\tfaq_link\t一个账号可以申请多少个弹性公网IP？\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &r,
+        "qid\tdoc_id\trel\nfaq_link-1\teip/limits.md\t2\nfaq_link-1\teip/faq.md\t1\n",
+    )
+    .unwrap();
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let queries = load_tsv(&q, &r).unwrap();
+    let res = run(
+        &loaded,
+        &queries,
+        Mode::Ranked(DEFAULT_WEIGHTS),
+        false,
+        &AnswerConfig::default(),
+    )
+    .unwrap();
+    assert!(
+        res[0].got.iter().all(|p| p != "eip/faq"),
+        "the own page was ranked: {:?}",
+        res[0].got
+    );
+    assert_eq!(res[0].got.first().map(String::as_str), Some("eip/limits"));
+}
