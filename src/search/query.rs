@@ -76,7 +76,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     coord: 1.0,
     rerank_depth: 100,
     common_idf: 2.0,
-    problem: 0.2,
+    problem: 0.3,
 };
 
 impl Weights {
