@@ -16,17 +16,34 @@ use deflect::search::{Mode, DEFAULT_WEIGHTS};
 
 use super::common::shared_data;
 
+/// `rel` under ../shared/data, or None (the test skips) when it is missing outside CI.
+fn shared(rel: &str) -> Option<std::path::PathBuf> {
+    let path = shared_data().join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing on CI",
+        path.display()
+    );
+    eprintln!("skipping: {} not found", path.display());
+    None
+}
+
+/// The summary over both splits of `set`.
+fn over_all(results: &[deflect::eval::QueryResult], set: &str) -> Summary {
+    summarize(results, set)
+        .into_iter()
+        .find(|s| s.split == "all")
+        .unwrap()
+}
+
 #[test]
 fn alibaba_sample_floors() {
-    let data = shared_data().join("alibabacloud-docs");
-    if !data.is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "../shared/data is missing on CI"
-        );
-        eprintln!("skipping: {} not found", data.display());
+    let Some(data) = shared("alibabacloud-docs") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("index");
     index::build(
@@ -52,10 +69,7 @@ fn alibaba_sample_floors() {
             &AnswerConfig::default(),
         )
         .unwrap();
-        summarize(&r, set)
-            .into_iter()
-            .find(|s| s.split == "all")
-            .unwrap()
+        over_all(&r, set)
     };
     let sec = get("faq_section");
     assert!(sec.r10 >= 0.99 && sec.mrr10 >= 0.97, "faq_section {sec:?}");
@@ -126,16 +140,10 @@ fn own_faq_page_is_left_out_before_ranking() {
 /// 0.763 / R@10 0.955, no-answer tickets escalated 32/33.
 #[test]
 fn alibaba_full_corpus_floors() {
-    let data = shared_data().join("alibabacloud-docs");
-    let archive = data.join("alibabacloud-docs-cn-full.tar.xz");
-    if !archive.is_file() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "../shared/data is missing on CI"
-        );
-        eprintln!("skipping: {} not found", archive.display());
+    let Some(archive) = shared("alibabacloud-docs/alibabacloud-docs-cn-full.tar.xz") else {
         return;
-    }
+    };
+    let data = shared_data().join("alibabacloud-docs");
     let dir = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("tar")
         .arg("-xJf")
@@ -155,12 +163,6 @@ fn alibaba_full_corpus_floors() {
     .unwrap();
     assert_eq!(built.files, 14_107, "{built:?}");
     let loaded = index::open(&root, None).unwrap();
-    let all = |results: &[deflect::eval::QueryResult], set: &str| -> Summary {
-        summarize(results, set)
-            .into_iter()
-            .find(|s| s.split == "all")
-            .unwrap()
-    };
     let queries = load_tsv(
         &data.join("eval_full/queries.tsv"),
         &data.join("eval_full/qrels.tsv"),
@@ -176,7 +178,7 @@ fn alibaba_full_corpus_floors() {
             &AnswerConfig::default(),
         )
         .unwrap();
-        let s = all(&r, set);
+        let s = over_all(&r, set);
         eprintln!("{set}: MRR@10 {:.3} R@10 {:.3}", s.mrr10, s.r10);
         assert!(s.mrr10 >= mrr && s.r10 >= r10, "{set} {s:?}");
     }
@@ -193,7 +195,7 @@ fn alibaba_full_corpus_floors() {
         &AnswerConfig::default(),
     )
     .unwrap();
-    let s = all(&r, "alibaba_tickets");
+    let s = over_all(&r, "alibaba_tickets");
     assert!(s.mrr10 >= 0.72 && s.r10 >= 0.93, "alibaba tickets {s:?}");
     let d = s.decisions.expect("tickets have decisions");
     eprintln!(
