@@ -24,6 +24,10 @@ re!(
     r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障|消失|丢失|被删|不见了)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|(?-u:\b)p0(?-u:\b)|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)(?-u:\b).{0,40}(?-u:\b)(?:is |are )?(?:gone|wiped|lost|deleted|empty)(?-u:\b)|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data"
 );
 re!(
+    BILLING_STOP,
+    r"欠费|欠款|余额不足|余额为负|(?:到期|过期)(?:未续费|后?停机|被停)|未续费|overdue|arrears|unpaid (?:bill|invoice|balance)|insufficient (?:account )?(?:balance|funds)|negative balance|outstanding (?:balance|payment|bill)|payment (?:is |was )?(?:overdue|failed|declined)"
+);
+re!(
     SECURITY,
     r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|陌生ip登录|(?:暴力)?破解(?:成功|进来|进去|进入|登录|登进)|被破解|拖库|脱库|数据被盗|比特币|赎金|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|\.locked(?-u:\b)|exfiltrat"
 );
@@ -62,8 +66,8 @@ pub fn is_security_incident(text: &str) -> bool {
 /// A signal that set the priority.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Signal {
-    /// `outage`, `security_incident`, `production`, `many_users`, `urgent`, `data_loss`,
-    /// `customer_tier`, `article_priority`.
+    /// `outage`, `billing_stop`, `security_incident`, `production`, `many_users`, `urgent`,
+    /// `data_loss`, `customer_tier`, `article_priority`.
     pub name: String,
     /// The words that triggered it.
     pub evidence: String,
@@ -85,7 +89,10 @@ fn found(re: &Regex, text: &str, name: &str, out: &mut Vec<Signal>) -> bool {
 /// Priority 0–4 and the signals that set it. `article` is the top fix's declared priority.
 pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) -> (u8, Vec<Signal>) {
     let mut s = Vec::new();
-    let outage = found(&OUTAGE, text, "outage", &mut s);
+    // Everything stopped because the account is overdue is a billing stop, not an outage:
+    // topping up and restarting is the fix, and the billing article gives it. Still urgent.
+    let billing_stop = OUTAGE.is_match(text) && found(&BILLING_STOP, text, "billing_stop", &mut s);
+    let outage = !billing_stop && found(&OUTAGE, text, "outage", &mut s);
     let security = found(&SECURITY, text, "security_incident", &mut s);
     let active = security && found(&ACTIVE_BREACH, text, "active_attack", &mut s);
     let production = found(&PRODUCTION, text, "production", &mut s);
@@ -110,7 +117,7 @@ pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) ->
         if production || many {
             p = p.min(if production && many { 1 } else { 2 });
         }
-        if urgent {
+        if urgent || billing_stop {
             p = p.min(2);
         }
     }
@@ -303,6 +310,28 @@ mod tests {
         assert_eq!(priority("p0故障，官网打不开", None, Some(3)).0, 0);
         assert_eq!(priority("今天prod环境的接口很慢", None, Some(3)).0, 2);
         assert_eq!(priority("product 页面加载慢", None, Some(3)).0, 3);
+        // Everything stopped over an unpaid bill: urgent, but the billing article is the fix.
+        for t in [
+            "all our instances were stopped this morning, the banner says your account has an overdue payment",
+            "账户欠费了，所有服务器都访问不了，充值以后还是停机状态",
+            "余额不足，整个网站都打不开了",
+        ] {
+            let (p, s) = priority(t, None, Some(3));
+            assert_eq!(p, 2, "{t}");
+            assert!(s.iter().any(|x| x.name == "billing_stop"), "{t}");
+            assert!(!s.iter().any(|x| x.name == "outage"), "{t}");
+        }
+        // Billing words without outage wording are no signal at all.
+        assert_eq!(
+            priority("欠费后怎么开发票", None, Some(3)),
+            (
+                3,
+                vec![Signal {
+                    name: "article_priority".into(),
+                    evidence: "P3".into()
+                }]
+            )
+        );
     }
 
     #[test]
