@@ -10,8 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::answer::{self, AnswerRequest, Ticket};
+use crate::config::{AnswerConfig, Config};
 use crate::index::{self, BuildOptions, BuildSummary, IndexError, Loaded};
+use crate::search::{self, SearchRequest};
 
 /// The serving state.
 pub struct Engine {
@@ -51,6 +53,7 @@ impl Engine {
             Err(e) => return Err(e),
         };
         crate::analysis::normalize::warm_up();
+        warm_up(&loaded);
         let engine = Engine {
             kb: config.kb.clone(),
             root: config.index.clone(),
@@ -65,6 +68,7 @@ impl Engine {
     /// Opens an existing index only.
     pub fn open(config: &Config) -> Result<Engine, IndexError> {
         let loaded = index::open(&config.index, Some(&config.kb))?;
+        warm_up(&loaded);
         Ok(Engine {
             kb: config.kb.clone(),
             root: config.index.clone(),
@@ -113,6 +117,7 @@ impl Engine {
             }
         };
         let loaded = index::open(&self.root, Some(&self.kb))?;
+        warm_up(&loaded);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(loaded);
         self.reindex_count.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("deflect_reindex_total").increment(1);
@@ -121,6 +126,35 @@ impl Engine {
         tracing::info!(summary = %summary.line(), "reindex swapped in");
         Ok(summary)
     }
+}
+
+/// Tickets a warm-up runs through search and answer: Chinese with an error code, traditional
+/// Chinese, English with a pasted error, a how-to question.
+const WARM_UP: [&str; 4] = [
+    "ECS 实例重启后 ssh 连不上，报错 Connection refused，错误码 InvalidInstance.NotFound",
+    "資料庫最近變得很慢，帳號登入不了主控台",
+    "Our website returns 502 Bad Gateway after the upgrade: ERR_CONNECTION_RESET",
+    "如何配置 OSS 防盗链",
+];
+
+/// Runs a few tickets through a generation before it serves. The first request after a
+/// start or a swap would otherwise build the lazily compiled patterns and caches it meets
+/// and fault in the generation's mapped files: 30–40 ms instead of 2–3 ms.
+fn warm_up(loaded: &Loaded) {
+    let started = Instant::now();
+    let cfg = AnswerConfig::default();
+    for text in WARM_UP {
+        let _ = search::search(loaded, &SearchRequest::new(text));
+        let req = AnswerRequest {
+            ticket: Ticket {
+                body: text.to_string(),
+                ..Ticket::default()
+            },
+            options: None,
+        };
+        let _ = answer::answer(loaded, &cfg, &req);
+    }
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "warmed up");
 }
 
 /// Hands the memory a build freed back to the OS. The build allocates hundreds of MB across
