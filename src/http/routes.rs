@@ -150,7 +150,25 @@ fn clean_query(q: &str, max_chars: usize) -> Result<String, ApiError> {
     Ok(truncate(&q, max_chars))
 }
 
-async fn run_search(s: AppState, mut req: SearchRequest) -> Result<Json<SearchResponse>, ApiError> {
+/// A search or answer response, serialised into one buffer sized for a page of hits. axum's
+/// `Json` writes through a `BytesMut` writer that starts at 128 bytes and grows by doubling:
+/// that writer was a third of the serialisation's instructions.
+pub struct JsonBody<T>(pub T);
+
+impl<T: Serialize> IntoResponse for JsonBody<T> {
+    fn into_response(self) -> Response {
+        let mut buf = Vec::with_capacity(16 * 1024);
+        match serde_json::to_writer(&mut buf, &self.0) {
+            Ok(()) => ([(header::CONTENT_TYPE, "application/json")], buf).into_response(),
+            Err(e) => ApiError::Internal(format!("serialise the response: {e}")).into_response(),
+        }
+    }
+}
+
+async fn run_search(
+    s: AppState,
+    mut req: SearchRequest,
+) -> Result<JsonBody<SearchResponse>, ApiError> {
     req.q = clean_query(&req.q, s.config.limits.max_query_chars)?;
     if s.config.log_personal_data {
         tracing::info!(q = %req.q.chars().take(200).collect::<String>(), "search");
@@ -158,7 +176,7 @@ async fn run_search(s: AppState, mut req: SearchRequest) -> Result<Json<SearchRe
         tracing::info!(q = %mask_personal_data(&req.q.chars().take(200).collect::<String>()), "search");
     }
     let resp = s.run(|| search::search(&s.engine.loaded(), &req))??;
-    Ok(Json(resp))
+    Ok(JsonBody(resp))
 }
 
 /// Search with query parameters.
@@ -167,7 +185,7 @@ async fn run_search(s: AppState, mut req: SearchRequest) -> Result<Json<SearchRe
 pub async fn search_get(
     State(s): State<AppState>,
     ApiQuery(p): ApiQuery<SearchParams>,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<JsonBody<SearchResponse>, ApiError> {
     let (limit, offset) = window(p.limit, p.offset, s.config.limits.max_limit)?;
     let mut req = SearchRequest::new(p.q.unwrap_or_default());
     req.limit = limit;
@@ -198,7 +216,7 @@ pub async fn search_get(
 pub async fn search_post(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<SearchBody>,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<JsonBody<SearchResponse>, ApiError> {
     let (limit, offset) = window(b.limit, b.offset, s.config.limits.max_limit)?;
     let mut req = SearchRequest::new(b.q);
     req.limit = limit;
@@ -221,7 +239,7 @@ pub async fn search_post(
 pub async fn answer(
     State(s): State<AppState>,
     ApiJson(mut req): ApiJson<AnswerRequest>,
-) -> Result<Json<AnswerResponse>, ApiError> {
+) -> Result<JsonBody<AnswerResponse>, ApiError> {
     let subject = req.ticket.subject.clone().unwrap_or_default();
     req.ticket.body = clean_query(
         &format!("{subject}{}", req.ticket.body),
@@ -251,7 +269,7 @@ pub async fn answer(
     let resp = s.run(|| answer::answer(&s.engine.loaded(), &s.config.answer, &req))??;
     tracing::info!(answer_id = %resp.answer_id, decision = resp.decision.as_str(), confidence = resp.confidence, summary = %resp.escalation.summary, "answer");
     metrics::counter!("deflect_answers_total", "decision" => resp.decision.as_str()).increment(1);
-    Ok(Json(resp))
+    Ok(JsonBody(resp))
 }
 
 /// An article (or FAQ entry) in full.
