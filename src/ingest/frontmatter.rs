@@ -103,32 +103,145 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
 }
 
 /// Parses front matter YAML; `first_line` is the file line of the YAML's first line.
-pub fn parse(yaml: &str, first_line: usize) -> Result<FrontMatter, FrontMatterError> {
+///
+/// A front matter that is not valid YAML as a whole is read key by key: a top-level key
+/// whose YAML is broken (`keyword: [, a, b]`) or of the wrong type (`avg_fix_minutes: soon`)
+/// is dropped with a warning naming its line, and the article is indexed with the rest, as
+/// losing a whole article over one field would. It stays an error when `id` is the broken
+/// key (the article would be served under an id its author did not give it), when a line
+/// belongs to no key, and when the YAML uses anchors (an alias bomb is refused, not split
+/// into pieces).
+pub fn parse(
+    yaml: &str,
+    first_line: usize,
+) -> Result<(FrontMatter, Vec<FrontMatterError>), FrontMatterError> {
     if yaml.trim().is_empty() {
-        return Ok(FrontMatter::default());
+        return Ok((FrontMatter::default(), Vec::new()));
     }
     match serde_saphyr::from_str::<Option<FrontMatter>>(yaml) {
-        Ok(fm) => Ok(fm.unwrap_or_default()),
+        Ok(fm) => Ok((fm.unwrap_or_default(), Vec::new())),
         Err(e) => {
-            let line = e
-                .location()
-                .map(|l| l.line() as usize)
-                .filter(|&l| l > 0)
-                .unwrap_or(1);
-            let msg = e.to_string();
-            // The crate's message can carry a rendered snippet; the first line says what is wrong.
-            let first = msg
-                .lines()
-                .next()
-                .unwrap_or("invalid YAML")
-                .trim()
-                .to_string();
-            Err(FrontMatterError {
-                line: first_line + line - 1,
-                message: format!("front matter: {first}"),
-            })
+            let whole = yaml_error(&e, first_line);
+            salvage(yaml, first_line).ok_or(whole)?
         }
     }
+}
+
+fn yaml_error(e: &serde_saphyr::Error, first_line: usize) -> FrontMatterError {
+    let line = e
+        .location()
+        .map(|l| l.line() as usize)
+        .filter(|&l| l > 0)
+        .unwrap_or(1);
+    let msg = e.to_string();
+    // The crate's message can carry a rendered snippet; the first line says what is wrong.
+    let first = msg
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_string();
+    FrontMatterError {
+        line: first_line + line - 1,
+        message: format!("front matter: {first}"),
+    }
+}
+
+/// The crate's message without its position prefix (`error: line 1 column 11: `), which
+/// counts from the key's own line; the column is kept.
+fn what_is_wrong(e: &serde_saphyr::Error) -> String {
+    let msg = e.to_string();
+    let first = msg.lines().next().unwrap_or("invalid YAML").trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    match (first.strip_prefix("line "), e.location()) {
+        (Some(rest), Some(at)) => match rest.split_once(": ") {
+            Some((_, what)) => format!("{what} (column {})", at.column()),
+            None => first.to_string(),
+        },
+        _ => first.to_string(),
+    }
+}
+
+/// Reads the top-level keys one at a time (see [`parse`]). `None` when the front matter
+/// cannot be split into keys, or uses anchors: the whole-document error stands.
+/// `Some(Err)` when the broken key is `id`.
+#[allow(clippy::type_complexity)]
+fn salvage(
+    yaml: &str,
+    first_line: usize,
+) -> Option<Result<(FrontMatter, Vec<FrontMatterError>), FrontMatterError>> {
+    let lines: Vec<&str> = yaml.lines().collect();
+    let anchored = lines.iter().any(|l| {
+        let b = l.as_bytes();
+        b.windows(2).enumerate().any(|(i, w)| {
+            w[0] == b'&'
+                && w[1].is_ascii_alphanumeric()
+                && (i == 0 || matches!(b[i - 1], b' ' | b'[' | b',' | b'{'))
+        })
+    });
+    if anchored {
+        return None;
+    }
+    // A key's block: its `key:` line at column 0 and the indented or list lines after it.
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let blank = l.trim().is_empty() || l.trim_start().starts_with('#');
+        let continued = l.starts_with([' ', '\t', '-']);
+        if blank || continued {
+            if continued && blocks.is_empty() {
+                return None;
+            }
+            continue;
+        }
+        if !l.contains(':') {
+            return None;
+        }
+        blocks.push((i, lines.len()));
+        if blocks.len() > 1 {
+            let n = blocks.len();
+            blocks[n - 2].1 = i;
+        }
+    }
+    if blocks.is_empty() {
+        return None;
+    }
+    // Each key alone, read as front matter so that types are checked as a whole read
+    // checks them; then the keys that read well, together.
+    let mut kept: Vec<String> = Vec::new();
+    let mut warnings = Vec::new();
+    for (start, end) in blocks {
+        let line = first_line + start;
+        let text = lines[start..end].join("\n");
+        let key = lines[start]
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(['"', '\''])
+            .to_string();
+        match serde_saphyr::from_str::<FrontMatter>(&text) {
+            Ok(_) => kept.push(text),
+            Err(e) => {
+                let mut error = yaml_error(&e, line);
+                error.message = format!("front matter `{key}`: {}", what_is_wrong(&e));
+                if key == "id" {
+                    return Some(Err(error));
+                }
+                error
+                    .message
+                    .push_str("; the key is left out and the rest of the article is indexed");
+                warnings.push(error);
+            }
+        }
+    }
+    let fm = if kept.is_empty() {
+        FrontMatter::default()
+    } else {
+        serde_saphyr::from_str::<Option<FrontMatter>>(&kept.join("\n"))
+            .ok()?
+            .unwrap_or_default()
+    };
+    Some(Ok((fm, warnings)))
 }
 
 #[cfg(test)]
@@ -140,7 +253,8 @@ mod tests {
         let s = split("---\nid: a\ntags: [x, 安全组]\nowner: ops\n---\n# T\nbody\n").unwrap();
         assert_eq!(s.body, "# T\nbody\n");
         assert_eq!(s.body_line, 6);
-        let fm = parse(s.yaml.unwrap(), 2).unwrap();
+        let (fm, warnings) = parse(s.yaml.unwrap(), 2).unwrap();
+        assert!(warnings.is_empty());
         assert_eq!(fm.id.as_deref(), Some("a"));
         assert_eq!(fm.tags, vec!["x", "安全组"]);
         assert_eq!(fm.extra.get("owner"), Some(&serde_json::json!("ops")));
@@ -159,14 +273,39 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_names_the_line() {
-        let err = parse("id: a\ntags: [x]\navg_fix_minutes: soon\n", 2).unwrap_err();
-        assert_eq!(err.line, 4, "{err:?}");
+    fn a_wrong_type_drops_that_key_and_names_its_line() {
+        let (fm, warnings) = parse("id: a\ntags: [x]\navg_fix_minutes: soon\n", 2).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].line, 4, "{warnings:?}");
+        assert!(
+            warnings[0].message.contains("avg_fix_minutes"),
+            "{warnings:?}"
+        );
+        assert_eq!(fm.id.as_deref(), Some("a"));
+        assert_eq!(fm.tags, ["x"]);
+        assert_eq!(fm.avg_fix_minutes, None);
     }
 
     #[test]
-    fn not_yaml_is_an_error() {
-        assert!(parse("id: [unclosed\n", 2).is_err());
+    fn broken_yaml_in_one_key_keeps_the_others() {
+        // An empty item in a flow list, as exported docs have it.
+        let y = "title: 配置IP黑白名单\nkeyword: [, cdn白名单, ip黑名单]\naliases:\n  - 白名单不生效\nproduct: CDN\n";
+        let (fm, warnings) = parse(y, 2).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].line, 3, "{warnings:?}");
+        assert!(warnings[0].message.contains("`keyword`"), "{warnings:?}");
+        assert_eq!(fm.title.as_deref(), Some("配置IP黑白名单"));
+        assert_eq!(fm.aliases, ["白名单不生效"]);
+        assert_eq!(fm.product.as_deref(), Some("CDN"));
+        assert!(!fm.extra.contains_key("keyword"));
+    }
+
+    #[test]
+    fn a_broken_id_or_no_keys_is_an_error() {
+        assert_eq!(parse("title: t\nid: [unclosed\n", 2).unwrap_err().line, 3);
+        assert_eq!(parse("title: t\nid: {a: b}\n", 2).unwrap_err().line, 3);
+        assert!(parse("just some words [\n", 2).is_err());
+        assert!(parse("  indented: [\n", 2).is_err());
     }
 
     #[test]

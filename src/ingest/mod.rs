@@ -433,7 +433,16 @@ pub fn parse_article(
     };
     let split = frontmatter::split(text).map_err(|e| err(rel, Some(e.line), e.message))?;
     let fm = match split.yaml {
-        Some(y) => frontmatter::parse(y, 2).map_err(|e| err(rel, Some(e.line), e.message))?,
+        Some(y) => {
+            let (fm, dropped) =
+                frontmatter::parse(y, 2).map_err(|e| err(rel, Some(e.line), e.message))?;
+            warnings.extend(
+                dropped
+                    .into_iter()
+                    .map(|e| warn(rel, Some(e.line), e.message)),
+            );
+            fm
+        }
         None => FrontMatter::default(),
     };
     let body = flatten_deep_nesting(split.body, limits.max_nesting, rel, &mut warnings);

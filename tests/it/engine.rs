@@ -4,6 +4,7 @@
 use std::fs;
 
 use deflect::index::{self, BuildOptions, IndexError};
+use deflect::ingest::Severity;
 use deflect::search::{self, Filters, SearchRequest};
 
 use super::common::{bundled, copy_dir, kb_dir, temp_kb};
@@ -259,7 +260,9 @@ fn bad_files_are_reported_and_the_rest_indexed() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(kb, kb.join("compute/loop")).unwrap();
     let s = index::build(kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
-    assert_eq!(s.entries, good);
+    // A broken front matter key (not `id`) costs that key, not the article: the two files
+    // with one are indexed, with a warning on the key's line.
+    assert_eq!(s.entries, good + 2);
     let paths: Vec<&str> = s.problems.iter().map(|p| p.path.as_str()).collect();
     for bad in [
         "compute/bad-utf8.md",
@@ -281,6 +284,10 @@ fn bad_files_are_reported_and_the_rest_indexed() {
     let line_of = |p: &str| s.problems.iter().find(|x| x.path == p).and_then(|x| x.line);
     assert_eq!(line_of("compute/bad-utf8.md"), Some(2));
     assert_eq!(line_of("compute/wrong-type.md"), Some(2));
+    assert_eq!(line_of("compute/bad-yaml.md"), Some(2));
+    let severity_of = |p: &str| s.problems.iter().find(|x| x.path == p).map(|x| x.severity);
+    assert_eq!(severity_of("compute/bad-yaml.md"), Some(Severity::Warning));
+    assert_eq!(severity_of("compute/bad-utf8.md"), Some(Severity::Error));
     drop(dir);
 }
 
