@@ -889,8 +889,12 @@ mod tests {
             .contains("NUL"));
         let e = parse_article(b"---\nid: [x\n---\n# t\n", "a.md", l).unwrap_err();
         assert!(e.line.is_some(), "{e:?}");
-        let e = parse_article(b"---\navg_fix_minutes: soon\n---\n# t\n", "a.md", l).unwrap_err();
-        assert_eq!(e.line, Some(2), "{e:?}");
+        // A wrong type costs the key, with a warning on its line; the article is kept.
+        let (entries, w) =
+            parse_article(b"---\navg_fix_minutes: soon\n---\n# t\n", "a.md", l).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(w[0].line, Some(2), "{w:?}");
+        assert_eq!(w[0].severity, Severity::Warning);
     }
 
     #[test]
