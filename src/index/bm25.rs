@@ -10,10 +10,24 @@ use tantivy::Searcher;
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
+/// The IDF of a term in `df` of `docs` documents.
+pub fn idf(df: u64, docs: u64) -> f32 {
+    let x = ((docs - df.min(docs)) as f32 + 0.5) / (df as f32 + 0.5);
+    (1.0 + x).ln()
+}
+
 /// The BM25 weight of a term in `df` of `docs` documents: IDF × (1 + k1).
 pub fn weight(df: u64, docs: u64) -> f32 {
-    let x = ((docs - df.min(docs)) as f32 + 0.5) / (df as f32 + 0.5);
-    (1.0 + x).ln() * (1.0 + K1)
+    idf(df, docs) * (1.0 + K1)
+}
+
+/// The BM25 weight of several terms scored as one phrase (tantivy adds their IDFs).
+pub fn phrase_weight(dfs: &[u64], docs: u64) -> f32 {
+    let mut sum = 0.0f32;
+    for &df in dfs {
+        sum += idf(df, docs);
+    }
+    sum * (1.0 + K1)
 }
 
 /// The length normalisation of every indexed field, per fieldnorm id. A generation never

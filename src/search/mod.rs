@@ -785,14 +785,9 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
-/// Adds the scores of the plan's re-scoring clauses (proximity, synonym phrases) to the candidates
-/// that match them. Each clause's scorer jumps from candidate to candidate, checking
-/// positions only there, so the cost follows the number of candidates, not of matches. The
-/// scores are those the clause would add in the full union. Returns whether any was added.
 /// Adds the re-scoring clauses' scores to the candidates (in clause order, as one union
-/// would), and measures their coverage when `coverage` is asked for. Plain term clauses are
-/// scored by [`candidate_pass`] from the postings coverage reads anyway; phrase and
-/// proximity clauses go through their tantivy scorers. Returns whether any score was added.
+/// would), and measures their coverage when `coverage` is asked for. Returns whether any
+/// score was added.
 fn add_rescore(
     searcher: &Searcher,
     loaded: &Loaded,
@@ -803,9 +798,56 @@ fn add_rescore(
     coverage: bool,
 ) -> tantivy::Result<(bool, Vec<(f32, f32)>)> {
     let addrs: Vec<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
-    let terms: Vec<&query::TermClause> = plan
+    let (scores, coverage) =
+        clause_scores(searcher, loaded, plan, lean, &addrs, matched, coverage)?;
+    let mut added = false;
+    for clause in &scores {
+        for (doc, s) in top_docs.iter_mut().zip(clause) {
+            if let Some(s) = s {
+                doc.0 += s;
+                added = true;
+            }
+        }
+    }
+    Ok((added, coverage))
+}
+
+/// Each re-scoring clause's score on each of `addrs` (None: no match), in the plan's order:
+/// the points re-scoring adds to the candidates. Each is the score the clause's own tantivy
+/// query gives the entry, bit for bit.
+pub fn rescoring_scores(
+    searcher: &Searcher,
+    loaded: &Loaded,
+    plan: &Plan,
+    lean: bool,
+    addrs: &[DocAddress],
+) -> tantivy::Result<ClauseScores> {
+    Ok(clause_scores(searcher, loaded, plan, lean, addrs, None, false)?.0)
+}
+
+/// Per clause, its score on each candidate (`None`: no match).
+pub type ClauseScores = Vec<Vec<Option<f32>>>;
+
+/// [`rescoring_scores`], and the candidates' coverage when asked for. Term and proximity
+/// clauses are scored by [`candidate_pass`], which reads each posting list once for all of
+/// them and for coverage; the others (synonym phrases) go through their tantivy scorers,
+/// which jump from candidate to candidate, checking positions only there.
+fn clause_scores(
+    searcher: &Searcher,
+    loaded: &Loaded,
+    plan: &Plan,
+    lean: bool,
+    addrs: &[DocAddress],
+    matched: Option<&[u64]>,
+    coverage: bool,
+) -> tantivy::Result<(ClauseScores, Vec<(f32, f32)>)> {
+    let own: Vec<Scored> = plan
         .rescoring(lean)
-        .filter_map(|c| c.term.as_ref())
+        .filter_map(|c| match (&c.term, &c.pair) {
+            (Some(t), _) => Some(Scored::Term(t)),
+            (None, Some(p)) => Some(Scored::Pair(p)),
+            (None, None) => None,
+        })
         .collect();
     // The body terms retrieval matched on each candidate: coverage need not read them again.
     let in_body = matched.map(|m| {
@@ -824,60 +866,60 @@ fn add_rescore(
         searcher,
         loaded,
         plan,
-        &terms,
-        &addrs,
+        &own,
+        addrs,
         in_body.as_ref(),
         coverage,
     );
-    if top_docs.is_empty() || plan.rescoring(lean).next().is_none() {
-        return Ok((false, pass.coverage));
-    }
-    let by_seg = by_segment(addrs.iter().copied());
-    let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
-    let mut added = false;
-    let mut term_scores = pass.scores.iter();
+    let mut own_scores = pass.scores.into_iter();
+    let mut scores = Vec::new();
+    let mut by_seg = None;
     for clause in plan.rescoring(lean) {
-        if clause.term.is_some() {
-            if let Some(scores) = term_scores.next() {
-                for (doc, s) in top_docs.iter_mut().zip(scores) {
-                    if let Some(s) = s {
-                        doc.0 += s;
-                        added = true;
-                    }
-                }
-            }
+        if clause.term.is_some() || clause.pair.is_some() {
+            scores.push(own_scores.next().unwrap_or_default());
             continue;
         }
-        let weight = clause.query.weight(scoring)?;
-        for (&seg_ord, idxs) in &by_seg {
-            let reader = searcher.segment_reader(seg_ord);
-            let first = top_docs[idxs[0]].1.doc_id;
-            let (mut found, mut scorer) = weight.scorer_danger(reader, first, 1.0)?;
-            // No match lies below `bound`: a candidate there is skipped, not sought.
-            let mut bound = first;
-            for (k, &i) in idxs.iter().enumerate() {
-                let doc = top_docs[i].1.doc_id;
-                if doc < bound {
-                    continue;
+        let by_seg = by_seg.get_or_insert_with(|| by_segment(addrs.iter().copied()));
+        scores.push(scorer_scores(searcher, clause, addrs, by_seg)?);
+    }
+    Ok((scores, pass.coverage))
+}
+
+/// A clause's score on each of `addrs` through its tantivy scorer.
+fn scorer_scores(
+    searcher: &Searcher,
+    clause: &query::Clause,
+    addrs: &[DocAddress],
+    by_seg: &BTreeMap<u32, Vec<usize>>,
+) -> tantivy::Result<Vec<Option<f32>>> {
+    let mut scores = vec![None; addrs.len()];
+    let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
+    let weight = clause.query.weight(scoring)?;
+    for (&seg_ord, idxs) in by_seg {
+        let reader = searcher.segment_reader(seg_ord);
+        let first = addrs[idxs[0]].doc_id;
+        let (mut found, mut scorer) = weight.scorer_danger(reader, first, 1.0)?;
+        // No match lies below `bound`: a candidate there is skipped, not sought.
+        let mut bound = first;
+        for (k, &i) in idxs.iter().enumerate() {
+            let doc = addrs[i].doc_id;
+            if doc < bound {
+                continue;
+            }
+            if k > 0 {
+                found = scorer.seek_danger(doc);
+            }
+            match found {
+                tantivy::SeekDangerResult::Found => {
+                    scores[i] = Some(scorer.score());
+                    bound = doc + 1;
                 }
-                if k > 0 {
-                    found = scorer.seek_danger(doc);
-                }
-                match found {
-                    tantivy::SeekDangerResult::Found => {
-                        top_docs[i].0 += scorer.score();
-                        added = true;
-                        bound = doc + 1;
-                    }
-                    tantivy::SeekDangerResult::SeekLowerBound(d) if d == tantivy::TERMINATED => {
-                        break
-                    }
-                    tantivy::SeekDangerResult::SeekLowerBound(d) => bound = d.max(doc + 1),
-                }
+                tantivy::SeekDangerResult::SeekLowerBound(d) if d == tantivy::TERMINATED => break,
+                tantivy::SeekDangerResult::SeekLowerBound(d) => bound = d.max(doc + 1),
             }
         }
     }
-    Ok((added, pass.coverage))
+    Ok(scores)
 }
 
 /// Indexes of the candidates per segment, each list in doc order: postings and scorers
@@ -907,23 +949,22 @@ struct Noted {
     prior: Option<f32>,
 }
 
+/// A clause [`candidate_pass`] scores from the postings it reads.
+#[derive(Clone, Copy)]
+enum Scored<'a> {
+    Term(&'a query::TermClause),
+    Pair(&'a query::PairClause),
+}
+
 /// What one [`candidate_pass`] found.
 struct CandidatePass {
-    /// Per term clause, in the order given, its score on each candidate (`None`: no match).
-    scores: Vec<Vec<Option<f32>>>,
+    /// Per clause, in the order given, its score on each candidate.
+    scores: ClauseScores,
     /// Per candidate: the IDF-weighted share of the query's main terms found in the entry
     /// (any text field), and in its title or aliases. Zero when not asked for.
     coverage: Vec<(f32, f32)>,
 }
 
-/// One walk over the postings of every (field, term) the candidates need: the plain term
-/// clauses that re-score them (`terms`), and, when `coverage` is asked for, the query's main
-/// terms in each text field. Each posting list is looked up and opened once per segment and
-/// read forward over the candidates in doc order; no document is re-analysed.
-///
-/// Term clauses are scored with BM25 exactly as tantivy scores a boosted term query (the same
-/// statistics and the same float operations in the same order), with each field's length
-/// normalisation table built once per search instead of once per clause.
 /// Which body terms each candidate is known to hold, from an exhaustive retrieval.
 struct BodyMatches<'a> {
     /// Per candidate, the retrieval clauses it matched (see `retrieve::Retrieved`).
@@ -932,29 +973,41 @@ struct BodyMatches<'a> {
     bits: Vec<(&'a str, u64)>,
 }
 
+/// One walk over the postings of every (field, term) the candidates need: the term and
+/// proximity clauses that re-score them (`clauses`), and, when `coverage` is asked for, the
+/// query's main terms in each text field. Each posting list is looked up and opened once per
+/// segment and read forward over the candidates in doc order; no document is re-analysed.
+///
+/// Clauses are scored with BM25 exactly as tantivy scores a boosted term query or a two-term
+/// phrase query with slop (the same statistics, the same occurrence count and the same float
+/// operations in the same order), with each field's length normalisation table built once
+/// per search instead of once per clause. A term in several proximity pairs has its
+/// positions read once per candidate, not once per pair.
 fn candidate_pass(
     searcher: &Searcher,
     loaded: &Loaded,
     plan: &Plan,
-    terms: &[&query::TermClause],
+    clauses: &[Scored],
     addrs: &[DocAddress],
     in_body: Option<&BodyMatches>,
     coverage: bool,
 ) -> CandidatePass {
     let f = &loaded.fields;
     let mut pass = CandidatePass {
-        scores: vec![vec![None; addrs.len()]; terms.len()],
+        scores: vec![vec![None; addrs.len()]; clauses.len()],
         coverage: vec![(0.0, 0.0); addrs.len()],
     };
     if addrs.is_empty() {
         return pass;
     }
-    // The work: each distinct (field, term) once, with the clauses it scores and the
-    // coverage it counts for.
+    // The work: each distinct (field, term) once, with the term clauses it scores, whether
+    // a pair needs its positions, and the coverage it counts for.
     struct Work<'a> {
         field: tantivy::schema::Field,
         text: &'a str,
         clauses: Vec<usize>,
+        /// Its slot among the terms whose positions are kept.
+        positions: Option<usize>,
         /// (main term index, counts for the title coverage)
         cover: Option<(usize, bool)>,
     }
@@ -970,6 +1023,7 @@ fn candidate_pass(
                 field,
                 text,
                 clauses: Vec::new(),
+                positions: None,
                 cover: None,
             });
             work.len() - 1
@@ -1004,9 +1058,26 @@ fn candidate_pass(
             }
         }
     }
-    for (k, c) in terms.iter().enumerate() {
-        let w = at(&mut work, &mut slots, c.field, c.text.as_str());
-        work[w].clauses.push(k);
+    // Per pair clause: (its index in `clauses`, its two terms' work).
+    let mut pairs: Vec<(usize, &query::PairClause, [usize; 2])> = Vec::new();
+    let mut positional = 0;
+    for (k, c) in clauses.iter().enumerate() {
+        match c {
+            Scored::Term(t) => {
+                let w = at(&mut work, &mut slots, t.field, t.text.as_str());
+                work[w].clauses.push(k);
+            }
+            Scored::Pair(p) => {
+                let ws = [0, 1].map(|i| at(&mut work, &mut slots, p.field, p.terms[i].as_str()));
+                for w in ws {
+                    if work[w].positions.is_none() {
+                        work[w].positions = Some(positional);
+                        positional += 1;
+                    }
+                }
+                pairs.push((k, p, ws));
+            }
+        }
     }
     if work.is_empty() {
         return pass;
@@ -1048,25 +1119,70 @@ fn candidate_pass(
                 .collect()
         })
         .collect();
-    let weights: Vec<Option<(f32, &[f32; 256])>> = work
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if w.clauses.is_empty() {
-                return None;
-            }
-            let df: u64 = infos
+    let dfs: Vec<u64> = (0..work.len())
+        .map(|i| {
+            infos
                 .iter()
                 .filter_map(|s| s[i].as_ref())
                 .map(|t| u64::from(t.doc_freq))
-                .sum();
+                .sum()
+        })
+        .collect();
+    let weights: Vec<Option<(f32, &[f32; 256])>> = work
+        .iter()
+        .zip(&dfs)
+        .map(|(w, &df)| {
+            if w.clauses.is_empty() {
+                return None;
+            }
             Some((bm25::weight(df, norms.docs), norms.of(w.field)?))
         })
         .collect();
+    // A pair's weight: as `Bm25Weight::for_terms`, then `Bm25Weight::boost_by`.
+    let pair_weights: Vec<Option<(f32, &[f32; 256])>> = pairs
+        .iter()
+        .map(|(_, p, ws)| {
+            let weight = bm25::phrase_weight(&ws.map(|w| dfs[w]), norms.docs);
+            let boosted = if p.boost == 1.0 {
+                weight
+            } else {
+                weight * p.boost
+            };
+            Some((boosted, norms.of(p.field)?))
+        })
+        .collect();
+    // The positions of a term in a candidate: a range of `positions`, per (slot, candidate).
+    let mut positions: Vec<u32> = Vec::new();
+    let mut spans: Vec<Option<(u32, u32)>> = vec![None; positional * addrs.len()];
+    // Reading a term's positions costs more than finding it: they are read only where a
+    // pair may still match, so the terms of pairs go last, rarest first. A term's positions
+    // are read in a candidate unless every pair it is in has its other term absent there:
+    // known from retrieval (a body term) or from having read that term already.
+    let mut partners: Vec<Vec<usize>> = vec![Vec::new(); positional];
+    let mut retrieved: Vec<Option<u64>> = vec![None; positional];
+    for w in &work {
+        if let (Some(slot), Some(b)) = (w.positions, in_body.filter(|_| w.field == f.body)) {
+            retrieved[slot] = b
+                .bits
+                .iter()
+                .find(|(x, _)| *x == w.text)
+                .map(|(_, bit)| *bit);
+        }
+    }
+    for (_, _, ws) in &pairs {
+        let [a, b] = ws.map(|w| work[w].positions.unwrap_or(0));
+        partners[a].push(b);
+        partners[b].push(a);
+    }
+    let mut order: Vec<usize> = (0..work.len()).collect();
+    order.sort_by_key(|&i| (work[i].positions.is_some(), dfs[i]));
+    let mut read = vec![false; positional];
 
     for (seg_ord, idxs) in by_segment(addrs.iter().copied()) {
         let seg = searcher.segment_reader(seg_ord);
-        for (i, w) in work.iter().enumerate() {
+        read.iter_mut().for_each(|r| *r = false);
+        for &i in &order {
+            let w = &work[i];
             let Some(info) = &infos[seg_ord as usize][i] else {
                 continue;
             };
@@ -1074,7 +1190,9 @@ fn candidate_pass(
                 continue;
             };
             let scoring = weights[i].as_ref();
-            let option = if scoring.is_some() {
+            let option = if w.positions.is_some() {
+                IndexRecordOption::WithFreqsAndPositions
+            } else if scoring.is_some() {
                 IndexRecordOption::WithFreqs
             } else {
                 IndexRecordOption::Basic
@@ -1100,21 +1218,69 @@ fn candidate_pass(
                     in_any[m][c] = true;
                     in_title[m][c] |= title;
                 }
+                if let Some(slot) = w.positions.filter(|&slot| {
+                    partners[slot]
+                        .iter()
+                        .any(|&o| match (retrieved[o], in_body) {
+                            (Some(bit), Some(b)) => b.matched.get(c).is_some_and(|m| m & bit != 0),
+                            _ => !read[o] || spans[o * addrs.len() + c].is_some(),
+                        })
+                }) {
+                    let start = positions.len() as u32;
+                    tantivy::postings::Postings::append_positions_with_offset(
+                        &mut p,
+                        0,
+                        &mut positions,
+                    );
+                    spans[slot * addrs.len() + c] = Some((start, positions.len() as u32));
+                }
                 if let (Some((weight, norm)), Some(fieldnorms)) = (scoring, &fieldnorms) {
                     let tf = tantivy::postings::Postings::term_freq(&p) as f32;
                     let norm = norm[fieldnorms.fieldnorm_id(d) as usize];
                     let tf_factor = tf / (tf + norm);
                     for &k in &w.clauses {
-                        let boost = terms[k].boost;
+                        let Scored::Term(t) = clauses[k] else {
+                            continue;
+                        };
                         // As `Bm25Weight::boost_by`, then `Bm25Weight::score`.
-                        let boosted = if boost == 1.0 {
+                        let boosted = if t.boost == 1.0 {
                             *weight
                         } else {
-                            weight * boost
+                            weight * t.boost
                         };
                         pass.scores[k][c] = Some(boosted * tf_factor);
                     }
                 }
+            }
+            if let Some(slot) = w.positions {
+                read[slot] = true;
+            }
+        }
+        // The pairs, from the positions just read.
+        for ((k, p, ws), weight) in pairs.iter().zip(&pair_weights) {
+            let Some((weight, norm)) = weight else {
+                continue;
+            };
+            let Ok(fieldnorms) = seg.get_fieldnorms_reader(p.field) else {
+                continue;
+            };
+            let [first, second] = ws.map(|w| work[w].positions.unwrap_or(0) * addrs.len());
+            for &c in &idxs {
+                let (Some(a), Some(b)) = (spans[first + c], spans[second + c]) else {
+                    continue;
+                };
+                let count = near_count(
+                    &positions[a.0 as usize..a.1 as usize],
+                    &positions[b.0 as usize..b.1 as usize],
+                    p.slop,
+                );
+                if count == 0 {
+                    continue;
+                }
+                // As `Bm25Weight::score` with the count as the term frequency.
+                let tf = count as f32;
+                let norm = norm[fieldnorms.fieldnorm_id(addrs[c].doc_id) as usize];
+                pass.scores[*k][c] = Some(weight * (tf / (tf + norm)));
             }
         }
     }
@@ -1134,6 +1300,32 @@ fn candidate_pass(
         }
     }
     pass
+}
+
+/// How often `second` occurs within `slop` positions of where a two-word phrase puts it,
+/// right after `first` (both sorted), counted as tantivy's phrase scorer counts a sloppy
+/// two-term phrase: walking both lists in order, each match takes the last occurrence of
+/// `first` that is not past the `second` it matches, and consumes both.
+fn near_count(first: &[u32], second: &[u32], slop: u32) -> u32 {
+    let (mut i, mut j, mut count) = (0, 0, 0);
+    while i < first.len() && j < second.len() {
+        // Where the phrase wants the second word.
+        let want = first[i] + 1;
+        let got = second[j];
+        if want.abs_diff(got) <= slop {
+            while i + 1 < first.len() && first[i + 1] < got {
+                i += 1;
+            }
+            count += 1;
+            i += 1;
+            j += 1;
+        } else if want < got {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    count
 }
 
 fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart> {
@@ -1249,7 +1441,7 @@ pub fn fetch(loaded: &Loaded, id: &str) -> Option<TantivyDocument> {
 
 #[cfg(test)]
 mod tests {
-    use super::{render_snippet, Finder, Highlighter};
+    use super::{near_count, render_snippet, Finder, Highlighter};
 
     fn highlighted(h: &Highlighter, text: &str) -> Vec<String> {
         let lower = text.to_ascii_lowercase();
@@ -1315,6 +1507,22 @@ mod tests {
         );
         assert!(html.starts_with("<mark>浏览器</mark>"), "{html}");
         assert!(html.ends_with("</mark>"), "{html}");
+    }
+
+    #[test]
+    fn near_words_are_counted_as_a_sloppy_two_word_phrase() {
+        // The second word is wanted one position after the first, give or take the slop.
+        assert_eq!(near_count(&[4], &[5], 0), 1);
+        assert_eq!(near_count(&[4], &[7], 2), 1);
+        assert_eq!(near_count(&[4], &[8], 2), 0);
+        // Before the first word counts too, as far as the slop reaches.
+        assert_eq!(near_count(&[4], &[3], 2), 1);
+        assert_eq!(near_count(&[4], &[2], 2), 0);
+        // Each occurrence matches once: the second word's 6 takes the first word's 5 (the
+        // last not past it), and 9 has no first word left near it.
+        assert_eq!(near_count(&[1, 5], &[6, 9], 2), 1);
+        assert_eq!(near_count(&[1, 5, 8], &[6, 9], 2), 2);
+        assert_eq!(near_count(&[], &[1], 2), 0);
     }
 
     #[test]

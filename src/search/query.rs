@@ -121,6 +121,9 @@ pub enum Mode {
     Baseline,
 }
 
+/// How far apart two adjacent words of a query may be found for a proximity point.
+pub const PAIR_SLOP: u32 = 2;
+
 /// Most term clauses for which block-max WAND is used (see [`Plan::prunable`]).
 pub const MAX_WAND_CLAUSES: usize = 12;
 
@@ -148,6 +151,24 @@ pub struct Clause {
     /// The single term it scores, when it is a plain term clause: re-scoring scores those
     /// straight from the postings it reads for coverage (see `search::candidate_pass`).
     pub term: Option<TermClause>,
+    /// The two terms it scores, when it is a proximity pair: re-scoring counts their
+    /// occurrences near each other from the positions it reads (see `search::candidate_pass`).
+    pub pair: Option<PairClause>,
+}
+
+/// A clause scoring two terms of one field found within `slop` positions of each other,
+/// the second after the first, as tantivy's phrase query with that slop scores them: BM25
+/// of the number of such occurrences, with the two terms' IDFs added, times a boost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairClause {
+    /// The field.
+    pub field: Field,
+    /// The analysed terms, in the query's order.
+    pub terms: [String; 2],
+    /// Positions the second term may be away from where the phrase puts it.
+    pub slop: u32,
+    /// The boost its BM25 score is multiplied by.
+    pub boost: f32,
 }
 
 /// A clause scoring one term in one field with BM25, times a boost.
@@ -304,6 +325,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     rescore: false,
                     common: false,
                     term: Some(TermClause::new(f.body, &t, 1.0)),
+                    pair: None,
                 });
                 terms.push(QueryTerm {
                     text: t,
@@ -437,6 +459,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     rescore: name != "body",
                     common: name == "body" && common(t.idf),
                     term: Some(TermClause::new(field, &t.text, boost * t.weight)),
+                    pair: None,
                 });
             }
         }
@@ -462,6 +485,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                             rescore: name != "body",
                             common: name == "body" && common(idf),
                             term: Some(TermClause::new(field, &exp[0], boost * w.synonym)),
+                            pair: None,
                         });
                     }
                 }
@@ -489,6 +513,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                         rescore: true,
                         common: false,
                         term: None,
+                        pair: None,
                     });
                 }
             }
@@ -512,7 +537,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 Term::from_field_text(field, win[0]),
                 Term::from_field_text(field, win[1]),
             ]);
-            pq.set_slop(2);
+            pq.set_slop(PAIR_SLOP);
             clauses.push(Clause {
                 label: label(format_args!("near({name}):{} {}", win[0], win[1])),
                 query: Box::new(BoostQuery::new(Box::new(pq), w.proximity)),
@@ -520,6 +545,12 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 rescore: true,
                 common: false,
                 term: None,
+                pair: Some(PairClause {
+                    field,
+                    terms: [win[0].to_string(), win[1].to_string()],
+                    slop: PAIR_SLOP,
+                    boost: w.proximity,
+                }),
             });
         }
     }
@@ -541,6 +572,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             rescore: false,
             common: false,
             term: None,
+            pair: None,
         });
     }
 
@@ -561,6 +593,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             rescore: false,
             common: false,
             term: Some(TermClause::new(f.codes, &canonical_code(c), w.code)),
+            pair: None,
         });
     }
     // No rarer word that some entry holds: the common words are what retrieves (a phrase or

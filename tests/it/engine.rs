@@ -880,6 +880,85 @@ fn an_index_named_alone_answers_with_its_own_kb_resources() {
 }
 
 #[test]
+fn rescoring_gives_each_clause_its_tantivy_score() {
+    // Re-scoring reads the candidates' postings once for every term and proximity clause:
+    // each clause's score on each candidate must be, to the bit, the one its own tantivy
+    // query gives (a boosted term query, or a two-term phrase query with slop), and a
+    // candidate it does not match must get none.
+    use deflect::search::query;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::EnableScoring;
+    use tantivy::{DocSet, TERMINATED};
+    let loaded = bundled();
+    let searcher = loaded.reader.searcher();
+    let (mut pairs, mut scored) = (0, 0);
+    for q in [
+        "ECS实例重启以后SSH连不上，安全组也检查过了，22端口是放行的，控制台显示运行中",
+        "您好，我们的 ECS 实例今天早上开始网站打不开，502 Bad Gateway，安全组已经放行 80 端口了",
+        "OSS 上传文件报错 AccessDenied，签名应该没问题，RAM 权限也给了，bucket 是私有的",
+        "伺服器連不上，雲端主機無法連線，重新開機也沒用，帳單也付了",
+        "the instance fails status checks after I changed the kernel and rebooted it twice",
+        "安全组规则 端口 放行 安全组 规则",
+        "how to reset the root password of an ECS instance",
+    ] {
+        let plan = query::build(
+            loaded,
+            &searcher,
+            q,
+            search::Mode::Ranked(search::DEFAULT_WEIGHTS),
+            true,
+        );
+        for lean in [true, false] {
+            // The candidates a search would re-score, and entries no clause may match.
+            let mut addrs: Vec<tantivy::DocAddress> = searcher
+                .search(
+                    &plan.to_query(lean),
+                    &TopDocs::with_limit(100).order_by_score(),
+                )
+                .unwrap()
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect();
+            for d in (0..searcher.num_docs() as u32).step_by(7) {
+                let a = tantivy::DocAddress::new(0, d);
+                if !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+            let got = search::rescoring_scores(&searcher, loaded, &plan, lean, &addrs).unwrap();
+            let clauses: Vec<_> = plan.rescoring(lean).collect();
+            assert_eq!(got.len(), clauses.len());
+            let scoring = EnableScoring::enabled_from_searcher(&searcher);
+            for (clause, got) in clauses.iter().zip(&got) {
+                let weight = clause.query.weight(scoring).unwrap();
+                for (addr, got) in addrs.iter().zip(got) {
+                    let reader = searcher.segment_reader(addr.segment_ord);
+                    let mut scorer = weight.scorer(reader, 1.0).unwrap();
+                    let doc = if scorer.doc() < addr.doc_id {
+                        scorer.seek(addr.doc_id)
+                    } else {
+                        scorer.doc()
+                    };
+                    let want = (doc == addr.doc_id && doc != TERMINATED).then(|| scorer.score());
+                    assert_eq!(
+                        got.map(f32::to_bits),
+                        want.map(f32::to_bits),
+                        "{q}: {} on {addr:?}: {got:?} against {want:?}",
+                        clause.label
+                    );
+                    scored += usize::from(want.is_some());
+                    pairs += usize::from(want.is_some() && clause.pair.is_some());
+                }
+            }
+        }
+    }
+    assert!(
+        pairs > 200 && scored > 2000,
+        "{pairs} pair scores, {scored} in all"
+    );
+}
+
+#[test]
 fn term_at_a_time_retrieval_is_tantivys_union() {
     // An unfiltered search that visits every match scores it term at a time: the hits, their
     // scores to the bit, their order among equal scores and the count must be those of
