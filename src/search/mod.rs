@@ -894,7 +894,7 @@ fn scorer_scores(
 ) -> tantivy::Result<Vec<Option<f32>>> {
     let mut scores = vec![None; addrs.len()];
     let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
-    let weight = clause.query.weight(scoring)?;
+    let weight = clause.query().weight(scoring)?;
     for (&seg_ord, idxs) in by_seg {
         let reader = searcher.segment_reader(seg_ord);
         let first = addrs[idxs[0]].doc_id;
@@ -1333,7 +1333,7 @@ fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart>
         .clauses
         .iter()
         .filter_map(|c| {
-            let e = c.query.explain(searcher, addr).ok()?;
+            let e = c.query().explain(searcher, addr).ok()?;
             (e.value() > 0.0).then(|| ScorePart {
                 clause: c.label.clone(),
                 score: e.value(),

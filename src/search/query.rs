@@ -133,8 +133,9 @@ pub struct Clause {
     /// Empty unless the plan was built for explain: formatting a label per clause was a
     /// tenth of a short query's allocations.
     pub label: String,
-    /// The query.
-    pub query: Box<dyn Query>,
+    /// The query of a clause that is neither a term nor a pair (a phrase); the others
+    /// build theirs when asked ([`Clause::query`]): most searches never need it.
+    pub phrase: Option<Box<dyn Query>>,
     /// A phrase or proximity clause (reads positions; no block-max WAND).
     pub positional: bool,
     /// Scored on the retrieved candidates only, never retrieving an entry by itself: terms
@@ -233,7 +234,7 @@ impl Plan {
     pub fn to_query(&self, lean: bool) -> BooleanQuery {
         BooleanQuery::new(
             self.retrieval(lean)
-                .map(|c| (Occur::Should, c.query.box_clone()))
+                .map(|c| (Occur::Should, c.query()))
                 .collect(),
         )
     }
@@ -289,12 +290,36 @@ fn unseen_idf(searcher: &Searcher) -> f32 {
     ((n + 0.5) / 0.5 + 1.0).ln() - 1e-4
 }
 
-fn term_clause(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
+fn term_query(t: &TermClause) -> Box<dyn Query> {
     let q = TermQuery::new(
-        Term::from_field_text(field, text),
+        Term::from_field_text(t.field, &t.text),
         IndexRecordOption::WithFreqs,
     );
-    Box::new(BoostQuery::new(Box::new(q), boost))
+    Box::new(BoostQuery::new(Box::new(q), t.boost))
+}
+
+fn pair_query(p: &PairClause) -> Box<dyn Query> {
+    let mut q = PhraseQuery::new(
+        p.terms
+            .iter()
+            .map(|t| Term::from_field_text(p.field, t))
+            .collect(),
+    );
+    q.set_slop(p.slop);
+    Box::new(BoostQuery::new(Box::new(q), p.boost))
+}
+
+impl Clause {
+    /// The clause as a tantivy query: a boosted term query, a boosted two-term phrase query
+    /// with slop, or its phrase.
+    pub fn query(&self) -> Box<dyn Query> {
+        match (&self.term, &self.pair, &self.phrase) {
+            (Some(t), _, _) => term_query(t),
+            (None, Some(p), _) => pair_query(p),
+            (None, None, Some(q)) => q.box_clone(),
+            (None, None, None) => Box::new(tantivy::query::EmptyQuery),
+        }
+    }
 }
 
 /// Builds the query for `text`.
@@ -320,7 +345,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 let idf = idf(searcher, f.body, &t);
                 clauses.push(Clause {
                     label: label(format_args!("body:{t}")),
-                    query: term_clause(f.body, &t, 1.0),
+                    phrase: None,
                     positional: false,
                     rescore: false,
                     common: false,
@@ -454,7 +479,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             if boost > 0.0 {
                 clauses.push(Clause {
                     label: label(format_args!("{name}:{}", t.text)),
-                    query: term_clause(field, &t.text, boost * t.weight),
+                    phrase: None,
                     positional: false,
                     rescore: name != "body",
                     common: name == "body" && common(t.idf),
@@ -480,7 +505,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     if boost > 0.0 && matches!(name, "title" | "aliases" | "body") {
                         clauses.push(Clause {
                             label: label(format_args!("synonym({name}):{words}")),
-                            query: term_clause(field, &exp[0], boost * w.synonym),
+                            phrase: None,
                             positional: false,
                             rescore: name != "body",
                             common: name == "body" && common(idf),
@@ -508,7 +533,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     );
                     clauses.push(Clause {
                         label: label(format_args!("synonym({name}):{words}")),
-                        query: Box::new(BoostQuery::new(Box::new(pq), boost * w.synonym)),
+                        phrase: Some(Box::new(BoostQuery::new(Box::new(pq), boost * w.synonym))),
                         positional: true,
                         rescore: true,
                         common: false,
@@ -533,14 +558,9 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         }
         pairs += 1;
         for (name, field) in [("title", f.title), ("body", f.body)] {
-            let mut pq = PhraseQuery::new(vec![
-                Term::from_field_text(field, win[0]),
-                Term::from_field_text(field, win[1]),
-            ]);
-            pq.set_slop(PAIR_SLOP);
             clauses.push(Clause {
                 label: label(format_args!("near({name}):{} {}", win[0], win[1])),
-                query: Box::new(BoostQuery::new(Box::new(pq), w.proximity)),
+                phrase: None,
                 positional: true,
                 rescore: true,
                 common: false,
@@ -567,7 +587,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         pq.set_slop(3);
         clauses.push(Clause {
             label: label(format_args!("phrase(body)")),
-            query: Box::new(BoostQuery::new(Box::new(pq), w.phrase)),
+            phrase: Some(Box::new(BoostQuery::new(Box::new(pq), w.phrase))),
             positional: true,
             rescore: false,
             common: false,
@@ -588,7 +608,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     for c in &codes {
         clauses.push(Clause {
             label: label(format_args!("code:{c}")),
-            query: term_clause(f.codes, &canonical_code(c), w.code),
+            phrase: None,
             positional: false,
             rescore: false,
             common: false,

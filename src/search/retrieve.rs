@@ -85,7 +85,7 @@ pub fn exhaustive<'a>(
                 }
             }
             None => How::Scorer(
-                c.query
+                c.query()
                     .weight(EnableScoring::enabled_from_searcher(searcher))?,
             ),
         };

@@ -930,7 +930,7 @@ fn rescoring_gives_each_clause_its_tantivy_score() {
             assert_eq!(got.len(), clauses.len());
             let scoring = EnableScoring::enabled_from_searcher(&searcher);
             for (clause, got) in clauses.iter().zip(&got) {
-                let weight = clause.query.weight(scoring).unwrap();
+                let weight = clause.query().weight(scoring).unwrap();
                 for (addr, got) in addrs.iter().zip(got) {
                     let reader = searcher.segment_reader(addr.segment_ord);
                     let mut scorer = weight.scorer(reader, 1.0).unwrap();
@@ -1006,7 +1006,7 @@ fn term_at_a_time_retrieval_is_tantivys_union() {
                 assert_eq!(got.count, want.1 as u64, "{q} lean={lean}");
                 for ((_, addr), mask) in got.top.iter().zip(&got.matched) {
                     for (k, c) in plan.retrieval(lean).enumerate().take(64) {
-                        let matches = c.query.explain(&searcher, *addr).is_ok();
+                        let matches = c.query().explain(&searcher, *addr).is_ok();
                         assert_eq!(mask & (1 << k) != 0, matches, "{q}: {}", c.label);
                     }
                 }
