@@ -7,7 +7,7 @@
 //! alternatives. Every clause keeps a label so a hit can explain its score.
 //!
 //! Scoring has two phases. The body clauses, codes and the whole-ticket phrase retrieve the
-//! candidates (one cursor per term, block-max WAND when there are few); the title, alias and
+//! candidates (term at a time, see `retrieve`); the title, alias and
 //! page-title clauses and the proximity pairs then add their points to those candidates only.
 //! A candidate's score is the same sum as one union of every clause would give it; an entry
 //! is simply never found by its title alone, as the body holds the title too.
@@ -124,9 +124,6 @@ pub enum Mode {
 /// How far apart two adjacent words of a query may be found for a proximity point.
 pub const PAIR_SLOP: u32 = 2;
 
-/// Most term clauses for which block-max WAND is used (see [`Plan::prunable`]).
-pub const MAX_WAND_CLAUSES: usize = 12;
-
 /// One scoring clause with its label (for explain).
 pub struct Clause {
     /// What it is: `title:安全组`, `code:…`, `near(body):安全组 规则`, `synonym(title):无法连接`.
@@ -136,7 +133,7 @@ pub struct Clause {
     /// The query of a clause that is neither a term nor a pair (a phrase); the others
     /// build theirs when asked ([`Clause::query`]): most searches never need it.
     pub phrase: Option<Box<dyn Query>>,
-    /// A phrase or proximity clause (reads positions; no block-max WAND).
+    /// A phrase or proximity clause (reads positions).
     pub positional: bool,
     /// Scored on the retrieved candidates only, never retrieving an entry by itself: terms
     /// in the title, aliases and page title, proximity pairs and synonym phrases. Retrieval
@@ -257,13 +254,6 @@ impl Plan {
     /// count every entry holding a word of the query.
     pub fn defers_common(&self) -> bool {
         self.clauses.iter().any(|c| c.common && !c.rescore)
-    }
-
-    /// Whether the retrieval query is a union of a few plain terms, where block-max WAND
-    /// pays off.
-    pub fn prunable(&self, lean: bool) -> bool {
-        let mut retrieval = self.retrieval(lean);
-        retrieval.clone().count() <= MAX_WAND_CLAUSES && retrieval.all(|c| !c.positional)
     }
 
     /// Sum of IDF of the ticket's main terms: how much the ticket says.

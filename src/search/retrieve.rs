@@ -1,10 +1,10 @@
 //! Exhaustive retrieval, term at a time: each clause's matches are added into one score per
 //! document, then the best are taken.
 //!
-//! A long ticket's retrieval is a union of a dozen or more term clauses that visits every
-//! match (block-max WAND does not pay past [`super::query::MAX_WAND_CLAUSES`] cursors).
-//! tantivy's union does that through a window of cursors, a bitset and a collector call per
-//! match. Here a term clause's postings are decoded block by block straight into a score
+//! A search's retrieval is a union of term clauses (a long ticket's, a dozen or more) and
+//! the top 100 or so candidates re-scoring needs leave block-max WAND little to skip, so it
+//! visits every match. tantivy's union does that through a window of cursors, a bitset and
+//! a collector call per match. Here a term clause's postings are decoded block by block straight into a score
 //! array; other clauses (the whole-ticket phrase) run tantivy's own scorer over their
 //! matches. The result is the one `searcher.search(&plan.to_query(lean), &(TopDocs, Count))`
 //! gives, bit for bit: each term scored with tantivy's BM25 float operations
