@@ -887,12 +887,12 @@ fn scorer_scores(
     searcher: &Searcher,
     clause: &query::Clause,
     addrs: &[DocAddress],
-    by_seg: &BTreeMap<u32, Vec<usize>>,
+    by_seg: &[(u32, Vec<usize>)],
 ) -> tantivy::Result<Vec<Option<f32>>> {
     let mut scores = vec![None; addrs.len()];
     let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
     let weight = clause.query().weight(scoring)?;
-    for (&seg_ord, idxs) in by_seg {
+    for &(seg_ord, ref idxs) in by_seg {
         let reader = searcher.segment_reader(seg_ord);
         let first = addrs[idxs[0]].doc_id;
         let (mut found, mut scorer) = weight.scorer_danger(reader, first, 1.0)?;
@@ -921,18 +921,20 @@ fn scorer_scores(
 
 /// Indexes of the candidates per segment, each list in doc order: postings and scorers
 /// only move forward.
-fn by_segment(addrs: impl Iterator<Item = DocAddress>) -> BTreeMap<u32, Vec<usize>> {
-    let mut by_seg: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
-    for (i, a) in addrs.enumerate() {
-        by_seg.entry(a.segment_ord).or_default().push((a.doc_id, i));
+fn by_segment(addrs: impl Iterator<Item = DocAddress>) -> Vec<(u32, Vec<usize>)> {
+    let mut all: Vec<(u32, u32, usize)> = addrs
+        .enumerate()
+        .map(|(i, a)| (a.segment_ord, a.doc_id, i))
+        .collect();
+    all.sort_unstable();
+    let mut by_seg: Vec<(u32, Vec<usize>)> = Vec::new();
+    for (seg, _, i) in all {
+        match by_seg.last_mut() {
+            Some((s, idxs)) if *s == seg => idxs.push(i),
+            _ => by_seg.push((seg, vec![i])),
+        }
     }
     by_seg
-        .into_iter()
-        .map(|(seg, mut v)| {
-            v.sort_unstable();
-            (seg, v.into_iter().map(|(_, i)| i).collect())
-        })
-        .collect()
 }
 
 /// What re-ranking learnt of a candidate (see `search`).
@@ -1008,30 +1010,27 @@ fn candidate_pass(
         /// (main term index, counts for the title coverage)
         cover: Option<(usize, bool)>,
     }
-    type Slots<'a> = std::collections::HashMap<(tantivy::schema::Field, &'a str), usize>;
-    fn at<'a>(
-        work: &mut Vec<Work<'a>>,
-        slots: &mut Slots<'a>,
-        field: tantivy::schema::Field,
-        text: &'a str,
-    ) -> usize {
-        *slots.entry((field, text)).or_insert_with(|| {
-            work.push(Work {
-                field,
-                text,
-                clauses: Vec::new(),
-                positions: None,
-                cover: None,
-            });
-            work.len() - 1
-        })
+    // A few dozen items: a scan finds one faster than hashing its text.
+    fn at<'a>(work: &mut Vec<Work<'a>>, field: tantivy::schema::Field, text: &'a str) -> usize {
+        if let Some(i) = work.iter().position(|w| w.field == field && w.text == text) {
+            return i;
+        }
+        work.push(Work {
+            field,
+            text,
+            clauses: Vec::new(),
+            positions: None,
+            cover: None,
+        });
+        work.len() - 1
     }
     let mut work: Vec<Work> = Vec::new();
-    let mut slots = Slots::new();
     let mains: Vec<&query::QueryTerm> = plan.terms.iter().filter(|t| !t.secondary).collect();
     let all: f32 = mains.iter().map(|t| t.idf).sum();
-    let mut in_title = vec![vec![false; addrs.len()]; mains.len()];
-    let mut in_any = vec![vec![false; addrs.len()]; mains.len()];
+    // Per (main term, candidate): found in the title or aliases, found anywhere.
+    let n = addrs.len();
+    let mut in_title = vec![false; mains.len() * n];
+    let mut in_any = vec![false; mains.len() * n];
     if coverage && all > 0.0 {
         for (m, t) in mains.iter().enumerate() {
             for (field, title) in [
@@ -1046,11 +1045,11 @@ fn candidate_pass(
                 });
                 if let Some((matched, bit)) = known {
                     for (c, m_bits) in matched.iter().enumerate().take(addrs.len()) {
-                        in_any[m][c] |= m_bits & bit != 0;
+                        in_any[m * n + c] |= m_bits & bit != 0;
                     }
                     continue;
                 }
-                let w = at(&mut work, &mut slots, field, t.text.as_str());
+                let w = at(&mut work, field, t.text.as_str());
                 work[w].cover = Some((m, title));
             }
         }
@@ -1061,11 +1060,11 @@ fn candidate_pass(
     for (k, c) in clauses.iter().enumerate() {
         match c {
             Scored::Term(t) => {
-                let w = at(&mut work, &mut slots, t.field, t.text.as_str());
+                let w = at(&mut work, t.field, t.text.as_str());
                 work[w].clauses.push(k);
             }
             Scored::Pair(p) => {
-                let ws = [0, 1].map(|i| at(&mut work, &mut slots, p.field, p.terms[i].as_str()));
+                let ws = [0, 1].map(|i| at(&mut work, p.field, p.terms[i].as_str()));
                 for w in ws {
                     if work[w].positions.is_none() {
                         work[w].positions = Some(positional);
@@ -1150,7 +1149,7 @@ fn candidate_pass(
         .collect();
     // The positions of a term in a candidate: a range of `positions`, per (slot, candidate).
     let mut positions: Vec<u32> = Vec::new();
-    let mut spans: Vec<Option<(u32, u32)>> = vec![None; positional * addrs.len()];
+    let mut spans: Vec<Option<(u32, u32)>> = vec![None; positional * n];
     // Reading a term's positions costs more than finding it: they are read only where a
     // pair may still match, so the terms of pairs go last, rarest first. A term's positions
     // are read in a candidate unless every pair it is in has its other term absent there:
@@ -1212,15 +1211,15 @@ fn candidate_pass(
                     continue;
                 }
                 if let Some((m, title)) = w.cover {
-                    in_any[m][c] = true;
-                    in_title[m][c] |= title;
+                    in_any[m * n + c] = true;
+                    in_title[m * n + c] |= title;
                 }
                 if let Some(slot) = w.positions.filter(|&slot| {
                     partners[slot]
                         .iter()
                         .any(|&o| match (retrieved[o], in_body) {
                             (Some(bit), Some(b)) => b.matched.get(c).is_some_and(|m| m & bit != 0),
-                            _ => !read[o] || spans[o * addrs.len() + c].is_some(),
+                            _ => !read[o] || spans[o * n + c].is_some(),
                         })
                 }) {
                     let start = positions.len() as u32;
@@ -1229,7 +1228,7 @@ fn candidate_pass(
                         0,
                         &mut positions,
                     );
-                    spans[slot * addrs.len() + c] = Some((start, positions.len() as u32));
+                    spans[slot * n + c] = Some((start, positions.len() as u32));
                 }
                 if let (Some((weight, norm)), Some(fieldnorms)) = (scoring, &fieldnorms) {
                     let tf = tantivy::postings::Postings::term_freq(&p) as f32;
@@ -1261,7 +1260,7 @@ fn candidate_pass(
             let Ok(fieldnorms) = seg.get_fieldnorms_reader(p.field) else {
                 continue;
             };
-            let [first, second] = ws.map(|w| work[w].positions.unwrap_or(0) * addrs.len());
+            let [first, second] = ws.map(|w| work[w].positions.unwrap_or(0) * n);
             for &c in &idxs {
                 let (Some(a), Some(b)) = (spans[first + c], spans[second + c]) else {
                     continue;
@@ -1283,11 +1282,11 @@ fn candidate_pass(
     }
     if coverage && all > 0.0 {
         for (m, t) in mains.iter().enumerate() {
-            for c in 0..addrs.len() {
-                if in_any[m][c] {
+            for c in 0..n {
+                if in_any[m * n + c] {
                     pass.coverage[c].0 += t.idf;
                 }
-                if in_title[m][c] {
+                if in_title[m * n + c] {
                     pass.coverage[c].1 += t.idf;
                 }
             }
