@@ -89,10 +89,97 @@ re!(
     DOMAIN,
     r"(?i)(?-u:\b)(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|cn|net|org|io|top|xyz|info|biz|cc|tv|me|shop|site|online|app|dev|co|hk|tw|jp|us|uk)(?-u:\b)(?:/[^\s，。)）]*)?"
 );
+// A word that makes a line of ASCII text an error message (see `error_lines`).
 re!(
-    ERROR_LINE,
-    r"(?i)[A-Za-z][A-Za-z0-9 ,.'()_:/-]{0,60}(?-u:\b)(?:error|denied|refused|timed? ?out|failed|failure|exception|not found|forbidden|invalid|unable to|cannot|can't|no such|panic|fatal|unreachable|expired|too many)(?-u:\b)[A-Za-z0-9 ,.'()_:/-]{0,60}|(?:报错|错误提示|提示|报|返回)[:：]\s*[^\n。]{4,80}"
+    ERROR_WORD,
+    r"(?i)(?-u:\b)(?:error|denied|refused|timed? ?out|failed|failure|exception|not found|forbidden|invalid|unable to|cannot|can't|no such|panic|fatal|unreachable|expired|too many)(?-u:\b)"
 );
+// A pasted message after a Chinese lead-in (`报错：…`).
+re!(
+    ERROR_AFTER_LEAD,
+    r"(?:报错|错误提示|提示|报|返回)[:：]\s*[^\n。]{4,80}"
+);
+
+/// Bytes of message text taken on each side of an [`ERROR_WORD`].
+const ERROR_LINE_REACH: usize = 60;
+
+/// The bytes an English error line is made of.
+fn error_line_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b" ,.'()_:/-".contains(&b)
+}
+
+/// Pasted error lines in NFKC text, in order: an [`ERROR_WORD`] with up to
+/// [`ERROR_LINE_REACH`] bytes of message text on each side (starting at a letter), or a
+/// message after a Chinese lead-in. The matches are those of the one regex
+/// `(?i)[A-Za-z][class]{0,60}\b(?:words)\b[class]{0,60}|lead-in` with leftmost-first
+/// semantics, found without it: its counted repeats made the lazy DFA build new states on
+/// every ticket (a quarter of an answer's work).
+fn error_lines(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let words: Vec<(usize, usize)> = ERROR_WORD
+        .find_iter(text)
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut next_word = 0;
+    loop {
+        // The English line starting first at or after `pos`: the first word, in order, with
+        // a letter before it (at most REACH + 1 bytes back, message bytes all the way).
+        while next_word < words.len() && words[next_word].0 <= pos {
+            next_word += 1;
+        }
+        let mut english = None;
+        for w in &words[next_word..] {
+            let ks = w.0;
+            let mut start = None;
+            let mut i = ks;
+            while i > pos && ks - i < ERROR_LINE_REACH + 1 && error_line_byte(bytes[i - 1]) {
+                i -= 1;
+                if bytes[i].is_ascii_alphabetic() {
+                    start = Some(i);
+                }
+            }
+            if let Some(p) = start {
+                // Greedy: the last word the text before it still reaches from `p`.
+                let reach = p + 1 + ERROR_LINE_REACH;
+                // Where the message bytes from `p` end, as far as a reachable word can go.
+                let scan = (reach + 16).min(bytes.len());
+                let run_end = (p + 1..scan)
+                    .find(|&j| !error_line_byte(bytes[j]))
+                    .unwrap_or(scan);
+                let (_, ke) = *words
+                    .iter()
+                    .rev()
+                    .find(|w| w.0 > p && w.0 <= reach && w.1 <= run_end)
+                    .unwrap_or(w);
+                let tail = bytes[ke..]
+                    .iter()
+                    .take(ERROR_LINE_REACH)
+                    .take_while(|&&b| error_line_byte(b))
+                    .count();
+                english = Some(p..ke + tail);
+                break;
+            }
+        }
+        let lead = ERROR_AFTER_LEAD.find_at(text, pos).map(|m| m.range());
+        let next = match (english, lead) {
+            (Some(e), Some(l)) => {
+                if l.start < e.start {
+                    l
+                } else {
+                    e
+                }
+            }
+            (Some(e), None) => e,
+            (None, Some(l)) => l,
+            (None, None) => break,
+        };
+        pos = next.end;
+        out.push(next);
+    }
+    out
+}
 re!(PHONE, r"(?-u:\b)1[3-9]\d{9}(?-u:\b)");
 re!(EMAIL, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}");
 re!(
@@ -203,12 +290,10 @@ pub fn extract(text: &str) -> Entities {
             push_unique(&mut e.order_ids, &c[1]);
         }
     }
-    for m in ERROR_LINE.find_iter(&norm) {
+    for m in error_lines(&norm) {
         // The sentence's own punctuation (`…Connection refused，麻烦…` normalises to `,`)
         // is not part of the message.
-        let msg = m
-            .as_str()
-            .trim_end_matches([' ', ',', '.', ';', ':', '/', '-', '(']);
+        let msg = norm[m].trim_end_matches([' ', ',', '.', ';', ':', '/', '-', '(']);
         if e.error_messages.len() < 5 && !msg.is_empty() {
             push_unique(&mut e.error_messages, msg);
         }
@@ -272,6 +357,72 @@ pub fn mask_personal_data(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_lines_are_those_of_the_one_regex() {
+        // The hand-written matcher against the regex it replaces, on every ticket and query
+        // text we have (and the labelled sets beside the repo when present), plus edges.
+        let oracle = Regex::new(concat!(
+            r"(?i)[A-Za-z][A-Za-z0-9 ,.'()_:/-]{0,60}(?-u:\b)(?:error|denied|refused|timed? ?out|",
+            r"failed|failure|exception|not found|forbidden|invalid|unable to|cannot|can't|no such|",
+            r"panic|fatal|unreachable|expired|too many)(?-u:\b)[A-Za-z0-9 ,.'()_:/-]{0,60}|",
+            r"(?:报错|错误提示|提示|报|返回)[:：]\s*[^\n。]{4,80}"
+        ))
+        .unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut texts: Vec<String> = Vec::new();
+        for f in std::fs::read_dir(root.join("tests/fixtures"))
+            .unwrap()
+            .flatten()
+        {
+            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+            texts.extend(text.lines().map(str::to_string));
+        }
+        let data = root.join("../shared/data");
+        for set in [
+            "alibabacloud-docs/eval_full",
+            "pingcap-docs-cn/eval",
+            "awsdocs-ec2-en",
+        ] {
+            let text = std::fs::read_to_string(data.join(set).join("queries.tsv"));
+            texts.extend(text.unwrap_or_default().lines().map(str::to_string));
+        }
+        // English troubleshooting pages: error messages pasted in prose and code blocks.
+        if let Ok(dir) = std::fs::read_dir(data.join("awsdocs-ec2-en/articles/doc_source")) {
+            for f in dir.flatten().take(60) {
+                let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+                texts.extend(text.lines().map(str::to_string));
+            }
+        }
+        let long = "x".repeat(70);
+        for edge in [
+            "error",
+            "Error: connection refused",
+            "1234 error",
+            "a error",
+            "ab error error error",
+            "Permission denied (publickey).",
+            "timed out timeout time out",
+            "cannot found not found",
+            "报错：   Access Denied for user root",
+            "返回: x",
+            "提示：abc denied by policy",
+        ] {
+            texts.push(edge.to_string());
+        }
+        texts.push(format!("a{long} error {long}"));
+        texts.push(format!("a{} error", "x".repeat(59)));
+        texts.push(format!("a {} error tail{long} failed", "x".repeat(59)));
+        texts.push(format!("{long} failed; then {long} refused"));
+        let mut lines = 0;
+        for t in &texts {
+            let t = nfkc(t);
+            let want: Vec<_> = oracle.find_iter(&t).map(|m| m.range()).collect();
+            assert_eq!(error_lines(&t), want, "{t}");
+            lines += want.len();
+        }
+        assert!(lines > 100, "{lines} lines in {} texts", texts.len());
+    }
 
     #[test]
     fn problem_reports_are_told_from_how_to_questions() {
