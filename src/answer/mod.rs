@@ -496,8 +496,25 @@ pub fn urlencode_id(id: &str) -> String {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
                 out.push(b as char)
             }
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 0xF)] as char);
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn entry_ids_are_percent_encoded_for_links() {
+        assert_eq!(
+            super::urlencode_id("ecs/安全组 规则~a.b_c-d"),
+            "ecs/%E5%AE%89%E5%85%A8%E7%BB%84%20%E8%A7%84%E5%88%99~a.b_c-d"
+        );
+        assert_eq!(super::urlencode_id("faq#q1?x"), "faq%23q1%3Fx");
+    }
 }
