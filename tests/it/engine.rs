@@ -880,35 +880,50 @@ fn an_index_named_alone_answers_with_its_own_kb_resources() {
     assert_eq!(hits(), 1, "the index's own copy of it");
 }
 
+/// Tickets and queries whose plans the equivalence tests below score both ways: long
+/// tickets, pasted errors and codes, traditional script, English, repeated words, a short
+/// query.
+const EQUIVALENCE_QUERIES: [&str; 9] = [
+    "ECS实例重启以后SSH连不上，安全组也检查过了，22端口是放行的，控制台显示运行中",
+    "您好，我们的 ECS 实例今天早上开始网站打不开，502 Bad Gateway，安全组已经放行 80 端口了",
+    "OSS 上传文件报错 AccessDenied，签名应该没问题，RAM 权限也给了，bucket 是私有的",
+    "伺服器連不上，雲端主機無法連線，重新開機也沒用，帳單也付了",
+    "the instance fails status checks after I changed the kernel and rebooted it twice",
+    "RDS 报 ERROR 1040 (HY000): Too many connections",
+    "安全组规则 端口 放行 安全组 规则",
+    "how to reset the root password of an ECS instance",
+    "怎么 开 发票",
+];
+
+/// The ranked plan of `q`, with clause labels.
+fn explained_plan(
+    loaded: &deflect::index::Loaded,
+    searcher: &tantivy::Searcher,
+    q: &str,
+) -> search::Plan {
+    search::query::build(
+        loaded,
+        searcher,
+        q,
+        search::Mode::Ranked(search::DEFAULT_WEIGHTS),
+        true,
+    )
+}
+
 #[test]
 fn rescoring_gives_each_clause_its_tantivy_score() {
     // Re-scoring reads the candidates' postings once for every term and proximity clause:
     // each clause's score on each candidate must be, to the bit, the one its own tantivy
     // query gives (a boosted term query, or a two-term phrase query with slop), and a
     // candidate it does not match must get none.
-    use deflect::search::query;
     use tantivy::collector::TopDocs;
     use tantivy::query::EnableScoring;
     use tantivy::{DocSet, TERMINATED};
     let loaded = bundled();
     let searcher = loaded.reader.searcher();
     let (mut pairs, mut scored) = (0, 0);
-    for q in [
-        "ECS实例重启以后SSH连不上，安全组也检查过了，22端口是放行的，控制台显示运行中",
-        "您好，我们的 ECS 实例今天早上开始网站打不开，502 Bad Gateway，安全组已经放行 80 端口了",
-        "OSS 上传文件报错 AccessDenied，签名应该没问题，RAM 权限也给了，bucket 是私有的",
-        "伺服器連不上，雲端主機無法連線，重新開機也沒用，帳單也付了",
-        "the instance fails status checks after I changed the kernel and rebooted it twice",
-        "安全组规则 端口 放行 安全组 规则",
-        "how to reset the root password of an ECS instance",
-    ] {
-        let plan = query::build(
-            loaded,
-            &searcher,
-            q,
-            search::Mode::Ranked(search::DEFAULT_WEIGHTS),
-            true,
-        );
+    for q in EQUIVALENCE_QUERIES {
+        let plan = explained_plan(loaded, &searcher, q);
         for lean in [true, false] {
             // The candidates a search would re-score, and entries no clause may match.
             let mut addrs: Vec<tantivy::DocAddress> = searcher
@@ -965,27 +980,13 @@ fn term_at_a_time_retrieval_is_tantivys_union() {
     // scores to the bit, their order among equal scores and the count must be those of
     // tantivy's union with its top-k and count collectors, lean or not, at any depth. The
     // clauses each hit is said to match must be exactly those tantivy finds it matching.
-    use deflect::search::{query, retrieve};
+    use deflect::search::retrieve;
     use tantivy::collector::{Count, TopDocs};
     let loaded = bundled();
     let searcher = loaded.reader.searcher();
     let mut checked = 0;
-    for q in [
-        "ECS实例重启以后SSH连不上，安全组也检查过了，22端口是放行的，控制台显示运行中",
-        "您好，我们的 ECS 实例今天早上开始网站打不开，502 Bad Gateway，安全组已经放行 80 端口了",
-        "OSS 上传文件报错 AccessDenied，签名应该没问题，RAM 权限也给了，bucket 是私有的",
-        "伺服器連不上，雲端主機無法連線，重新開機也沒用，帳單也付了",
-        "the instance fails status checks after I changed the kernel and rebooted it twice",
-        "RDS 报 ERROR 1040 (HY000): Too many connections",
-        "怎么 开 发票",
-    ] {
-        let plan = query::build(
-            loaded,
-            &searcher,
-            q,
-            search::Mode::Ranked(search::DEFAULT_WEIGHTS),
-            true,
-        );
+    for q in EQUIVALENCE_QUERIES {
+        let plan = explained_plan(loaded, &searcher, q);
         for lean in [true, false] {
             for fetch in [1, 7, 100] {
                 let want = searcher
