@@ -245,11 +245,20 @@ fn to_simplified(norm: &mut Normalized) {
     };
 }
 
-/// NFKC of `text`, char by char: ASCII and the common ideographs, which NFKC leaves alone,
-/// are copied as they are, so a Chinese page costs a scan rather than a full normalisation
-/// (which was the largest single cost of ingest). Not lower-cased or simplified.
+/// NFKC of `text`, char by char: ASCII, the common ideographs and the other chars NFKC
+/// leaves alone (CJK punctuation such as 。、“”) are copied as they are, so a Chinese page
+/// costs a scan rather than a full normalisation (which was the largest single cost of
+/// ingest). Not lower-cased or simplified.
 pub fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
-    let stable = |c: char| c.is_ascii() || (0x4E00..=0x9FFF).contains(&(c as u32));
+    let stable = |c: char| {
+        let cp = c as u32;
+        c.is_ascii()
+            || (0x4E00..=0x9FFF).contains(&cp)
+            // A combining mark is left alone on its own but composes with what precedes it.
+            || (cp < 0x10000
+                && STABLE[cp as usize]
+                && unicode_normalization::char::canonical_combining_class(c) == 0)
+    };
     let Some(first) = text.find(|c: char| !stable(c)) else {
         return std::borrow::Cow::Borrowed(text);
     };
@@ -265,8 +274,15 @@ pub fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
     for c in text[first..].chars() {
         if stable(c) {
             out.push(c);
-        } else {
-            out.extend(std::iter::once(c).nfkc());
+            continue;
+        }
+        for n in std::iter::once(c).nfkc() {
+            // A char whose NFKC is a combining mark (half-width ﾟ) composes with the one
+            // before it too.
+            if unicode_normalization::char::canonical_combining_class(n) != 0 {
+                return std::borrow::Cow::Owned(text.nfkc().collect());
+            }
+            out.push(n);
         }
     }
     std::borrow::Cow::Owned(out)
@@ -380,6 +396,9 @@ mod tests {
             "cafe\u{301} ①②",
             "纯中文",
             "ascii",
+            "实例。“重启”、《说明》：无法连接！\u{3000}ｶﾀｶﾅ ﾊﾟｽ",
+            "Ωμέγα Привет ａｂｃ 〜 ㈱ ㎏",
+            "。\u{301}、\u{308}",
         ] {
             let whole: String = unicode_normalization::UnicodeNormalization::nfkc(t).collect();
             assert_eq!(super::nfkc(t), whole, "{t}");
