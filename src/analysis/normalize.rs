@@ -81,6 +81,7 @@ static TRAD_CHARS: LazyLock<Vec<bool>> = LazyLock::new(|| {
 pub fn warm_up() {
     LazyLock::force(&TRAD_CHARS);
     LazyLock::force(&STABLE);
+    LazyLock::force(&NFKC_STABLE);
 }
 
 /// True when the char is a traditional form the converter would change.
@@ -101,6 +102,18 @@ static STABLE: LazyLock<Vec<bool>> = LazyLock::new(|| {
                     l.next() == Some(c) && l.next().is_none()
                 }
             })
+        })
+        .collect()
+});
+
+/// BMP chars NFKC leaves as they are wherever they stand: [`STABLE`] ones that are not
+/// combining marks (a mark on its own is stable, but composes with the char before it).
+static NFKC_STABLE: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    (0u32..0x10000)
+        .map(|cp| {
+            STABLE[cp as usize]
+                && char::from_u32(cp)
+                    .is_some_and(|c| unicode_normalization::char::canonical_combining_class(c) == 0)
         })
         .collect()
 });
@@ -254,37 +267,30 @@ pub fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
         let cp = c as u32;
         c.is_ascii()
             || (0x4E00..=0x9FFF).contains(&cp)
-            // A combining mark is left alone on its own but composes with what precedes it.
-            || (cp < 0x10000
-                && STABLE[cp as usize]
-                && unicode_normalization::char::canonical_combining_class(c) == 0)
+            || (cp < 0x10000 && NFKC_STABLE[cp as usize])
     };
     let Some(first) = text.find(|c: char| !stable(c)) else {
         return std::borrow::Cow::Borrowed(text);
     };
-    // Combining marks compose with the char before them: those texts take the full path.
-    if text[first..]
-        .chars()
-        .any(|c| unicode_normalization::char::canonical_combining_class(c) != 0)
-    {
-        return std::borrow::Cow::Owned(text.nfkc().collect());
-    }
     let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..first]);
-    for c in text[first..].chars() {
+    // Runs of stable chars are copied whole.
+    let mut run = 0;
+    for (i, c) in text[first..].char_indices() {
         if stable(c) {
-            out.push(c);
             continue;
         }
+        out.push_str(&text[run..first + i]);
+        run = first + i + c.len_utf8();
         for n in std::iter::once(c).nfkc() {
-            // A char whose NFKC is a combining mark (half-width ﾟ) composes with the one
-            // before it too.
+            // A combining mark composes with the char before it (and a half-width ﾟ becomes
+            // one): such a text takes the whole-string path.
             if unicode_normalization::char::canonical_combining_class(n) != 0 {
                 return std::borrow::Cow::Owned(text.nfkc().collect());
             }
             out.push(n);
         }
     }
+    out.push_str(&text[run..]);
     std::borrow::Cow::Owned(out)
 }
 
