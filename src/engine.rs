@@ -157,13 +157,12 @@ fn warm_up(loaded: &Loaded) {
     tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "warmed up");
 }
 
-/// Hands the memory a build freed back to the OS. The build allocates hundreds of MB across
-/// indexing threads; glibc keeps the freed pages in its arenas, so without this a server's
-/// RSS would stay at its reindex peak and climb with each live reindex.
+/// Hands the memory a build freed back to the OS. The build allocates hundreds of MB on
+/// its indexing threads, which then exit; the allocator would otherwise keep their pages
+/// until its purge timer runs, so each live reindex would leave the RSS near its peak.
 fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks and trims the allocator's own free lists.
+    // SAFETY: mi_collect only walks and purges the allocator's own free pages.
     unsafe {
-        libc::malloc_trim(0);
+        libmimalloc_sys::mi_collect(true);
     }
 }

@@ -6,6 +6,14 @@
 //! - [`index`]: the Tantivy schema and atomically swapped index generations.
 //! - [`search`]: queries built from tickets, ranking, snippets, facets, explain.
 
+/// mimalloc instead of the system allocator, for the server, the tests and the benches alike.
+/// A search allocates and frees many small buffers (postings blocks, stored documents,
+/// snippets, JSON); under load glibc's malloc and free took ~15% of a search's cycles.
+/// Built without transparent huge pages (`no_thp`): they gave no measurable throughput and
+/// cost ~30 MB of serving RSS and ~100 MB at a live reindex's peak.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod analysis;
 pub mod answer;
 pub mod cli;
