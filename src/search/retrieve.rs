@@ -94,17 +94,14 @@ pub fn exhaustive<'a>(
 
     let mut best = TopN::new(fetch);
     let mut count = 0u64;
-    let mut scores: Vec<f32> = Vec::new();
-    let mut hit: Vec<u64> = Vec::new();
-    // Which clauses each document matched, kept per segment until the best are known.
-    let mut matched: Vec<Vec<u64>> = Vec::with_capacity(readers.len());
+    // Per-document accumulators, reused across searches on this thread. They are all zero
+    // between searches: each entry a search touches is reset as its hit is collected. An
+    // error or panic midway drops them instead of returning them dirty.
+    let mut acc = ACCUMULATORS.with(|a| a.take());
     for (seg_ord, reader) in readers.iter().enumerate() {
         let max_doc = reader.max_doc() as usize;
-        scores.clear();
-        scores.resize(max_doc, 0.0);
-        hit.clear();
-        hit.resize(max_doc.div_ceil(64), 0);
-        let mut mask = vec![0u64; max_doc];
+        acc.fit(max_doc);
+        let Accumulators { scores, hit, mask } = &mut acc;
         for (k, how) in plan.iter().enumerate() {
             let bit = if k < 64 { 1u64 << k } else { 0 };
             match how {
@@ -155,24 +152,26 @@ pub fn exhaustive<'a>(
             }
         }
         let alive = reader.alive_bitset();
-        for (i, &bits) in hit.iter().enumerate() {
-            let mut bits = bits;
+        for (i, word) in hit.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
             while bits != 0 {
                 let d = (i * 64) as u32 + bits.trailing_zeros();
                 bits &= bits - 1;
+                let score = std::mem::take(&mut scores[d as usize]);
+                let matched = std::mem::take(&mut mask[d as usize]);
                 if alive.is_none_or(|a| a.is_alive(d)) {
                     count += 1;
-                    best.push(scores[d as usize], DocAddress::new(seg_ord as u32, d));
+                    best.push(score, DocAddress::new(seg_ord as u32, d), matched);
                 }
             }
         }
-        matched.push(mask);
     }
-    let top = best.into_sorted();
-    let matched = top
-        .iter()
-        .map(|(_, a)| matched[a.segment_ord as usize][a.doc_id as usize])
-        .collect();
+    ACCUMULATORS.with(|a| a.replace(acc));
+    let (top, matched) = best
+        .into_sorted()
+        .into_iter()
+        .map(|(s, a, m)| ((s, a), m))
+        .unzip();
     Ok(Retrieved {
         top,
         count,
@@ -180,8 +179,34 @@ pub fn exhaustive<'a>(
     })
 }
 
+/// One score, one hit bit and one clause mask per document of a segment.
+#[derive(Default)]
+struct Accumulators {
+    scores: Vec<f32>,
+    hit: Vec<u64>,
+    mask: Vec<u64>,
+}
+
+impl Accumulators {
+    /// Room for a segment of `max_doc` documents; what is added is zero.
+    fn fit(&mut self, max_doc: usize) {
+        if self.scores.len() < max_doc {
+            self.scores.resize(max_doc, 0.0);
+            self.mask.resize(max_doc, 0);
+            self.hit.resize(max_doc.div_ceil(64), 0);
+        }
+    }
+}
+
+thread_local! {
+    static ACCUMULATORS: std::cell::Cell<Accumulators> = std::cell::Cell::new(Accumulators::default());
+}
+
+/// A match: its score, its address and the clauses it matched.
+type Match = (f32, DocAddress, u64);
+
 /// Best score first; among equal scores the lower address, as tantivy's top-k keeps.
-fn order(a: &(f32, DocAddress), b: &(f32, DocAddress)) -> std::cmp::Ordering {
+fn order(a: &Match, b: &Match) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
 }
 
@@ -191,7 +216,7 @@ fn order(a: &(f32, DocAddress), b: &(f32, DocAddress)) -> std::cmp::Ordering {
 struct TopN {
     n: usize,
     cap: usize,
-    buffer: Vec<(f32, DocAddress)>,
+    buffer: Vec<Match>,
     bar: Option<f32>,
 }
 
@@ -206,14 +231,14 @@ impl TopN {
     }
 
     #[inline]
-    fn push(&mut self, score: f32, addr: DocAddress) {
+    fn push(&mut self, score: f32, addr: DocAddress, matched: u64) {
         if self.bar.is_some_and(|bar| score <= bar) {
             return;
         }
         if self.buffer.len() == self.cap {
             self.cut();
         }
-        self.buffer.push((score, addr));
+        self.buffer.push((score, addr, matched));
     }
 
     /// Keeps the best `n`; the best one dropped sets the bar.
@@ -228,7 +253,7 @@ impl TopN {
         self.buffer.truncate(self.n);
     }
 
-    fn into_sorted(mut self) -> Vec<(f32, DocAddress)> {
+    fn into_sorted(mut self) -> Vec<Match> {
         if self.buffer.len() > self.n {
             self.cut();
         }
