@@ -14,6 +14,7 @@
 //! points `CURRENT` at it, so a failed or killed build never touches what is serving.
 
 pub mod bm25;
+pub mod columns;
 pub mod schema;
 
 use std::collections::HashMap;
@@ -796,6 +797,8 @@ pub struct Loaded {
     pub store: Option<TextStore>,
     /// BM25 length normalisation of its fields.
     pub bm25: bm25::Norms,
+    /// The fast-field columns searches read per candidate.
+    pub columns: columns::Columns,
 }
 
 impl Loaded {
@@ -930,6 +933,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
     let phrase_codes = load_phrase_codes(&reader, &fields);
     // The reader is never reloaded: a generation's statistics are fixed.
     let bm25 = bm25::Norms::new(&reader.searcher());
+    let columns = columns::Columns::new(&reader.searcher());
     Ok(Loaded {
         index,
         reader,
@@ -940,6 +944,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         phrase_codes,
         store: TextStore::open(&dir.join(TEXT_STORE_FILE)).ok(),
         bm25,
+        columns,
     })
 }
 

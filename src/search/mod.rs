@@ -273,10 +273,10 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         if rescored {
             cands.sort_by(|a, b| b.0 .0.total_cmp(&a.0 .0));
         }
-        let problem_col = if plan.problem && w.problem > 0.0 {
-            u64_columns(&searcher, "problem")
+        let problem_col: &[_] = if plan.problem && w.problem > 0.0 {
+            &loaded.columns.problem
         } else {
-            Vec::new()
+            &[]
         };
         for ((score, addr), cv) in cands.iter_mut() {
             let raw = *score;
@@ -306,14 +306,14 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     } else if rescored {
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
-    let mut ids = Ids::new(&searcher);
-    break_ties(&mut ids, &mut top_docs);
+    let ids = Ids::new(loaded);
+    break_ties(&ids, &mut top_docs);
 
     // Collapse near-duplicates: the best-scored copy stands for the rest.
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
     if dedupe {
         let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
-        let columns = u64_columns(&searcher, "dupkey");
+        let columns = &loaded.columns.dupkey;
         for (score, addr) in top_docs {
             let key = columns[addr.segment_ord as usize]
                 .as_ref()
@@ -1342,18 +1342,10 @@ fn explain(searcher: &Searcher, plan: &Plan, addr: DocAddress) -> Vec<ScorePart>
 
 /// A u64 fast field's column in each segment, opened once per search rather than once per
 /// candidate (indexed by segment ordinal; `None` where a segment lacks the field).
-fn u64_columns(searcher: &Searcher, name: &str) -> Vec<Option<tantivy::columnar::Column<u64>>> {
-    searcher
-        .segment_readers()
-        .iter()
-        .map(|r| r.fast_fields().u64(name).ok())
-        .collect()
-}
-
 /// Orders candidates of equal score by entry id. Identical copies of a page score exactly
 /// alike, and documents are numbered in whatever order the indexing threads took them, so
 /// without this two builds of one KB could rank (and collapse) such copies differently.
-fn break_ties(ids: &mut Ids, top_docs: &mut [(f32, DocAddress)]) {
+fn break_ties(ids: &Ids, top_docs: &mut [(f32, DocAddress)]) {
     let mut i = 0;
     while i < top_docs.len() {
         let mut j = i + 1;
@@ -1367,40 +1359,25 @@ fn break_ties(ids: &mut Ids, top_docs: &mut [(f32, DocAddress)]) {
     }
 }
 
-/// Entry ids read from the `id` fast field, so no stored document is decoded. Each segment's
-/// column is opened once per search, on first need: opening it costs more than a lookup.
+/// Entry ids read from the `id` fast field (opened with the generation, see
+/// `index::columns`), so no stored document is decoded.
 struct Ids<'a> {
-    searcher: &'a Searcher,
-    columns: Vec<Option<Option<tantivy::columnar::StrColumn>>>,
+    columns: &'a [Option<tantivy::columnar::StrColumn>],
 }
 
 impl<'a> Ids<'a> {
-    fn new(searcher: &'a Searcher) -> Ids<'a> {
+    fn new(loaded: &'a Loaded) -> Ids<'a> {
         Ids {
-            searcher,
-            columns: (0..searcher.segment_readers().len())
-                .map(|_| None)
-                .collect(),
+            columns: &loaded.columns.id,
         }
     }
 
-    fn column(&mut self, seg: u32) -> Option<&tantivy::columnar::StrColumn> {
-        let searcher = self.searcher;
-        self.columns
-            .get_mut(seg as usize)?
-            .get_or_insert_with(|| {
-                searcher
-                    .segment_reader(seg)
-                    .fast_fields()
-                    .str("id")
-                    .ok()
-                    .flatten()
-            })
-            .as_ref()
+    fn column(&self, seg: u32) -> Option<&tantivy::columnar::StrColumn> {
+        self.columns.get(seg as usize)?.as_ref()
     }
 
     /// The entry id of `a`.
-    fn id(&mut self, a: DocAddress) -> Option<String> {
+    fn id(&self, a: DocAddress) -> Option<String> {
         let col = self.column(a.segment_ord)?;
         let ord = col.term_ords(a.doc_id).next()?;
         let mut s = String::new();
@@ -1409,7 +1386,7 @@ impl<'a> Ids<'a> {
 
     /// A key that sorts entries in id order. In a single segment (every built generation) the
     /// column's term ordinal is that order, and no id is spelled out.
-    fn key(&mut self, a: DocAddress) -> (Option<u64>, Option<String>) {
+    fn key(&self, a: DocAddress) -> (Option<u64>, Option<String>) {
         if self.columns.len() == 1 {
             let ord = self
                 .column(a.segment_ord)
