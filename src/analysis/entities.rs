@@ -44,9 +44,15 @@ re!(
     r"(?-u:\b)[A-Z][A-Za-z0-9]+(?:\.[A-Z][A-Za-z0-9]*)+(?-u:\b)"
 );
 re!(SNAKE_CODE, r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?-u:\b)");
+// Camel-case codes: a condition at the end (`InstanceNotFound`, `RequestTimeTooSkewed`), a
+// condition at the start (`InvalidParameter`, `MissingParameter`, `NoSuchKey`), or a noun
+// the API names (`Access`, `Request`, `Signature`, `Entity`, `Operation`, `Quota`) with a
+// condition word after it (`AccessDenied`, `OperationNotSupported`, `QuotaExceeded`). Such
+// a noun with nouns only after it is a parameter or a credential (`RequestId`,
+// `AccessKeyId`, `SignatureVersion`), found on every API page: not a code.
 re!(
     CAMEL_CODE,
-    r"(?-u:\b)(?:[A-Z][a-z0-9]+){2,}(?:Error|Exception|Denied|NotFound|Invalid|Failed|Failure|Timeout|Mismatch|Exceeded|Forbidden|Conflict|Unavailable|Expired|Match|Skewed|Large|Exists)(?-u:\b)|(?-u:\b)(?:Invalid|Missing|Forbidden|Quota|Throttling|Unauthorized|Operation|Incorrect|Access|Signature|Entity|Request|No[A-Z])[A-Za-z]*(?:[A-Z][a-z0-9]+)+(?-u:\b)"
+    r"(?-u:\b)(?:[A-Z][a-z0-9]+){2,}(?:Error|Exception|Denied|NotFound|Invalid|Failed|Failure|Timeout|Mismatch|Exceeded|Forbidden|Conflict|Unavailable|Expired|Match|Skewed|Large|Exists)(?-u:\b)|(?-u:\b)(?:Invalid|Missing|Forbidden|Throttling|Unauthorized|Incorrect|No[A-Z])[A-Za-z]*(?:[A-Z][a-z0-9]+)+(?-u:\b)|(?-u:\b)(?:Access|Request|Signature|Entity|Operation|Quota)(?:[A-Z][a-z0-9]+)*(?:Denied|Forbidden|Timeout|Skewed|Expired|Exceeded|Exceed|Throttled|Conflict|Failed|Failure|Aborted|Unsupported|Used|Too|Not|Invalid|Error|Mismatch)(?:[A-Z][a-z0-9]+)*(?-u:\b)"
 );
 re!(DASH_CODE, r"(?-u:\b)[A-Z]{2,6}-\d{3,6}(?-u:\b)");
 re!(
@@ -681,6 +687,50 @@ mod tests {
         assert!(c.contains(&"SignatureDoesNotMatch".to_string()), "{c:?}");
         assert!(c.contains(&"AccessDenied".to_string()), "{c:?}");
         assert!(c.contains(&"HTTP 403".to_string()), "{c:?}");
+    }
+
+    #[test]
+    fn api_nouns_are_codes_only_with_a_condition() {
+        // Codes: the noun with a condition word after it, anywhere in the name.
+        for code in [
+            "AccessDenied",
+            "AccessDeniedException",
+            "AccessForbidden",
+            "RequestTimeout",
+            "RequestTimeTooSkewed",
+            "RequestIsNotMultiPartContent",
+            "SignatureDoesNotMatch",
+            "SignatureNonceUsed",
+            "EntityTooSmall",
+            "EntityNotExist",
+            "OperationDenied",
+            "OperationNotSupported",
+            "QuotaExceeded",
+            "QuotaExceed",
+            "InvalidAccessKeyId.NotFound",
+            "InvalidAccessKeyId",
+            "MissingParameter",
+            "IncorrectInstanceStatus",
+            "NoSuchKey",
+        ] {
+            let c = error_codes(&format!("调用返回 {code}，怎么办"));
+            assert_eq!(c.first(), Some(&code.to_string()), "{code}: {c:?}");
+        }
+        // Parameters and credentials every API page names: not codes.
+        for word in [
+            "RequestId",
+            "AccessKey",
+            "AccessKeyId",
+            "AccessKeySecret",
+            "SignatureVersion",
+            "SignatureMethod",
+            "OperationLocks",
+            "AccessGroupName",
+            "RequestBody",
+        ] {
+            let c = error_codes(&format!("请求里的 {word} 要怎么填"));
+            assert!(c.is_empty(), "{word}: {c:?}");
+        }
     }
 
     #[test]
