@@ -359,9 +359,10 @@ pub async fn article(
     let found = s
         .blocking(move || {
             let loaded = engine.loaded();
-            let doc = search::fetch(&loaded, &lookup)?;
+            let mut doc = search::fetch(&loaded, &lookup)?;
             let f = &loaded.fields;
-            let h = search::to_hit(&loaded, &doc, 0.0);
+            // A `TantivyDocument` copies what the hit takes: `doc` stays whole.
+            let h = search::to_hit(&loaded, &mut doc, 0.0);
             let md = loaded.markdown(&doc)?;
             let all = |field| {
                 doc.get_all(field)

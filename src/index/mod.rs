@@ -16,6 +16,7 @@
 pub mod bm25;
 pub mod columns;
 pub mod schema;
+pub mod stored;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -803,14 +804,14 @@ pub struct Loaded {
 
 impl Loaded {
     /// The Markdown of a stored entry (None when the store cannot be read).
-    pub fn markdown(&self, doc: &TantivyDocument) -> Option<String> {
+    pub fn markdown(&self, doc: &impl stored::FieldSource) -> Option<String> {
         self.store.as_ref()?.markdown(&self.fields, doc)
     }
 
     /// The first [`BODY_HEAD`] bytes of a stored entry's text, which snippets are cut from
     /// (None when the store cannot be read). Not validated as UTF-8: a snippet checks only
     /// the bytes it shows.
-    pub fn head(&self, doc: &TantivyDocument) -> Option<Vec<u8>> {
+    pub fn head(&self, doc: &impl stored::FieldSource) -> Option<Vec<u8>> {
         self.store
             .as_ref()?
             .record(doc, self.fields.head_at, self.fields.head_len)
@@ -837,20 +838,19 @@ impl TextStore {
         })
     }
 
-    fn markdown(&self, f: &Fields, doc: &TantivyDocument) -> Option<String> {
+    fn markdown(&self, f: &Fields, doc: &impl stored::FieldSource) -> Option<String> {
         String::from_utf8(self.record(doc, f.markdown_at, f.markdown_len)?).ok()
     }
 
     /// The bytes of the LZ4 record whose offset and length `doc` holds in `at` and `len`.
     fn record(
         &self,
-        doc: &TantivyDocument,
+        doc: &impl stored::FieldSource,
         at: tantivy::schema::Field,
         len: tantivy::schema::Field,
     ) -> Option<Vec<u8>> {
-        use tantivy::schema::Value;
-        let at = usize::try_from(doc.get_first(at)?.as_u64()?).ok()?;
-        let len = usize::try_from(doc.get_first(len)?.as_u64()?).ok()?;
+        let at = usize::try_from(doc.u64(at)?).ok()?;
+        let len = usize::try_from(doc.u64(len)?).ok()?;
         // A record beyond the file is corruption, not a reason to allocate it.
         let buf = self.bytes.as_slice().get(at..at.checked_add(len)?)?;
         let claimed = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;

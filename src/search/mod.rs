@@ -16,6 +16,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 pub use facets::FacetCounts;
 pub use query::{Mode, Plan, Weights, DEFAULT_WEIGHTS};
 
+use crate::index::stored::{FieldSource, StoredDoc};
 use crate::index::{bm25, floor_char_boundary, Loaded};
 
 /// Filters on exact fields.
@@ -342,13 +343,13 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         None
     };
     for (score, addr, dups) in page {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let mut hit = to_hit(loaded, &doc, score);
+        let mut doc: StoredDoc = searcher.doc(addr)?;
+        let mut hit = to_hit(loaded, &mut doc, score);
         let noted = noted.get(&addr).copied();
         hit.bm25 = noted.map_or(score, |n| n.raw);
         hit.duplicates = dups.into_iter().filter_map(|a| ids.id(a)).collect();
         if let Some(g) = &snippet_gen {
-            hit.snippet = g.make(&doc, loaded);
+            hit.snippet = g.make(loaded.head(&doc).unwrap_or_default(), &hit.lang);
         }
         let (cov, tcov) = noted.map_or_else(
             || candidate_pass(&searcher, loaded, &plan, &[], &[addr], None, true).coverage[0],
@@ -356,10 +357,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         );
         hit.coverage = cov;
         hit.title_coverage = tcov;
-        let codes: HashSet<String> = doc
-            .get_all(f.codes)
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
+        let codes: HashSet<String> = doc.take_texts(f.codes).into_iter().collect();
         hit.matched_codes = plan
             .codes
             .iter()
@@ -431,44 +429,30 @@ pub fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
         .to_string()
 }
 
-fn opt_text(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
-    doc.get_first(field)
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-}
-
-/// Builds a hit (without snippet, coverage or explain) from a stored document.
-pub fn to_hit(loaded: &Loaded, doc: &TantivyDocument, score: f32) -> Hit {
+/// Builds a hit (without snippet, coverage or explain) from a stored document, taking its
+/// strings where the document gives them up (see [`FieldSource`]).
+pub fn to_hit(loaded: &Loaded, doc: &mut impl FieldSource, score: f32) -> Hit {
     let f = &loaded.fields;
     Hit {
-        id: text(doc, f.id),
-        doc_id: text(doc, f.doc_id),
-        title: text(doc, f.title),
-        page_title: text(doc, f.page_title),
-        kind: text(doc, f.kind),
-        category: opt_text(doc, f.category),
-        product: opt_text(doc, f.product),
-        lang: text(doc, f.lang),
-        tags: doc
-            .get_all(f.tags)
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+        id: doc.take_text(f.id).unwrap_or_default(),
+        doc_id: doc.take_text(f.doc_id).unwrap_or_default(),
+        title: doc.take_text(f.title).unwrap_or_default(),
+        page_title: doc.take_text(f.page_title).unwrap_or_default(),
+        kind: doc.take_text(f.kind).unwrap_or_default(),
+        category: doc.take_text(f.category),
+        product: doc.take_text(f.product),
+        lang: doc.take_text(f.lang).unwrap_or_default(),
+        tags: doc.take_texts(f.tags),
         score,
         bm25: score,
         snippet: String::new(),
-        path: text(doc, f.path),
-        updated: opt_text(doc, f.updated),
-        priority: opt_text(doc, f.priority),
-        avg_fix_minutes: doc.get_first(f.avg_fix_minutes).and_then(|v| v.as_u64()),
-        automation: opt_text(doc, f.automation),
-        related: doc
-            .get_all(f.related)
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        steps: doc
-            .get_all(f.steps)
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+        path: doc.take_text(f.path).unwrap_or_default(),
+        updated: doc.take_text(f.updated),
+        priority: doc.take_text(f.priority),
+        avg_fix_minutes: doc.u64(f.avg_fix_minutes),
+        automation: doc.take_text(f.automation),
+        related: doc.take_texts(f.related),
+        steps: doc.take_texts(f.steps),
         matched_codes: Vec::new(),
         coverage: 0.0,
         title_coverage: 0.0,
@@ -652,14 +636,13 @@ impl Snippets {
             .as_ref()
     }
 
-    fn make(&self, doc: &TantivyDocument, loaded: &Loaded) -> String {
-        // The head's bytes: only those a snippet reads as text are checked to be UTF-8 (the
-        // probe, the window), as checking all 4 KB of every hit cost more than the snippet.
-        let body = loaded.head(doc).unwrap_or_default();
-        let lang = text(doc, loaded.fields.lang);
+    /// The snippet of an entry in language `lang` from `body`, the head of its text (see
+    /// `Loaded::head`). Only the bytes a snippet reads as text are checked to be UTF-8 (the
+    /// probe, the window), as checking all 4 KB of every hit cost more than the snippet.
+    fn make(&self, body: Vec<u8>, lang: &str) -> String {
         let prefix = |n: usize| utf8_prefix(&body[..floor_utf8_boundary(&body, n)]);
         let opening = || html_escape(&prefix(480).chars().take(120).collect::<String>());
-        let Some(h) = self.highlighter(&lang, || prefix(TRADITIONAL_PROBE)) else {
+        let Some(h) = self.highlighter(lang, || prefix(TRADITIONAL_PROBE)) else {
             return opening();
         };
         // The window: from a little before the first query word in the article's head.
