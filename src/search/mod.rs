@@ -739,30 +739,41 @@ pub fn render_snippet(fragment: &str, highlighted: &[std::ops::Range<usize>]) ->
     let mut out = String::with_capacity(len + merged.len() * 13);
     let mut at = 0;
     for (a, b) in merged {
-        out.push_str(&html_escape(&fragment[at..a]));
+        escape_into(&mut out, &fragment[at..a]);
         out.push_str("<mark>");
-        out.push_str(&html_escape(&fragment[a..b]));
+        escape_into(&mut out, &fragment[a..b]);
         out.push_str("</mark>");
         at = b;
     }
-    out.push_str(&html_escape(&fragment[at..]));
+    escape_into(&mut out, &fragment[at..]);
     out
 }
 
 /// Escapes text for HTML.
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    escape_into(&mut out, s);
     out
+}
+
+/// Appends `s` to `out`, escaped for HTML. The characters escaped are ASCII, so the runs
+/// between them are copied whole, never split inside a UTF-8 sequence.
+fn escape_into(out: &mut String, s: &str) {
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        out.push_str(escaped);
+        run = i + 1;
+    }
+    out.push_str(&s[run..]);
 }
 
 /// Adds the re-scoring clauses' scores to the candidates (in clause order, as one union
@@ -1487,5 +1498,34 @@ mod tests {
             render_snippet("<b>x</b>", std::slice::from_ref(&(3..4))),
             "&lt;b&gt;<mark>x</mark>&lt;/b&gt;"
         );
+    }
+
+    #[test]
+    fn escaping_copies_runs_and_escapes_each_special_character() {
+        // The character-by-character definition the run-copying escape must equal.
+        let reference = |s: &str| -> String {
+            s.chars()
+                .map(|c| match c {
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    '&' => "&amp;".to_string(),
+                    '"' => "&quot;".to_string(),
+                    '\'' => "&#39;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        for s in [
+            "",
+            "<",
+            "a&b",
+            "纯中文没有特殊字符",
+            "<<>>&&\"\"''",
+            "报错 \"Access Denied\" <ECS> & 'OSS'：磁盘满了😀<end>",
+            "😀&😀",
+            "tail'",
+        ] {
+            assert_eq!(super::html_escape(s), reference(s), "{s}");
+        }
     }
 }
