@@ -265,9 +265,10 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         rerank.is_some(),
     )?;
     // What re-ranking learnt of each candidate, for its hit: the score before it, the
-    // coverage, and the points the problem-entry prior added (for explain).
-    let mut noted: std::collections::HashMap<DocAddress, Noted> =
-        std::collections::HashMap::with_capacity(if rerank.is_some() { top_docs.len() } else { 0 });
+    // coverage, and the points the problem-entry prior added (for explain). Only a page of
+    // hits looks it up, so a scan of the ~100 candidates costs less than hashing them all.
+    let mut noted: Vec<(DocAddress, Noted)> =
+        Vec::with_capacity(if rerank.is_some() { top_docs.len() } else { 0 });
     if let Some(w) = rerank {
         let mut cands: Vec<((f32, DocAddress), (f32, f32))> =
             top_docs.drain(..).zip(coverage).collect();
@@ -293,14 +294,14 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                 prior = Some(*score * w.problem);
                 *score *= 1.0 + w.problem;
             }
-            noted.insert(
+            noted.push((
                 *addr,
                 Noted {
                     raw,
                     coverage: *cv,
                     prior,
                 },
-            );
+            ));
         }
         top_docs = cands.into_iter().map(|(d, _)| d).collect();
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -345,7 +346,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     for (score, addr, dups) in page {
         let mut doc: StoredDoc = searcher.doc(addr)?;
         let mut hit = to_hit(loaded, &mut doc, score);
-        let noted = noted.get(&addr).copied();
+        let noted = noted.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n);
         hit.bm25 = noted.map_or(score, |n| n.raw);
         hit.duplicates = dups.into_iter().filter_map(|a| ids.id(a)).collect();
         if let Some(g) = &snippet_gen {
