@@ -58,6 +58,9 @@ echo "reindex under load:"
 RPID=$!
 run search 32
 wait $RPID
+# Requests refused or failed so far, by route and status, from the server's own counters
+# (wrk counts 4xx/5xx without telling them apart).
+curl -s http://127.0.0.1:$OPS_PORT/metrics | awk '/^deflect_http_requests_total/ && !/status="2/ { print "  not 2xx so far: " $0 }'
 echo "peak RSS of the server, three live reindexes included: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 echo "RSS of the server after the live reindexes: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 echo "/readyz under a 1,000-connection search flood (10 probes each, every 0.3 s):"
