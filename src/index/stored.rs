@@ -11,8 +11,9 @@ use tantivy::schema::document::{
 use tantivy::schema::{Field, Value};
 use tantivy::TantivyDocument;
 
-/// One stored value. The schema stores text and u64 values only; anything else is kept as
-/// `Other` rather than failing the read.
+/// One stored value. The schema stores text and u64 values only. Other scalars (null, i64,
+/// f64, bool) are kept as `Other`; a type the schema cannot hold (facet, bytes, date, IP,
+/// object) fails the read with tantivy's unsupported-type error, as a schema mismatch should.
 #[derive(Debug)]
 enum Stored {
     Text(String),
