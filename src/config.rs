@@ -33,6 +33,9 @@ pub const DEFAULT_MAX_QUEUED_SEARCHES: usize = 256;
 /// When a request woken now would wait longer than this to run, ms, new searches and answers
 /// get 503 `overloaded` with `Retry-After` instead of joining the queue.
 pub const DEFAULT_MAX_QUEUE_MS: u64 = 500;
+/// Nice increment of a live reindex: CFS then gives serving threads ~10× its CPU share
+/// when both want a core.
+pub const DEFAULT_LIVE_REINDEX_NICE: i32 = 10;
 /// Debounce of `serve --watch`, milliseconds.
 pub const DEFAULT_WATCH_DEBOUNCE_MS: u64 = 1_000;
 /// Confidence at or above which a ticket is answered automatically.
@@ -133,6 +136,11 @@ pub struct IngestConfig {
     pub max_file_bytes: u64,
     /// Deeper nesting is flattened.
     pub max_nesting: usize,
+    /// How much lower than serving a live reindex (the admin endpoint, `serve --watch`) runs:
+    /// a Linux nice increment, 0–19, for the reindex and every thread it starts. Serving
+    /// keeps its latency while a reindex runs; on an idle machine the reindex is as fast as
+    /// ever, under load it takes longer. 0: the same priority as serving.
+    pub live_reindex_nice: i32,
 }
 
 impl Default for IngestConfig {
@@ -140,6 +148,7 @@ impl Default for IngestConfig {
         IngestConfig {
             max_file_bytes: crate::ingest::DEFAULT_MAX_FILE_BYTES,
             max_nesting: crate::ingest::DEFAULT_MAX_NESTING,
+            live_reindex_nice: DEFAULT_LIVE_REINDEX_NICE,
         }
     }
 }
@@ -310,6 +319,12 @@ impl Config {
                     ),
                 });
             }
+        }
+        if !(0..=19).contains(&self.ingest.live_reindex_nice) {
+            return Err(ConfigError::Value {
+                key: "ingest.live_reindex_nice".into(),
+                message: format!("{} is not within 0–19", self.ingest.live_reindex_nice),
+            });
         }
         let a = &self.answer;
         if !(0.0..=1.0).contains(&a.auto_threshold)

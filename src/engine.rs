@@ -20,6 +20,8 @@ pub struct Engine {
     kb: PathBuf,
     root: PathBuf,
     build: BuildOptions,
+    /// Nice increment of a reindex (see `IngestConfig::live_reindex_nice`).
+    nice: i32,
     current: RwLock<Arc<Loaded>>,
     reindexing: Mutex<()>,
     reindex_count: AtomicU64,
@@ -58,6 +60,7 @@ impl Engine {
             kb: config.kb.clone(),
             root: config.index.clone(),
             build,
+            nice: config.ingest.live_reindex_nice,
             current: RwLock::new(Arc::new(loaded)),
             reindexing: Mutex::new(()),
             reindex_count: AtomicU64::new(0),
@@ -76,6 +79,7 @@ impl Engine {
                 limits: config.ingest.limits(),
                 ..BuildOptions::default()
             },
+            nice: config.ingest.live_reindex_nice,
             current: RwLock::new(Arc::new(loaded)),
             reindexing: Mutex::new(()),
             reindex_count: AtomicU64::new(0),
@@ -107,17 +111,31 @@ impl Engine {
             return Err(IndexError::Busy(self.root.clone()));
         };
         let started = Instant::now();
-        let summary = index::build(&self.kb, &self.root, &self.build, |_| {});
+        // The build, the new generation's opening and its warm-up run below serving's
+        // priority, on a thread of their own: the threads they start inherit its nice value,
+        // and a lowered one cannot be raised back by an unprivileged process.
+        let built = at_lower_priority(self.nice, || {
+            let summary = index::build(&self.kb, &self.root, &self.build, |_| {});
+            // Before the new generation is faulted in, so the two do not add up in the peak.
+            release_freed_memory();
+            let summary = summary?;
+            let loaded = index::open(&self.root, Some(&self.kb))?;
+            warm_up(&loaded);
+            Ok((summary, loaded))
+        })
+        .map_err(|cause| IndexError::Io {
+            context: "start the reindex thread".into(),
+            cause,
+        })
+        .and_then(|built| built);
         release_freed_memory();
-        let summary = match summary {
-            Ok(s) => s,
+        let (summary, loaded) = match built {
+            Ok(b) => b,
             Err(e) => {
                 metrics::counter!("deflect_reindex_failures_total").increment(1);
                 return Err(e);
             }
         };
-        let loaded = index::open(&self.root, Some(&self.kb))?;
-        warm_up(&loaded);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(loaded);
         self.reindex_count.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("deflect_reindex_total").increment(1);
@@ -125,6 +143,42 @@ impl Engine {
         metrics::gauge!("deflect_index_entries").set(summary.entries as f64);
         tracing::info!(summary = %summary.line(), "reindex swapped in");
         Ok(summary)
+    }
+}
+
+/// Runs `f` on a new thread whose CPU priority is `nice` steps below this one's (on Linux;
+/// elsewhere, or with 0, at this priority). Threads `f` starts inherit the lower priority.
+fn at_lower_priority<T: Send>(nice: i32, f: impl FnOnce() -> T + Send) -> std::io::Result<T> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("deflect-reindex".into())
+            .spawn_scoped(scope, move || {
+                lower_this_thread(nice);
+                f()
+            })?;
+        Ok(worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
+}
+
+/// Lowers the calling thread's CPU priority by `nice` steps. Linux keeps a nice value per
+/// thread, and a thread starts with its creator's.
+fn lower_this_thread(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on the calling thread's own id.
+        let done = unsafe {
+            let tid = libc::gettid() as libc::id_t;
+            let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+            libc::setpriority(libc::PRIO_PROCESS, tid, (now + nice).min(19))
+        };
+        if done != 0 {
+            tracing::warn!(error = %std::io::Error::last_os_error(), "cannot lower the reindex's priority");
+        }
     }
 }
 
@@ -164,5 +218,39 @@ fn release_freed_memory() {
     // SAFETY: mi_collect only walks and purges the allocator's own free pages.
     unsafe {
         libmimalloc_sys::mi_collect(true);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    fn own_nice() -> i32 {
+        // SAFETY: reads the calling thread's own priority.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+    }
+
+    #[test]
+    fn a_reindex_and_the_threads_it_starts_run_below_the_caller() {
+        let caller = own_nice();
+        let (inside, started) = at_lower_priority(5, || {
+            let started = std::thread::spawn(own_nice).join().unwrap();
+            (own_nice(), started)
+        })
+        .unwrap();
+        assert_eq!(inside, (caller + 5).min(19));
+        assert_eq!(
+            started, inside,
+            "a thread the reindex starts inherits its priority"
+        );
+        assert_eq!(own_nice(), caller, "the caller's own priority is untouched");
+        let same = at_lower_priority(0, own_nice).unwrap();
+        assert_eq!(same, caller);
+    }
+
+    #[test]
+    fn a_panic_in_the_reindex_thread_reaches_the_caller() {
+        let r = std::panic::catch_unwind(|| at_lower_priority(1, || panic!("boom")));
+        assert!(r.is_err());
     }
 }
