@@ -378,7 +378,8 @@ pub fn answer(
         None => norm.clone(),
     };
     let human = rules::asks_for_human(&norm);
-    let security = rules::is_security_incident(&norm);
+    // As `rules::is_security_incident(&norm)`: `priority` has just looked.
+    let security = signals.iter().any(|s| s.name == "security_incident");
     let outage = prio == 0 && signals.iter().any(|s| s.name == "outage");
     let no_match = hits.is_empty() || hits[0].coverage < 0.25;
     let close = confs.len() >= 2
