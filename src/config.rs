@@ -33,8 +33,8 @@ pub const DEFAULT_MAX_QUEUED_SEARCHES: usize = 256;
 /// When a request woken now would wait longer than this to run, ms, new searches and answers
 /// get 503 `overloaded` with `Retry-After` instead of joining the queue.
 pub const DEFAULT_MAX_QUEUE_MS: u64 = 500;
-/// Nice increment of a live reindex: CFS then gives serving threads ~10× its CPU share
-/// when both want a core.
+/// Nice increment of a live reindex: Linux's scheduler then gives a serving thread ~9× a
+/// reindex thread's share of a core both want.
 pub const DEFAULT_LIVE_REINDEX_NICE: i32 = 10;
 /// Debounce of `serve --watch`, milliseconds.
 pub const DEFAULT_WATCH_DEBOUNCE_MS: u64 = 1_000;
@@ -430,5 +430,19 @@ mod tests {
         assert!(c.validate().is_err());
         c.ops_listen = Some(c.listen.clone());
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn live_reindex_nice_is_read_and_checked() {
+        assert_eq!(Config::default().ingest.live_reindex_nice, 10);
+        let c: Config = toml::from_str("[ingest]\nlive_reindex_nice = 0\n").unwrap();
+        assert_eq!(c.ingest.live_reindex_nice, 0);
+        c.validate().unwrap();
+        for bad in [-1, 20] {
+            let mut c = Config::default();
+            c.ingest.live_reindex_nice = bad;
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("ingest.live_reindex_nice"), "{e}");
+        }
     }
 }
