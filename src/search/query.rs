@@ -566,8 +566,10 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     }
 
     // The whole ticket as a phrase: a pasted error appears word for word in its article, its
-    // stop words included ("type is invalid").
-    if w.phrase > 0.0 && (3..=16).contains(&mains.len()) && main_seq.len() >= 2 {
+    // stop words included ("type is invalid"). Two words are enough: the proximity pair only
+    // re-scores the candidates, and a long page holding `invalid ip…` once is not among them
+    // on its two common words alone.
+    if w.phrase > 0.0 && (2..=16).contains(&mains.len()) && main_seq.len() >= 2 {
         let mut pq = PhraseQuery::new(
             mains
                 .iter()
