@@ -2,7 +2,7 @@
 //!
 //! Two input forms: `queries.tsv` (qid, set, query) + `qrels.tsv` (qid, doc_id, rel), where a
 //! doc id may be `path#anchor` and rel 1 marks the query's own FAQ page (dropped from the
-//! ranking); or JSONL tickets `{id, text, relevant, expect}`. Every set is split into dev (odd
+//! ranking, with every page that carries the same question); or JSONL tickets `{id, text, relevant, expect}`. Every set is split into dev (odd
 //! qid number) and test (even). Scoring is at page level: a hit on `doc#anchor` counts for
 //! `doc`, and near-duplicates collapsed into a hit count as that hit.
 
@@ -155,6 +155,57 @@ pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<LabelledQuery>> {
     Ok(out)
 }
 
+/// The KB's FAQ questions: each question entry's near-duplicate key (its question and area,
+/// [`crate::index::dupkey`], as a search collapses copies by), and the pages that carry each
+/// key. The labels leave out a query's own FAQ page and "every FAQ page that carries the
+/// same question"; a KB that keeps an old and a new layout of its docs carries a question
+/// twice, and the labels miss copies whose heading differs in spacing or punctuation.
+#[derive(Default)]
+struct QuestionPages {
+    key_of: HashMap<String, u64>,
+    pages: HashMap<u64, Vec<String>>,
+}
+
+impl QuestionPages {
+    fn read(loaded: &Loaded) -> anyhow::Result<QuestionPages> {
+        let f = &loaded.fields;
+        let searcher = loaded.reader.searcher();
+        let mut out = QuestionPages::default();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let alive = seg.alive_bitset();
+            for doc in 0..seg.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let d: tantivy::TantivyDocument =
+                    searcher.doc(tantivy::DocAddress::new(ord as u32, doc))?;
+                let text = |field| search::text(&d, field);
+                if text(f.kind) != crate::ingest::EntryKind::Faq.as_str() {
+                    continue;
+                }
+                let (path, product) = (text(f.path), text(f.product));
+                let key =
+                    crate::index::dupkey(&text(f.title), crate::index::area(Some(&product), &path));
+                let pages = out.pages.entry(key).or_default();
+                let page = text(f.doc_id);
+                if !pages.contains(&page) {
+                    pages.push(page);
+                }
+                out.key_of.insert(text(f.id), key);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The pages that carry the question of entry `id` (none when it is not a question).
+    fn carrying(&self, id: &str) -> &[String] {
+        self.key_of
+            .get(id)
+            .and_then(|k| self.pages.get(k))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 /// A doc id in matching form: `.md` dropped before the anchor (paths and ids then agree).
 pub fn norm_id(s: &str) -> String {
     let (page, anchor) = match s.split_once('#') {
@@ -220,12 +271,22 @@ pub fn run(
     cfg: &AnswerConfig,
 ) -> anyhow::Result<Vec<QueryResult>> {
     let mut out = Vec::with_capacity(queries.len());
+    let questions = if queries.iter().any(|q| !q.exclude.is_empty()) {
+        QuestionPages::read(loaded)?
+    } else {
+        QuestionPages::default()
+    };
     for q in queries {
         let relevant: HashSet<String> = q.relevant.iter().map(|r| page_of(r)).collect();
+        // A question left out takes with it every page that carries it (by the key a search
+        // collapses copies by), as the labels mean to.
         let exclude: HashSet<String> = q
             .exclude
             .iter()
-            .map(|r| page_of(r))
+            .flat_map(|r| {
+                let more = questions.carrying(&norm_id(r)).iter().cloned();
+                std::iter::once(page_of(r)).chain(more)
+            })
             .filter(|p| !relevant.contains(p))
             .collect();
         let started = std::time::Instant::now();
