@@ -120,6 +120,104 @@ static TAG: LazyLock<Regex> =
 static ATTR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s*\{#([^}\s]+)[^}]*\}\s*$").expect("valid regex"));
 
+/// How far below a list item's code fence its closing fence is looked for, in lines.
+const FENCE_SCAN_LINES: usize = 1000;
+
+/// Mends code blocks opened on a list item's own line whose lines and closing fence are not
+/// indented to the item's content (`-   ```` then `umount /dev/hda5` and ```` ``` ```` at
+/// column 0), as docs exported from some doc systems are written. CommonMark ends the item
+/// at the first outdented line, so the code becomes text and the closing fence opens a new
+/// block: every fence after it is inverted and the headings between them are read as code.
+/// Here the block's lines, closing fence included, are indented to the item's content, as
+/// their writer meant. Lines are only indented, never added or removed, so line numbers
+/// hold. Returns the mended body and the 1-based lines of the fences mended.
+pub fn mend_list_fences(body: &str) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
+    let lines: Vec<&str> = body.split_inclusive('\n').collect();
+    let indent = |l: &str| l.bytes().take_while(|&b| b == b' ').count();
+    let mut mended: Vec<(usize, usize, usize)> = Vec::new(); // (opener, closer, column)
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((col, fence)) = list_item_fence(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let (ch, len) = (fence.as_bytes()[0], fence.len());
+        let mut outdented = false;
+        let mut closer = None;
+        for (j, l) in lines.iter().enumerate().skip(i + 1).take(FENCE_SCAN_LINES) {
+            let t = l.trim();
+            let ind = indent(l);
+            if t.len() >= len && t.bytes().all(|b| b == ch) && ind <= col + 3 {
+                outdented |= ind < col;
+                closer = Some(j);
+                break;
+            }
+            outdented |= !t.is_empty() && ind < col;
+        }
+        match closer {
+            Some(j) if outdented => {
+                mended.push((i, j, col));
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    if mended.is_empty() {
+        return (std::borrow::Cow::Borrowed(body), Vec::new());
+    }
+    let mut out = String::with_capacity(body.len() + mended.len() * 64);
+    let mut next = mended.iter().peekable();
+    let mut inside: Option<(usize, usize)> = None; // (closer, column)
+    for (k, l) in lines.iter().enumerate() {
+        if let Some((c, col)) = inside {
+            if !l.trim().is_empty() {
+                out.extend(std::iter::repeat_n(' ', col));
+            }
+            if k == c {
+                inside = None;
+            }
+        } else if let Some(&&(o, c, col)) = next.peek() {
+            if k == o {
+                inside = Some((c, col));
+                next.next();
+            }
+        }
+        out.push_str(l);
+    }
+    let opened = mended.iter().map(|(o, _, _)| o + 1).collect();
+    (std::borrow::Cow::Owned(out), opened)
+}
+
+/// A list item whose text starts with a code fence (`-   ```bash`, `2. ~~~`): the column
+/// its content starts at, and the fence.
+fn list_item_fence(line: &str) -> Option<(usize, &str)> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[lead..];
+    let marker = if rest.starts_with(['-', '*', '+']) {
+        1
+    } else {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest.as_bytes().get(digits) {
+            Some(b'.' | b')') if (1..=9).contains(&digits) => digits + 1,
+            _ => return None,
+        }
+    };
+    let after = &rest[marker..];
+    let gap = after.len() - after.trim_start_matches(' ').len();
+    if gap == 0 {
+        return None;
+    }
+    let text = &after[gap..];
+    let ch = text.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let len = text.chars().take_while(|c| *c == ch).count();
+    // A backtick fence's info string may not hold a backtick (that is inline code).
+    if len < 3 || (ch == '`' && text[len..].contains('`')) {
+        return None;
+    }
+    Some((lead + marker + gap, &text[..len]))
+}
+
 /// Parses a Markdown body.
 pub fn parse(body: &str) -> Parsed {
     parse_with(body, false)
@@ -426,6 +524,47 @@ mod tests {
             "# \n## \n### ",
         ] {
             let _ = parse(md);
+        }
+    }
+
+    /// The pattern as exported docs write it: a list item opens a fence, the code and the
+    /// closing fence sit at column 0. Unmended, the headings after it are read as code.
+    #[test]
+    fn list_item_fences_closed_outside_the_item_are_mended() {
+        let md = "## 如何卸载数据盘？\n\n任选一条命令：\n\n-   ```\numount /dev/vdb1\n```\n\n\
+                  -   ```\numount /mnt/data\n```\n\n-   ```\numount /dev/vdb1 /mnt/data\n```\n\n\
+                  然后删除 /etc/fstab 里的行：\n\n```\n/dev/vdb1 /data ext4 defaults 0 0\n```\n\n\
+                  ## 实例释放后数据还在吗？\n\n不在。\n";
+        assert_eq!(parse(md).sections.len(), 1, "the breakage this mends");
+        let (mended, lines) = mend_list_fences(md);
+        assert_eq!(lines, vec![5, 9, 13]);
+        assert_eq!(mended.lines().count(), md.lines().count());
+        assert!(mended.contains("-   ```\n    umount /dev/vdb1\n    ```\n"));
+        let p = parse(&mended);
+        let heads: Vec<&str> = p.sections.iter().map(|s| s.heading.as_str()).collect();
+        assert_eq!(heads, ["如何卸载数据盘？", "实例释放后数据还在吗？"]);
+        assert!(p.sections[0].text.contains("umount /mnt/data"));
+        assert!(p.sections[0].text.contains("/dev/vdb1 /data ext4"));
+        assert_eq!(p.sections[1].line, 23);
+    }
+
+    #[test]
+    fn list_item_fences_left_alone() {
+        for md in [
+            // Indented as CommonMark wants.
+            "1. 执行：\n   ```bash\n   ss -tlnp\n   ```\n2. 重启\n",
+            "-   ```\n    umount /dev/vdb1\n    ```\n",
+            // Inline code, not a fence.
+            "- ```a``` b\nc\n```\n",
+            // Never closed: nothing to mend towards.
+            "- ```\ncode\n## 标题\n",
+            // Not a list item.
+            "```\ncode\n```\n",
+            "-```\ncode\n```\n",
+        ] {
+            let (m, lines) = mend_list_fences(md);
+            assert!(lines.is_empty(), "{md:?}");
+            assert_eq!(m, md);
         }
     }
 

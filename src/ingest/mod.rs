@@ -445,7 +445,22 @@ pub fn parse_article(
         }
         None => FrontMatter::default(),
     };
-    let body = flatten_deep_nesting(split.body, limits.max_nesting, rel, &mut warnings);
+    let body = flatten_deep_nesting(&split, limits.max_nesting, rel, &mut warnings);
+    let (body, mended) = match markdown::mend_list_fences(&body) {
+        (std::borrow::Cow::Owned(m), lines) => (std::borrow::Cow::Owned(m), lines),
+        (std::borrow::Cow::Borrowed(_), _) => (body, Vec::new()),
+    };
+    if let Some(first) = mended.first() {
+        warnings.push(warn(
+            rel,
+            Some(split.body_line + first - 1),
+            format!(
+                "{} code block(s) opened on a list item's line close outside the item \
+                 (not indented to its text); read as part of the item",
+                mended.len()
+            ),
+        ));
+    }
     let parsed = markdown::parse(&body);
 
     let stem = rel.strip_suffix(".md").unwrap_or(rel);
@@ -721,11 +736,12 @@ fn all_text(title: &str, p: &markdown::Parsed) -> String {
 /// Lines nested deeper than `max` levels of `>` or list indentation are cut back to `max`
 /// levels: pathological nesting costs parsers time and stack, and carries no meaning.
 fn flatten_deep_nesting<'a>(
-    body: &'a str,
+    split: &frontmatter::Split<'a>,
     max: usize,
     rel: &str,
     warnings: &mut Vec<Problem>,
 ) -> std::borrow::Cow<'a, str> {
+    let body = split.body;
     let deep = |line: &str| {
         let quotes = line
             .bytes()
@@ -741,7 +757,7 @@ fn flatten_deep_nesting<'a>(
     if !body.lines().any(deep) {
         return std::borrow::Cow::Borrowed(body);
     }
-    let first = body.lines().position(deep).unwrap_or(0) + 1;
+    let first = split.body_line + body.lines().position(deep).unwrap_or(0);
     warnings.push(warn(
         rel,
         Some(first),
@@ -906,9 +922,39 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_flattened() {
-        let md = format!("# t\n{}deep\n", ">".repeat(10_000));
+        let md = format!("---\ntags: [x]\n---\n# t\n{}deep\n", ">".repeat(10_000));
         let (e, w) = parse(&md, "a.md");
         assert!(e[0].body.contains("deep"));
-        assert!(w.iter().any(|p| p.message.contains("nesting")));
+        let w: Vec<_> = w.iter().filter(|p| p.message.contains("nesting")).collect();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].line, Some(5), "the file's line, front matter counted");
+    }
+
+    /// A list item's code block closed at column 0 (as exported docs write it) no longer
+    /// swallows the questions after it; a warning names the file's line of the first one.
+    #[test]
+    fn list_item_fences_keep_the_questions_after_them() {
+        let md = "---\ntype: faq\n---\n# 数据盘常见问题\n\n## 如何卸载数据盘？\n\n\
+                  -   ```\numount /dev/vdb1\n```\n\n## 如何删除 fstab 里的行？\n\n\
+                  编辑文件：\n\n```\nvi /etc/fstab\n```\n\n## 释放后数据还在吗？\n\n不在。\n";
+        let (e, w) = parse(md, "ecs/faq.md");
+        let titles: Vec<&str> = e.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "如何卸载数据盘？",
+                "如何删除 fstab 里的行？",
+                "释放后数据还在吗？"
+            ]
+        );
+        assert!(e[0].body.contains("umount /dev/vdb1"));
+        assert!(e[1].body.contains("vi /etc/fstab"));
+        let w: Vec<_> = w
+            .iter()
+            .filter(|p| p.message.contains("list item"))
+            .collect();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].line, Some(8));
+        assert_eq!(w[0].severity, Severity::Warning);
     }
 }
