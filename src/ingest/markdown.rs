@@ -132,6 +132,20 @@ const FENCE_SCAN_LINES: usize = 1000;
 /// their writer meant. Lines are only indented, never added or removed, so line numbers
 /// hold. Returns the mended body and the 1-based lines of the fences mended.
 pub fn mend_list_fences(body: &str) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
+    // Most files have no such fence: look only at the lines holding a fence first.
+    let line_at = |at: usize| {
+        let start = body[..at].rfind('\n').map_or(0, |p| p + 1);
+        let end = body[at..].find('\n').map_or(body.len(), |p| at + p);
+        &body[start..end]
+    };
+    static FENCES: LazyLock<aho_corasick::AhoCorasick> =
+        LazyLock::new(|| aho_corasick::AhoCorasick::new(["```", "~~~"]).expect("valid patterns"));
+    let maybe = FENCES
+        .find_iter(body)
+        .any(|m| list_item_fence(line_at(m.start())).is_some());
+    if !maybe {
+        return (std::borrow::Cow::Borrowed(body), Vec::new());
+    }
     let lines: Vec<&str> = body.split_inclusive('\n').collect();
     let indent = |l: &str| l.bytes().take_while(|&b| b == b' ').count();
     let mut mended: Vec<(usize, usize, usize)> = Vec::new(); // (opener, closer, column)
