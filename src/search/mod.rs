@@ -215,9 +215,13 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         window
     };
     // Some clauses only re-score the candidates: there must be enough of them to re-order.
+    // They are always the same `rerank_depth` best retrieved, whatever the window: a deeper
+    // page lists the retrieved entries after them in retrieval order (see `RerankWindow`).
+    let mut depth = None;
     if let Mode::Ranked(w) = req.mode {
         if rerank.is_some() || plan.rescoring(lean).next().is_some() {
             fetch = fetch.max(w.rerank_depth);
+            depth = Some(w.rerank_depth.max(1));
         }
     }
     let fetch = fetch.max(1);
@@ -247,14 +251,26 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     };
     let (mut top_docs, mut total, mut total_exact, mut facet_counts, mut matched) = retrieve(lean)?;
     // The rarer words are in fewer entries than the candidates wanted: an entry holding
-    // only the common words may still be among the best, so they retrieve too.
-    if lean && top_docs.len() < fetch {
+    // only the common words may still be among the best, so they retrieve too. Past the
+    // re-ranked window, they only extend the list: the window is what a first page has.
+    let head = depth.unwrap_or(fetch).min(fetch);
+    if lean && top_docs.len() < head {
         lean = false;
         (top_docs, total, total_exact, facet_counts, matched) = retrieve(false)?;
+    } else if lean && top_docs.len() < fetch {
+        let (more, ..) = retrieve(false)?;
+        let have: HashSet<DocAddress> = top_docs.iter().map(|(_, a)| *a).collect();
+        top_docs.extend(more.into_iter().filter(|(_, a)| !have.contains(a)));
+        top_docs.truncate(fetch);
     }
     resp.total = total;
     resp.total_exact = total_exact;
     resp.facets = facet_counts;
+    let tail = if top_docs.len() > head {
+        top_docs.split_off(head)
+    } else {
+        Vec::new()
+    };
     let (rescored, coverage) = add_rescore(
         &searcher,
         loaded,
@@ -310,6 +326,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     }
     let ids = Ids::new(loaded);
     break_ties(&ids, &mut top_docs);
+    RerankWindow::extend(&mut top_docs, tail);
 
     // Collapse near-duplicates: the best-scored copy stands for the rest.
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
@@ -371,6 +388,13 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                 parts.push(ScorePart {
                     clause: "prior:problem-entry".into(),
                     score: p,
+                });
+            }
+            if rerank.is_some() && noted.is_none() {
+                // Past the re-ranking window: listed in retrieval order (see `RerankWindow`).
+                parts.push(ScorePart {
+                    clause: "order:retrieval, past the re-ranked entries".into(),
+                    score: 0.0,
                 });
             }
             hit.explain = Some(parts);
@@ -930,6 +954,39 @@ fn by_segment(addrs: impl Iterator<Item = DocAddress>) -> Vec<(u32, Vec<usize>)>
         }
     }
     by_seg
+}
+
+/// The re-ranking window: re-scoring and re-ranking see the `rerank_depth` best retrieved
+/// entries, the same for every page, so that pages do not overlap. A deeper window lists the
+/// retrieved entries past them after them, in retrieval order (which a larger window only
+/// extends), their scores scaled below the window's lowest. Before, a deeper page re-ranked
+/// a deeper pool: entries rose above ones already shown, and the same entry came back on
+/// the next pages.
+struct RerankWindow;
+
+impl RerankWindow {
+    fn extend(ranked: &mut Vec<(f32, DocAddress)>, mut tail: Vec<(f32, DocAddress)>) {
+        let (Some(floor), Some(top)) = (ranked.last().map(|d| d.0), tail.first().map(|d| d.0))
+        else {
+            ranked.append(&mut tail);
+            return;
+        };
+        if top >= floor && top > 0.0 {
+            // Below the window's last, order and proportions kept.
+            let scale = floor / top * 0.999;
+            for d in &mut tail {
+                d.0 *= scale;
+            }
+        }
+        // Entries that only common words retrieve come last and may score above the rarer
+        // words' last: never above an entry listed before them.
+        let mut cap = f32::INFINITY;
+        for d in &mut tail {
+            d.0 = d.0.min(cap);
+            cap = d.0;
+        }
+        ranked.append(&mut tail);
+    }
 }
 
 /// What re-ranking learnt of a candidate (see `search`).

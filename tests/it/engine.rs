@@ -1018,3 +1018,59 @@ fn term_at_a_time_retrieval_is_tantivys_union() {
     }
     assert!(checked > 300, "{checked}");
 }
+
+/// Paging through results lists each entry once, in one order: pages of 10 read one after
+/// another give what a single request for all of them gives, scores never rising. Here the
+/// entries titled with the question say little in their bodies, so they are retrieved after
+/// 200 notes that repeat its words. Before the re-ranking window was fixed, a deeper page
+/// re-ranked a deeper pool: from the fourth page on, those entries jumped above notes
+/// already shown on earlier pages, and the notes came back on the pages after.
+#[test]
+fn pages_do_not_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    let filler = "控制台里可以查看实例的配置、网络和监控信息。".repeat(12);
+    for i in 0..200 {
+        let body = format!("证书过期了怎么办？{}", "证书 过期 怎么办 ".repeat(8));
+        fs::write(
+            kb.join(format!("note-{i:03}.md")),
+            format!("# 第{i}篇说明\n\n{body}\n\n{filler}\n"),
+        )
+        .unwrap();
+    }
+    for i in 0..60 {
+        fs::write(
+            kb.join(format!("cert-{i:03}.md")),
+            format!(
+                "# 证书过期怎么办（{i}）\n\n{}\n\n续费后重新部署。\n",
+                filler.repeat(1 + i / 4)
+            ),
+        )
+        .unwrap();
+    }
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let run = |offset: usize, limit: usize| {
+        let mut req = SearchRequest::new("证书过期怎么办");
+        req.offset = offset;
+        req.limit = limit;
+        req.snippets = false;
+        search::search(&loaded, &req).unwrap().hits
+    };
+    let mut paged = Vec::new();
+    for offset in (0..300).step_by(10) {
+        paged.extend(run(offset, 10));
+    }
+    let ids: Vec<&str> = paged.iter().map(|h| h.id.as_str()).collect();
+    let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "an entry on two pages: {ids:?}");
+    assert_eq!(ids.len(), 260, "every entry listed once");
+    let whole: Vec<String> = run(0, 300).into_iter().map(|h| h.id).collect();
+    assert_eq!(ids, whole, "pages differ from one request for them all");
+    assert!(
+        paged.windows(2).all(|w| w[0].score >= w[1].score),
+        "scores rise from page to page"
+    );
+}
