@@ -77,6 +77,38 @@ fn alibaba_sample_floors() {
     assert!(link.mrr10 >= 0.24 && link.r10 >= 0.46, "faq_link {link:?}");
 }
 
+/// Builds `kb` (under `dir`), writes one faq_link query and its qrels lines
+/// (`doc_id<TAB>rel`), and runs the evaluation on it.
+fn eval_one_faq_link(
+    dir: &std::path::Path,
+    kb: &std::path::Path,
+    query: &str,
+    qrels: &[String],
+) -> deflect::eval::QueryResult {
+    let q = dir.join("queries.tsv");
+    let r = dir.join("qrels.tsv");
+    std::fs::write(
+        &q,
+        format!("qid\tset\tquery\nfaq_link-1\tfaq_link\t{query}\n"),
+    )
+    .unwrap();
+    let lines: String = qrels.iter().map(|l| format!("faq_link-1\t{l}\n")).collect();
+    std::fs::write(&r, format!("qid\tdoc_id\trel\n{lines}")).unwrap();
+    let root = dir.join("index");
+    index::build(kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let queries = load_tsv(&q, &r).unwrap();
+    run(
+        &loaded,
+        &queries,
+        Mode::Ranked(DEFAULT_WEIGHTS),
+        false,
+        &AnswerConfig::default(),
+    )
+    .unwrap()
+    .remove(0)
+}
+
 /// faq_link protocol: the query's own FAQ page (qrels rel 1) is left out of the ranking
 /// before scoring. A page with many close questions must not crowd the linked article out
 /// of the top 10, as it did when its entries were only dropped from the results afterwards.
@@ -103,36 +135,18 @@ fn own_faq_page_is_left_out_before_ranking() {
         "# 绑定实例\n\n把弹性公网IP绑定到 ECS 实例上。\n",
     )
     .unwrap();
-    let q = dir.path().join("queries.tsv");
-    let r = dir.path().join("qrels.tsv");
-    std::fs::write(
-        &q,
-        "qid\tset\tquery\nfaq_link-1\tfaq_link\t一个账号可以申请多少个弹性公网IP？\n",
-    )
-    .unwrap();
-    std::fs::write(
-        &r,
-        "qid\tdoc_id\trel\nfaq_link-1\teip/limits.md\t2\nfaq_link-1\teip/faq.md\t1\n",
-    )
-    .unwrap();
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
-    let queries = load_tsv(&q, &r).unwrap();
-    let res = run(
-        &loaded,
-        &queries,
-        Mode::Ranked(DEFAULT_WEIGHTS),
-        false,
-        &AnswerConfig::default(),
-    )
-    .unwrap();
-    assert!(
-        res[0].got.iter().all(|p| p != "eip/faq"),
-        "the own page was ranked: {:?}",
-        res[0].got
+    let res = eval_one_faq_link(
+        dir.path(),
+        &kb,
+        "一个账号可以申请多少个弹性公网IP？",
+        &["eip/limits.md\t2".into(), "eip/faq.md\t1".into()],
     );
-    assert_eq!(res[0].got.first().map(String::as_str), Some("eip/limits"));
+    assert!(
+        res.got.iter().all(|p| p != "eip/faq"),
+        "the own page was ranked: {:?}",
+        res.got
+    );
+    assert_eq!(res.got.first().map(String::as_str), Some("eip/limits"));
 }
 
 /// The labels leave out "every FAQ page that carries the same question". A KB that keeps an
@@ -178,13 +192,6 @@ fn a_copy_of_the_own_question_is_left_out_too() {
         "# 使用自定义镜像创建实例\n\n在控制台选择自定义镜像，创建一台新的实例。\n",
     )
     .unwrap();
-    let q = dir.path().join("queries.tsv");
-    let r = dir.path().join("qrels.tsv");
-    std::fs::write(
-        &q,
-        "qid\tset\tquery\nfaq_link-1\tfaq_link\t实例释放后，能用之前做的镜像找回数据吗？\n",
-    )
-    .unwrap();
     let own = format!(
         "ecs/faq/images.md#{}",
         &format!(
@@ -192,27 +199,17 @@ fn a_copy_of_the_own_question_is_left_out_too() {
             md5::compute("实例释放后，能用之前做的镜像找回数据吗？")
         )[..8]
     );
-    std::fs::write(
-        &r,
-        format!(
-            "qid\tdoc_id\trel\nfaq_link-1\tecs/custom-image.md\t2\n\
-             faq_link-1\t{own}\t1\nfaq_link-1\tecs/faq/images.md\t1\n"
-        ),
-    )
-    .unwrap();
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
-    let queries = load_tsv(&q, &r).unwrap();
-    let res = run(
-        &loaded,
-        &queries,
-        Mode::Ranked(DEFAULT_WEIGHTS),
-        false,
-        &AnswerConfig::default(),
-    )
-    .unwrap();
-    let got = &res[0].got;
+    let res = eval_one_faq_link(
+        dir.path(),
+        &kb,
+        "实例释放后，能用之前做的镜像找回数据吗？",
+        &[
+            "ecs/custom-image.md\t2".into(),
+            format!("{own}\t1"),
+            "ecs/faq/images.md\t1".into(),
+        ],
+    );
+    let got = &res.got;
     assert!(
         got.iter()
             .all(|p| p != "ecs/faq/images" && p != "ecs/old/faq/images"),
