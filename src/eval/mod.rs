@@ -183,9 +183,12 @@ impl QuestionPages {
                 if text(f.kind) != crate::ingest::EntryKind::Faq.as_str() {
                     continue;
                 }
-                let (path, product) = (text(f.path), text(f.product));
-                let key =
-                    crate::index::dupkey(&text(f.title), crate::index::area(Some(&product), &path));
+                let Some(key) = loaded.columns.dupkey[ord]
+                    .as_ref()
+                    .and_then(|c| c.first(doc))
+                else {
+                    continue;
+                };
                 let pages = out.pages.entry(key).or_default();
                 let page = text(f.doc_id);
                 if !pages.contains(&page) {

@@ -565,16 +565,12 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
 
 /// An entry's area: its product, else the top-level folder of its file.
 fn area_of(e: &Entry) -> &str {
-    area(e.meta.product.as_deref(), &e.path)
-}
-
-/// The area of a product (as declared) and a file path: the product, else the path's
-/// top-level folder. Near-duplicates are looked for within one area.
-pub fn area<'a>(product: Option<&'a str>, path: &'a str) -> &'a str {
-    product
+    e.meta
+        .product
+        .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| path.split('/').next().unwrap_or(""))
+        .unwrap_or_else(|| e.path.split('/').next().unwrap_or(""))
 }
 
 /// Near-duplicate key: title without spaces and punctuation, plus the product.

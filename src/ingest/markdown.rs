@@ -130,8 +130,9 @@ const FENCE_SCAN_LINES: usize = 1000;
 /// block: every fence after it is inverted and the headings between them are read as code.
 /// Here the block's lines, closing fence included, are indented to the item's content, as
 /// their writer meant. Lines are only indented, never added or removed, so line numbers
-/// hold. Returns the mended body and the 1-based lines of the fences mended.
-pub fn mend_list_fences(body: &str) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
+/// hold. Returns the mended body and the 1-based lines of the fences mended (at least one),
+/// or None when there is nothing to mend.
+pub fn mend_list_fences(body: &str) -> Option<(String, Vec<usize>)> {
     // Most files have no such fence: look only at the lines holding a fence first.
     let line_at = |at: usize| {
         let start = body[..at].rfind('\n').map_or(0, |p| p + 1);
@@ -144,7 +145,7 @@ pub fn mend_list_fences(body: &str) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
         .find_iter(body)
         .any(|m| list_item_fence(line_at(m.start())).is_some());
     if !maybe {
-        return (std::borrow::Cow::Borrowed(body), Vec::new());
+        return None;
     }
     let lines: Vec<&str> = body.split_inclusive('\n').collect();
     let indent = |l: &str| l.bytes().take_while(|&b| b == b' ').count();
@@ -177,7 +178,7 @@ pub fn mend_list_fences(body: &str) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
         }
     }
     if mended.is_empty() {
-        return (std::borrow::Cow::Borrowed(body), Vec::new());
+        return None;
     }
     let mut out = String::with_capacity(body.len() + mended.len() * 64);
     let mut next = mended.iter().peekable();
@@ -199,7 +200,7 @@ pub fn mend_list_fences(body: &str) -> (std::borrow::Cow<'_, str>, Vec<usize>) {
         out.push_str(l);
     }
     let opened = mended.iter().map(|(o, _, _)| o + 1).collect();
-    (std::borrow::Cow::Owned(out), opened)
+    Some((out, opened))
 }
 
 /// A list item whose text starts with a code fence (`-   ```bash`, `2. ~~~`): the column
@@ -550,7 +551,7 @@ mod tests {
                   然后删除 /etc/fstab 里的行：\n\n```\n/dev/vdb1 /data ext4 defaults 0 0\n```\n\n\
                   ## 实例释放后数据还在吗？\n\n不在。\n";
         assert_eq!(parse(md).sections.len(), 1, "the breakage this mends");
-        let (mended, lines) = mend_list_fences(md);
+        let (mended, lines) = mend_list_fences(md).expect("mended");
         assert_eq!(lines, vec![5, 9, 13]);
         assert_eq!(mended.lines().count(), md.lines().count());
         assert!(mended.contains("-   ```\n    umount /dev/vdb1\n    ```\n"));
@@ -576,9 +577,7 @@ mod tests {
             "```\ncode\n```\n",
             "-```\ncode\n```\n",
         ] {
-            let (m, lines) = mend_list_fences(md);
-            assert!(lines.is_empty(), "{md:?}");
-            assert_eq!(m, md);
+            assert_eq!(mend_list_fences(md), None, "{md:?}");
         }
     }
 

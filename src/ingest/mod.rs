@@ -445,21 +445,18 @@ pub fn parse_article(
         }
         None => FrontMatter::default(),
     };
-    let body = flatten_deep_nesting(&split, limits.max_nesting, rel, &mut warnings);
-    let (body, mended) = match markdown::mend_list_fences(&body) {
-        (std::borrow::Cow::Owned(m), lines) => (std::borrow::Cow::Owned(m), lines),
-        (std::borrow::Cow::Borrowed(_), _) => (body, Vec::new()),
-    };
-    if let Some(first) = mended.first() {
+    let mut body = flatten_deep_nesting(&split, limits.max_nesting, rel, &mut warnings);
+    if let Some((mended, lines)) = markdown::mend_list_fences(&body) {
         warnings.push(warn(
             rel,
-            Some(split.body_line + first - 1),
+            Some(split.body_line + lines[0] - 1),
             format!(
                 "{} code block(s) opened on a list item's line close outside the item \
                  (not indented to its text); read as part of the item",
-                mended.len()
+                lines.len()
             ),
         ));
+        body = std::borrow::Cow::Owned(mended);
     }
     let parsed = markdown::parse(&body);
 

@@ -216,7 +216,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     };
     // Some clauses only re-score the candidates: there must be enough of them to re-order.
     // They are always the same `rerank_depth` best retrieved, whatever the window: a deeper
-    // page lists the retrieved entries after them in retrieval order (see `RerankWindow`).
+    // page lists the retrieved entries after them in retrieval order (`append_past_window`).
     let mut depth = None;
     if let Mode::Ranked(w) = req.mode {
         if rerank.is_some() || plan.rescoring(lean).next().is_some() {
@@ -326,7 +326,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     }
     let ids = Ids::new(loaded);
     break_ties(&ids, &mut top_docs);
-    RerankWindow::extend(&mut top_docs, tail);
+    append_past_window(&mut top_docs, tail);
 
     // Collapse near-duplicates: the best-scored copy stands for the rest.
     let mut kept: Vec<(f32, DocAddress, Vec<DocAddress>)> = Vec::new();
@@ -391,7 +391,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                 });
             }
             if rerank.is_some() && noted.is_none() {
-                // Past the re-ranking window: listed in retrieval order (see `RerankWindow`).
+                // Past the re-ranking window: listed in retrieval order (`append_past_window`).
                 parts.push(ScorePart {
                     clause: "order:retrieval, past the re-ranked entries".into(),
                     score: 0.0,
@@ -956,21 +956,14 @@ fn by_segment(addrs: impl Iterator<Item = DocAddress>) -> Vec<(u32, Vec<usize>)>
     by_seg
 }
 
-/// The re-ranking window: re-scoring and re-ranking see the `rerank_depth` best retrieved
-/// entries, the same for every page, so that pages do not overlap. A deeper window lists the
-/// retrieved entries past them after them, in retrieval order (which a larger window only
-/// extends), their scores scaled below the window's lowest. Before, a deeper page re-ranked
-/// a deeper pool: entries rose above ones already shown, and the same entry came back on
-/// the next pages.
-struct RerankWindow;
-
-impl RerankWindow {
-    fn extend(ranked: &mut Vec<(f32, DocAddress)>, mut tail: Vec<(f32, DocAddress)>) {
-        let (Some(floor), Some(top)) = (ranked.last().map(|d| d.0), tail.first().map(|d| d.0))
-        else {
-            ranked.append(&mut tail);
-            return;
-        };
+/// Appends the retrieved entries past the re-ranking window to the re-ranked ones.
+/// Re-scoring and re-ranking see the `rerank_depth` best retrieved entries, the same for
+/// every page, so that pages do not overlap; the entries past them follow in retrieval order
+/// (which a larger window only extends), their scores scaled below the window's lowest.
+/// Before, a deeper page re-ranked a deeper pool: entries rose above ones already shown, and
+/// the same entry came back on the next pages.
+fn append_past_window(ranked: &mut Vec<(f32, DocAddress)>, mut tail: Vec<(f32, DocAddress)>) {
+    if let (Some(floor), Some(top)) = (ranked.last().map(|d| d.0), tail.first().map(|d| d.0)) {
         if top >= floor && top > 0.0 {
             // Below the window's last, order and proportions kept.
             let scale = floor / top * 0.999;
@@ -978,15 +971,15 @@ impl RerankWindow {
                 d.0 *= scale;
             }
         }
-        // Entries that only common words retrieve come last and may score above the rarer
-        // words' last: never above an entry listed before them.
-        let mut cap = f32::INFINITY;
-        for d in &mut tail {
-            d.0 = d.0.min(cap);
-            cap = d.0;
-        }
-        ranked.append(&mut tail);
     }
+    // Entries that only common words retrieve come last and may score above the rarer
+    // words' last: never above an entry listed before them.
+    let mut cap = f32::INFINITY;
+    for d in &mut tail {
+        d.0 = d.0.min(cap);
+        cap = d.0;
+    }
+    ranked.append(&mut tail);
 }
 
 /// What re-ranking learnt of a candidate (see `search`).
