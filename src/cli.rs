@@ -48,9 +48,12 @@ pub struct SearchArgs {
     /// Only this category.
     #[arg(long)]
     pub category: Option<String>,
-    /// Only this product.
+    /// Only this product (as declared in front matter).
     #[arg(long)]
     pub product: Option<String>,
+    /// Only this area: the declared product, else the top-level folder (case-insensitive).
+    #[arg(long)]
+    pub area: Option<String>,
     /// Only this language (zh, en).
     #[arg(long)]
     pub lang: Option<String>,
@@ -157,6 +160,7 @@ pub fn search(config: &Config, a: SearchArgs) -> anyhow::Result<ExitCode> {
     req.filters = Filters {
         category: a.category,
         product: a.product,
+        area: a.area,
         lang: a.lang,
         tags: a.tags,
         ..Default::default()

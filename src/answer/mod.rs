@@ -464,9 +464,10 @@ fn told_apart_by_code(top: &Hit, second: &Hit) -> bool {
 }
 
 /// The ticket names the top hit's product and not the other's (`ECS 磁盘满了` against an RDS
-/// entry on a full disk): the customer has already said which one it is.
+/// entry on a full disk): the customer has already said which one it is. A product is the
+/// hit's area: its declared product, else its top-level folder (`ecs/…`, `rds/…`).
 fn told_apart_by_product(a: &Hit, b: &Hit, ticket_norm: &str) -> bool {
-    match (a.product.as_deref(), b.product.as_deref()) {
+    match (a.area.as_deref(), b.area.as_deref()) {
         (Some(pa), Some(pb)) => {
             let (pa, pb) = (normalize_str(pa), normalize_str(pb));
             pa != pb && mentions(ticket_norm, &pa) && !mentions(ticket_norm, &pb)

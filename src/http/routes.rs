@@ -67,15 +67,17 @@ pub struct SearchParams {
     pub offset: Option<i64>,
     /// Category filter.
     pub category: Option<String>,
-    /// Product filter.
+    /// Product filter (as declared in front matter).
     pub product: Option<String>,
+    /// Area filter: the declared product, else the top-level folder (case-insensitive).
+    pub area: Option<String>,
     /// Language filter (zh, en).
     pub lang: Option<String>,
     /// Tags, comma-separated; all must match.
     pub tags: Option<String>,
     /// Include per-hit score breakdowns.
     pub explain: Option<bool>,
-    /// Count facets (category, product, lang, tags) and the exact total over every match.
+    /// Count facets (category, product, area, lang, tags) and the exact total over every match.
     /// Off by default: it visits every matching entry, where a plain search scores only
     /// those that can reach the top.
     pub facets: Option<bool>,
@@ -93,8 +95,10 @@ pub struct SearchBody {
     pub offset: Option<i64>,
     /// Category filter.
     pub category: Option<String>,
-    /// Product filter.
+    /// Product filter (as declared in front matter).
     pub product: Option<String>,
+    /// Area filter: the declared product, else the top-level folder (case-insensitive).
+    pub area: Option<String>,
     /// Language filter.
     pub lang: Option<String>,
     /// Tags; all must match.
@@ -195,6 +199,7 @@ pub async fn search_get(
     req.filters = Filters {
         category: p.category,
         product: p.product,
+        area: p.area,
         lang: p.lang,
         tags: p
             .tags
@@ -226,6 +231,7 @@ pub async fn search_post(
     req.filters = Filters {
         category: b.category,
         product: b.product,
+        area: b.area,
         lang: b.lang,
         tags: b.tags,
         ..Default::default()
@@ -287,6 +293,8 @@ pub struct ArticleResponse {
     pub category: Option<String>,
     /// Product.
     pub product: Option<String>,
+    /// Area, lower case: the product, else the top-level folder.
+    pub area: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
     /// zh or en.
@@ -376,6 +384,7 @@ pub async fn article(
                 kind: h.kind,
                 category: h.category,
                 product: h.product,
+                area: h.area,
                 tags: h.tags,
                 lang: h.lang,
                 priority: h.priority,

@@ -521,11 +521,15 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
         f.body => analysed(&aliases),
         f.body => analysed(&e.body),
         f.lang => e.lang.as_str(),
-        f.dupkey => dupkey(&e.title, area_of(e)),
+        // A file at the KB's root has no area: its copies are the ones in the same file.
+        f.dupkey => dupkey(&e.title, area_of(e).unwrap_or(&e.path)),
         f.problem => u64::from(e.problem),
     );
     if let Some(a) = &e.anchor {
         d.add_text(f.anchor, a);
+    }
+    if let Some(a) = area_of(e) {
+        d.add_text(f.area, a.to_lowercase());
     }
     for c in &e.codes {
         d.add_text(f.codes, c);
@@ -563,14 +567,13 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
     d
 }
 
-/// An entry's area: its product, else the top-level folder of its file.
-fn area_of(e: &Entry) -> &str {
-    e.meta
-        .product
-        .as_deref()
-        .map(str::trim)
+/// An entry's area: its product, else the top-level folder of its file (none for a file at
+/// the KB's root without a product).
+fn area_of(e: &Entry) -> Option<&str> {
+    let product = e.meta.product.as_deref().map(str::trim);
+    product
         .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| e.path.split('/').next().unwrap_or(""))
+        .or_else(|| e.path.split_once('/').map(|(folder, _)| folder))
 }
 
 /// Near-duplicate key: title without spaces and punctuation, plus the product.

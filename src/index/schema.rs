@@ -9,7 +9,7 @@ use crate::analysis::{PRETOKENIZED_NAME, TOKENIZER_NAME};
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// Bytes of an entry's text kept for snippets (a snippet comes from the article's head):
 /// 4 KB holds most FAQ answers and sections whole, and the start of a long article is where
@@ -77,7 +77,11 @@ pub struct Fields {
     pub steps: Field,
     /// Unknown front matter fields as JSON.
     pub extra: Field,
-    /// Hash of (normalised title, product): near-duplicates share it.
+    /// The entry's area, lower case: its declared product, else the top-level folder of its
+    /// file (`ecs` for `ecs/常见问题/x.md`). Filters and facets read it, so a KB organised
+    /// by folders can be narrowed by product without front matter.
+    pub area: Field,
+    /// Hash of (normalised title, area): near-duplicates share it.
     pub dupkey: Field,
     /// 1 when the entry reads as a problem and its fix (`Entry::problem`), else 0.
     pub problem: Field,
@@ -132,6 +136,7 @@ impl Fields {
             head_len: b.add_u64_field("head_len", NumericOptions::default().set_stored()),
             steps: b.add_text_field("steps", STORED),
             extra: b.add_text_field("extra", STORED),
+            area: b.add_text_field("area", STRING | STORED | FAST),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),
             problem: b.add_u64_field("problem", NumericOptions::default().set_fast()),
         };

@@ -1,4 +1,4 @@
-//! Facet counts (category, product, lang, tags) over every matching entry.
+//! Facet counts (category, product, area, lang, tags) over every matching entry.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,7 @@ use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// The faceted fields.
-pub const FACET_FIELDS: [&str; 4] = ["category", "product", "lang", "tags"];
+pub const FACET_FIELDS: [&str; 5] = ["category", "product", "area", "lang", "tags"];
 
 /// Facet name → value → count.
 pub type FacetCounts = BTreeMap<String, BTreeMap<String, u64>>;

@@ -24,8 +24,10 @@ use crate::index::{bm25, floor_char_boundary, Loaded};
 pub struct Filters {
     /// Category (compute, network, …).
     pub category: Option<String>,
-    /// Product.
+    /// Product, as declared in front matter.
     pub product: Option<String>,
+    /// Area: the declared product, else the top-level folder (case-insensitive).
+    pub area: Option<String>,
     /// Language: zh or en.
     pub lang: Option<String>,
     /// Every tag listed must be present.
@@ -106,6 +108,8 @@ pub struct Hit {
     pub category: Option<String>,
     /// Product.
     pub product: Option<String>,
+    /// Area, lower case: the product, else the top-level folder.
+    pub area: Option<String>,
     /// zh or en.
     pub lang: String,
     /// Tags.
@@ -431,6 +435,9 @@ fn filter_clauses(loaded: &Loaded, filters: &Filters) -> Vec<(Occur, Box<dyn Que
     if let Some(p) = filters.product.as_deref().filter(|s| !s.is_empty()) {
         must.push((Occur::Must, exact(f.product, p.trim())));
     }
+    if let Some(a) = filters.area.as_deref().filter(|s| !s.trim().is_empty()) {
+        must.push((Occur::Must, exact(f.area, &a.trim().to_lowercase())));
+    }
     if let Some(l) = filters.lang.as_deref().filter(|s| !s.is_empty()) {
         let code = crate::analysis::Lang::parse(l)
             .map(|l| l.index_code())
@@ -466,6 +473,7 @@ pub fn to_hit(loaded: &Loaded, doc: &mut impl FieldSource, score: f32) -> Hit {
         kind: doc.take_text(f.kind).unwrap_or_default(),
         category: doc.take_text(f.category),
         product: doc.take_text(f.product),
+        area: doc.take_text(f.area),
         lang: doc.take_text(f.lang).unwrap_or_default(),
         tags: doc.take_texts(f.tags),
         score,

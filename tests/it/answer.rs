@@ -7,11 +7,14 @@
 //! - no-answer tickets escalated;
 //! - every P0, security-incident and human-request ticket escalated, with the right reason.
 
+use std::fs;
+
 use deflect::answer::{answer, AnswerRequest, Decision, EscalationReason, Ticket};
 use deflect::config::AnswerConfig;
 use deflect::eval::load_jsonl;
+use deflect::index::{self, BuildOptions};
 
-use super::common::bundled;
+use super::common::{bundled, temp_kb};
 
 /// Floors a ticket set's decisions must reach.
 struct Floors {
@@ -271,4 +274,47 @@ fn a_named_product_settles_what_a_clarification_would_ask() {
     .unwrap();
     assert_ne!(field.decision, Decision::Clarify);
     assert_eq!(field.fixes[0].id, "ecs-disk-full");
+}
+
+#[test]
+fn a_kb_organised_by_product_folders_tells_products_apart_without_front_matter() {
+    // The two full-disk entries, moved into folders named after their products, with their
+    // `product` front matter removed: the folder is their area, and naming it decides.
+    let (_dir, config) = temp_kb();
+    for (from, to) in [
+        ("compute/ecs-disk-full.md", "ecs/ecs-disk-full.md"),
+        (
+            "database/db-disk-full-locked.md",
+            "rds/db-disk-full-locked.md",
+        ),
+    ] {
+        let text = fs::read_to_string(config.kb.join(from)).unwrap();
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.starts_with("product:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::create_dir_all(config.kb.join(to).parent().unwrap()).unwrap();
+        fs::write(config.kb.join(to), kept).unwrap();
+        fs::remove_file(config.kb.join(from)).unwrap();
+    }
+    index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&config.index, None).unwrap();
+    let ask = |body: &str| {
+        let ticket = Ticket {
+            body: body.into(),
+            ..Default::default()
+        };
+        let req = AnswerRequest {
+            ticket,
+            options: None,
+        };
+        answer(&loaded, &AnswerConfig::default(), &req).unwrap()
+    };
+    let open = ask("磁盘满了，无法写入");
+    assert_eq!(open.decision, Decision::Clarify, "{:?}", open.fixes);
+    assert_eq!(open.fixes[0].id, "ecs-disk-full");
+    let named = ask("ECS 磁盘满了，无法写入");
+    assert_ne!(named.decision, Decision::Clarify);
+    assert_eq!(named.fixes[0].id, "ecs-disk-full");
 }

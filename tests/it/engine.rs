@@ -112,6 +112,90 @@ fn filters_and_facets() {
         .all(|h| h.lang == "en"));
 }
 
+/// A KB organised by folders, without product front matter: the area filter and facet read
+/// the top-level folder, and a declared product wins over the folder.
+#[test]
+fn area_is_the_product_else_the_top_level_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    let write = |rel: &str, text: &str| {
+        let p = kb.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    write(
+        "ecs/常见问题/启动.md",
+        "# 实例无法启动怎么办\n\n检查实例的系统盘是否已满。\n",
+    );
+    write(
+        "ecs/网络/安全组.md",
+        "# 实例无法远程连接\n\n检查实例安全组是否放行端口。\n",
+    );
+    write(
+        "RDS/连接.md",
+        "# 数据库实例无法连接\n\n检查实例的白名单。\n",
+    );
+    write(
+        "OSS/镜像.md",
+        "---\nproduct: ECS\n---\n# 实例镜像导出到存储\n\n导出实例镜像。\n",
+    );
+    write("总览.md", "# 实例总览\n\n所有实例的说明。\n");
+    let index_dir = dir.path().join("index");
+    index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&index_dir, None).unwrap();
+
+    let mut req = SearchRequest::new("实例");
+    req.limit = 20;
+    req.facets = true;
+    let all = search::search(&loaded, &req).unwrap();
+    assert_eq!(all.total, 5);
+    let areas = &all.facets["area"];
+    // Folder names are lower-cased; the declared product (ECS) wins over the folder (OSS);
+    // the file at the root has no area.
+    assert_eq!(areas.get("ecs"), Some(&3), "{areas:?}");
+    assert_eq!(areas.get("rds"), Some(&1), "{areas:?}");
+    assert_eq!(areas.len(), 2, "{areas:?}");
+    let area_of = |path: &str| {
+        all.hits
+            .iter()
+            .find(|h| h.path == path)
+            .and_then(|h| h.area.clone())
+    };
+    assert_eq!(area_of("RDS/连接.md").as_deref(), Some("rds"));
+    assert_eq!(area_of("OSS/镜像.md").as_deref(), Some("ecs"));
+    assert_eq!(area_of("总览.md"), None);
+
+    // The filter is case-insensitive, and it finds folder-only entries and declared ones.
+    req.facets = false;
+    req.filters = Filters {
+        area: Some(" ECS ".into()),
+        ..Default::default()
+    };
+    let mut paths: Vec<String> = search::search(&loaded, &req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.path)
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["OSS/镜像.md", "ecs/常见问题/启动.md", "ecs/网络/安全组.md"]
+    );
+    // The product filter still reads only what front matter declares.
+    req.filters = Filters {
+        product: Some("ECS".into()),
+        ..Default::default()
+    };
+    let declared: Vec<String> = search::search(&loaded, &req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.path)
+        .collect();
+    assert_eq!(declared, ["OSS/镜像.md"]);
+}
+
 #[test]
 fn pagination_does_not_repeat_hits() {
     let mut req = SearchRequest::new("实例 无法 连接");
