@@ -40,21 +40,39 @@ fn over_all(results: &[deflect::eval::QueryResult], set: &str) -> Summary {
         .unwrap()
 }
 
+/// `articles` indexed into a temp directory (kept alive by the returned guard).
+fn built(articles: &std::path::Path) -> (tempfile::TempDir, index::Loaded) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("index");
+    index::build(articles, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    (dir, loaded)
+}
+
+/// The ranking and decisions of tests/fixtures/`set`.jsonl over `loaded`, both splits.
+fn tickets_over(loaded: &index::Loaded, set: &str) -> Summary {
+    let tickets = load_jsonl(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/{set}.jsonl")),
+    )
+    .unwrap();
+    let r = run(
+        loaded,
+        &tickets,
+        Mode::Ranked(DEFAULT_WEIGHTS),
+        true,
+        &AnswerConfig::default(),
+    )
+    .unwrap();
+    over_all(&r, set)
+}
+
 #[test]
 fn alibaba_sample_floors() {
     let Some(data) = shared("alibabacloud-docs") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("index");
-    index::build(
-        &data.join("articles"),
-        &root,
-        &BuildOptions::default(),
-        |_| {},
-    )
-    .unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_dir, loaded) = built(&data.join("articles"));
     let queries = load_tsv(
         &data.join("eval_sample/queries.tsv"),
         &data.join("eval_sample/qrels.tsv"),
@@ -267,20 +285,7 @@ fn alibaba_full_corpus_floors() {
         eprintln!("{set}: MRR@10 {:.3} R@10 {:.3}", s.mrr10, s.r10);
         assert!(s.mrr10 >= mrr && s.r10 >= r10, "{set} {s:?}");
     }
-    let tickets = load_jsonl(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/alibaba_tickets.jsonl"),
-    )
-    .unwrap();
-    let r = run(
-        &loaded,
-        &tickets,
-        Mode::Ranked(DEFAULT_WEIGHTS),
-        true,
-        &AnswerConfig::default(),
-    )
-    .unwrap();
-    let s = over_all(&r, "alibaba_tickets");
+    let s = tickets_over(&loaded, "alibaba_tickets");
     assert!(s.mrr10 >= 0.72 && s.r10 >= 0.93, "alibaba tickets {s:?}");
     let d = s.decisions.expect("tickets have decisions");
     eprintln!(
@@ -302,30 +307,8 @@ fn tidb_tickets_floors() {
     let Some(data) = shared("pingcap-docs-cn") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("index");
-    index::build(
-        &data.join("articles"),
-        &root,
-        &BuildOptions::default(),
-        |_| {},
-    )
-    .unwrap();
-    let loaded = index::open(&root, None).unwrap();
-    let tickets = load_jsonl(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/tidb_tickets.jsonl"),
-    )
-    .unwrap();
-    let r = run(
-        &loaded,
-        &tickets,
-        Mode::Ranked(DEFAULT_WEIGHTS),
-        true,
-        &AnswerConfig::default(),
-    )
-    .unwrap();
-    let s = over_all(&r, "tidb_tickets");
+    let (_dir, loaded) = built(&data.join("articles"));
+    let s = tickets_over(&loaded, "tidb_tickets");
     assert!(s.mrr10 >= 0.70 && s.r10 >= 0.95, "tidb tickets {s:?}");
     let d = s.decisions.expect("tickets have decisions");
     assert!(
