@@ -118,12 +118,70 @@ pub fn parse(
     if yaml.trim().is_empty() {
         return Ok((FrontMatter::default(), Vec::new()));
     }
-    match serde_saphyr::from_str::<Option<FrontMatter>>(yaml) {
-        Ok(fm) => Ok((fm.unwrap_or_default(), Vec::new())),
+    let (mut fm, warnings) = match serde_saphyr::from_str::<Option<FrontMatter>>(yaml) {
+        Ok(fm) => (fm.unwrap_or_default(), Vec::new()),
         Err(e) => {
             let whole = yaml_error(&e, first_line);
-            salvage(yaml, first_line).ok_or(whole)?
+            salvage(yaml, first_line).ok_or(whole)??
         }
+    };
+    fm.set_aside_url_aliases();
+    Ok((fm, warnings))
+}
+
+/// Key in [`FrontMatter::extra`] of the aliases that are old URLs of the page.
+pub const URL_ALIASES: &str = "url_aliases";
+
+/// An alias that is a URL or a site path (`/docs/v1/old-page/`, `https://…`, `old.html`):
+/// a static-site generator's redirect (Hugo's `aliases`), not a phrasing of the problem.
+fn is_url_alias(a: &str) -> bool {
+    let a = a.trim();
+    !a.is_empty()
+        && !a.contains(char::is_whitespace)
+        && (a.starts_with('/') || a.contains("://") || a.ends_with(".html") || a.ends_with(".htm"))
+}
+
+/// The last segment of a URL or path, its `-` and `_` read as spaces:
+/// `/docs/dev/optimizer-hints/` → `optimizer hints`.
+fn slug_words(url: &str) -> String {
+    let path = url.trim().rsplit("://").next().unwrap_or(url);
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let last = last
+        .strip_suffix(".html")
+        .or_else(|| last.strip_suffix(".htm"))
+        .unwrap_or(last);
+    let last = last
+        .strip_prefix("index")
+        .filter(|r| r.is_empty())
+        .map_or(last, |_| "");
+    last.replace(['-', '_'], " ").trim().to_string()
+}
+
+impl FrontMatter {
+    /// Moves the aliases that are redirects from old URLs into `extra` ([`URL_ALIASES`]), and
+    /// keeps each one's last segment as an alias. Indexed whole, the redirects of a Hugo
+    /// site (`/docs-cn/dev/reference/sql/statements/split-region/`) would give its pages the
+    /// title weight of `docs`, `dev`, `reference` and `sql`; the slug (`split region`) is
+    /// what names the page.
+    fn set_aside_url_aliases(&mut self) {
+        if !self.aliases.iter().any(|a| is_url_alias(a)) {
+            return;
+        }
+        let (urls, phrasings): (Vec<String>, Vec<String>) = std::mem::take(&mut self.aliases)
+            .into_iter()
+            .partition(|a| is_url_alias(a));
+        self.aliases = phrasings;
+        // The page's old slug still names its topic (`optimizer-hints`, `mydumper-overview`);
+        // the folders above it (`docs-cn/dev/reference`) name only the site.
+        for u in &urls {
+            let words = slug_words(u);
+            if !words.is_empty() && !self.aliases.contains(&words) {
+                self.aliases.push(words);
+            }
+        }
+        self.extra
+            .insert(URL_ALIASES.into(), serde_json::json!(urls));
     }
 }
 
@@ -258,6 +316,38 @@ mod tests {
         assert_eq!(fm.id.as_deref(), Some("a"));
         assert_eq!(fm.tags, vec!["x", "安全组"]);
         assert_eq!(fm.extra.get("owner"), Some(&serde_json::json!("ops")));
+    }
+
+    #[test]
+    fn url_aliases_are_redirects_not_phrasings() {
+        let y = "title: Error codes\naliases: ['/docs-cn/dev/error-codes/', '/zh/tidb/dev/error-codes.html', 'https://example.com/old', '报错 1105', 'transaction too large']\n";
+        let (fm, warnings) = parse(y, 2).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(
+            fm.aliases,
+            ["报错 1105", "transaction too large", "error codes", "old"]
+        );
+        assert_eq!(
+            fm.extra.get(URL_ALIASES),
+            Some(&serde_json::json!([
+                "/docs-cn/dev/error-codes/",
+                "/zh/tidb/dev/error-codes.html",
+                "https://example.com/old"
+            ]))
+        );
+        // A phrasing that mentions a path is still a phrasing.
+        let (fm, _) = parse("aliases: [/var/log 占满磁盘, 502/504]\n", 2).unwrap();
+        assert_eq!(fm.aliases, ["/var/log 占满磁盘", "502/504"]);
+        assert!(fm.extra.is_empty());
+        assert_eq!(
+            slug_words("/docs-cn/dev/reference/sql/statements/split-region/"),
+            "split region"
+        );
+        assert_eq!(slug_words("https://example.com/zh/index.html"), "");
+        assert_eq!(
+            slug_words("/mydumper_overview.htm?x=1#top"),
+            "mydumper overview"
+        );
     }
 
     #[test]
