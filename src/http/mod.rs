@@ -550,10 +550,14 @@ mod tests {
         // Flood the shared queue from outside the runtime while its one worker is held.
         let rt = b.runtime.clone().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let (held_tx, held) = std::sync::mpsc::channel();
         rt.spawn(async move {
+            held_tx.send(()).unwrap();
             let _ = rx.recv_timeout(Duration::from_secs(10));
         });
-        tokio::task::yield_now().await;
+        // Flood only once the worker is held: a worker still free would take some of the
+        // flood into its own queue, where the global depth does not see them.
+        held.recv_timeout(Duration::from_secs(10)).unwrap();
         let flood = std::thread::spawn(move || {
             for _ in 0..100 {
                 rt.spawn(async {});
