@@ -311,7 +311,7 @@ pub struct ArticleResponse {
     pub updated: Option<String>,
     /// Error codes (canonical).
     pub error_codes: Vec<String>,
-    /// Aliases.
+    /// Aliases, then keywords: the phrasings searched with title weight.
     pub aliases: Vec<String>,
     /// Path under the KB.
     pub path: String,

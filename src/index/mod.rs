@@ -504,7 +504,15 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
         analyzer.analyze_encoded(text, &mut out);
         out
     };
-    let aliases = e.meta.aliases.join("\n");
+    // Keywords are searched as aliases are: both are the author's words for the page.
+    let mut aliases = e.meta.aliases.join("\n");
+    for k in &e.meta.keywords {
+        if !e.meta.aliases.contains(k) {
+            aliases.push('\n');
+            aliases.push_str(k);
+        }
+    }
+    let aliases = aliases.trim_start_matches('\n');
     let m = &e.meta;
     let mut d = doc!(
         f.id => e.id.as_str(),
@@ -513,12 +521,12 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
         f.kind => e.kind.as_str(),
         f.title => e.title.as_str(),
         f.page_title => e.page_title.as_str(),
-        f.aliases => aliases.as_str(),
+        f.aliases => aliases,
         // The body is the retrieval field: it holds every word an entry can be found by, the
         // title (an FAQ question is not repeated in its answer) and aliases included. The
         // title fields add their own weight when candidates are re-scored.
         f.body => analysed(&e.title),
-        f.body => analysed(&aliases),
+        f.body => analysed(aliases),
         f.body => analysed(&e.body),
         f.lang => e.lang.as_str(),
         // A file at the KB's root has no area: its copies are the ones in the same file.

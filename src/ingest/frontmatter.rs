@@ -22,6 +22,10 @@ pub struct FrontMatter {
     pub error_codes: Vec<String>,
     /// How customers phrase the problem.
     pub aliases: Vec<String>,
+    /// Search keywords, as documentation sites declare them (`keywords`, or `keyword`): a
+    /// list, or one string of comma-separated words. Searched as aliases are.
+    #[serde(alias = "keyword", deserialize_with = "list_or_commas")]
+    pub keywords: Vec<String>,
     /// Typical severity: P0–P4.
     pub priority: Option<String>,
     /// Typical time to fix, in minutes.
@@ -40,6 +44,45 @@ pub struct FrontMatter {
     /// Fields deflect does not know, kept as metadata.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// A list of strings, or one string of items separated by commas (`,`, `，`, `、`) or
+/// semicolons. Numbers in the list are read as their text.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item {
+        Text(String),
+        Int(i64),
+        Float(f64),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<Option<Item>>),
+        Text(String),
+    }
+    let items: Vec<String> = match Option::<ListOrText>::deserialize(d)? {
+        None => Vec::new(),
+        Some(ListOrText::Text(s)) => s
+            .split([',', '，', '、', ';', '；'])
+            .map(str::to_string)
+            .collect(),
+        Some(ListOrText::List(l)) => l
+            .into_iter()
+            .flatten()
+            .map(|i| match i {
+                Item::Text(s) => s,
+                Item::Int(n) => n.to_string(),
+                Item::Float(x) => x.to_string(),
+            })
+            .collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// The parts of a file: front matter text (if any) and the Markdown body.
@@ -348,6 +391,21 @@ mod tests {
             slug_words("/mydumper_overview.htm?x=1#top"),
             "mydumper overview"
         );
+    }
+
+    #[test]
+    fn keywords_are_a_list_or_one_string() {
+        let (fm, w) = parse("keyword: [NAT网关, 增强型, 2024]\n", 2).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(fm.keywords, ["NAT网关", "增强型", "2024"]);
+        let (fm, _) = parse("keywords: 多元索引计费，资源包 , billing\n", 2).unwrap();
+        assert_eq!(fm.keywords, ["多元索引计费", "资源包", "billing"]);
+        let (fm, _) = parse("keywords:\n  - 白名单\n  -\n  - ip\n", 2).unwrap();
+        assert_eq!(fm.keywords, ["白名单", "ip"]);
+        let (fm, _) = parse("keywords:\n", 2).unwrap();
+        assert!(fm.keywords.is_empty());
+        // Not kept twice: the field is typed, not metadata.
+        assert!(!fm.extra.contains_key("keywords"));
     }
 
     #[test]

@@ -197,6 +197,53 @@ fn area_is_the_product_else_the_top_level_folder() {
 }
 
 #[test]
+fn keywords_are_searched_with_title_weight_and_url_aliases_only_by_their_slug() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    // A documentation site's front matter: `keyword` as a string, `aliases` as redirects.
+    fs::write(
+        kb.join("nat.md"),
+        "---\ntitle: 创建增强型网关\nkeyword: 网络地址转换，公网出口\naliases: ['/docs/dev/reference/snat-entry/']\n---\n# 创建增强型网关\n\n在控制台选择地域后创建。\n",
+    )
+    .unwrap();
+    // Its body mentions the keyword in passing; the keyword page must come first.
+    fs::write(
+        kb.join("eip.md"),
+        "# 绑定弹性公网IP\n\n绑定后，公网出口流量经过此地址，与网络地址转换无关的说明见其他文档。\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("reference.md"),
+        "# API reference 参数参考\n\n所有 API 参数的说明。\n",
+    )
+    .unwrap();
+    let index_dir = dir.path().join("index");
+    index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&index_dir, None).unwrap();
+    let ids = |q: &str| -> Vec<String> {
+        search::search(&loaded, &SearchRequest::new(q))
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    };
+    assert_eq!(
+        ids("网络地址转换 公网出口").first().map(String::as_str),
+        Some("nat")
+    );
+    // The redirect's last segment is searchable; its folders are not.
+    assert_eq!(ids("snat entry"), ["nat"]);
+    assert!(
+        !ids("docs dev").contains(&"nat".to_string()),
+        "{:?}",
+        ids("docs dev")
+    );
+    assert_eq!(ids("reference"), ["reference"]);
+}
+
+#[test]
 fn pagination_does_not_repeat_hits() {
     let mut req = SearchRequest::new("实例 无法 连接");
     req.limit = 5;
