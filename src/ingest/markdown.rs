@@ -123,6 +123,47 @@ static ATTR: LazyLock<Regex> =
 /// How far below a list item's code fence its closing fence is looked for, in lines.
 const FENCE_SCAN_LINES: usize = 1000;
 
+/// Site-generator shortcodes (Hugo's `{{< copyable "sql" >}}`, `{{% note %}}`): markup for
+/// the generator, not words of the article. Matched on one line, outside fenced code.
+static SHORTCODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\{[<%][^\n]{0,300}?[>%]\}\}").expect("valid regex"));
+
+/// The body without shortcodes (see [`SHORTCODE`]); the text between a paired shortcode's
+/// tags is kept, and so are line numbers. None when there is none.
+pub fn strip_shortcodes(body: &str) -> Option<String> {
+    if !body.contains("{{<") && !body.contains("{{%") {
+        return None;
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut fence: Option<(u8, usize)> = None;
+    let mut changed = false;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim_start();
+        let run = |c: u8| t.bytes().take_while(|&b| b == c).count();
+        match fence {
+            Some((c, n)) if run(c) >= n && t.trim_end().bytes().all(|b| b == c) => fence = None,
+            Some(_) => {}
+            None if run(b'`') >= 3 => fence = Some((b'`', run(b'`'))),
+            None if run(b'~') >= 3 => fence = Some((b'~', run(b'~'))),
+            None => {
+                let stripped = SHORTCODE.replace_all(line, "");
+                if stripped.len() != line.len() {
+                    changed = true;
+                    // A line that held only shortcodes becomes blank, not a line of spaces.
+                    if stripped.trim().is_empty() {
+                        out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+                    } else {
+                        out.push_str(&stripped);
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    changed.then_some(out)
+}
+
 /// Mends code blocks opened on a list item's own line whose lines and closing fence are not
 /// indented to the item's content (`-   ```` then `umount /dev/hda5` and ```` ``` ```` at
 /// column 0), as docs exported from some doc systems are written. CommonMark ends the item
@@ -492,6 +533,18 @@ fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortcodes_are_stripped_outside_code() {
+        let md = "# T\n\n{{< copyable \"sql\" >}}\n\n```sql\n{{< keep >}}\n```\n\n{{% note %}}Back up first.{{% /note %}}\n";
+        let out = strip_shortcodes(md).unwrap();
+        assert_eq!(
+            out,
+            "# T\n\n\n\n```sql\n{{< keep >}}\n```\n\nBack up first.\n"
+        );
+        assert_eq!(out.lines().count(), md.lines().count());
+        assert_eq!(strip_shortcodes("# T\n\n`{{` alone\n"), None);
+    }
 
     #[test]
     fn sections_and_anchors() {

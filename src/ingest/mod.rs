@@ -458,6 +458,9 @@ pub fn parse_article(
         ));
         body = std::borrow::Cow::Owned(mended);
     }
+    if let Some(stripped) = markdown::strip_shortcodes(&body) {
+        body = std::borrow::Cow::Owned(stripped);
+    }
     let parsed = markdown::parse(&body);
 
     let stem = rel.strip_suffix(".md").unwrap_or(rel);
