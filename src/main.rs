@@ -39,6 +39,9 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let args = Cli::parse();
+    if !matches!(args.cmd, Cmd::Serve(_)) {
+        quiet_on_closed_pipe();
+    }
     let _log = deflect::config::init_tracing(matches!(args.cmd, Cmd::Serve(_)));
     let config = match deflect::config::Config::load(args.config.as_deref()) {
         Ok(c) => c,
@@ -61,5 +64,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Output piped into a reader that stops early (`deflect search … | head`) ends the command
+/// quietly, as it ends any Unix tool, instead of a panic on the failed print. Not for
+/// `serve`: a client closing its connection must not end the server.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1205,3 +1205,23 @@ fn pages_do_not_overlap() {
         "scores rise from page to page"
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("index");
+    index::build(&kb_dir(), &root, &BuildOptions::default(), |_| {}).unwrap();
+    // About 200 KB of output, more than a pipe holds, into a reader that has gone.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_deflect"))
+        .args(["search", "--json", "--explain", "--limit", "200", "--index"])
+        .arg(&root)
+        .arg("实例 无法 连接 报错")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
