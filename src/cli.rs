@@ -171,11 +171,45 @@ pub fn search(config: &Config, a: SearchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if resp.hits.is_empty() {
-        println!(
-            "no match for {:?} (terms: {})",
-            a.query,
-            resp.terms.join(" ")
-        );
+        let f = &req.filters;
+        let mut named: Vec<String> = [
+            ("category", &f.category),
+            ("product", &f.product),
+            ("area", &f.area),
+            ("lang", &f.lang),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect();
+        named.extend(f.tags.iter().map(|t| format!("tag={t}")));
+        if resp.total > 0 {
+            println!(
+                "no hits past {} for {:?} ({} match(es))",
+                req.offset, a.query, resp.total
+            );
+        } else if named.is_empty() {
+            println!(
+                "no match for {:?} (terms: {})",
+                a.query,
+                resp.terms.join(" ")
+            );
+        } else {
+            // Say whether the filter is what left nothing.
+            let mut unfiltered = req.clone();
+            unfiltered.filters = Filters::default();
+            unfiltered.limit = 1;
+            unfiltered.offset = 0;
+            unfiltered.snippets = false;
+            let without = search::search(&loaded, &unfiltered)?.total;
+            println!(
+                "no match for {:?} with {} (terms: {}); without the filter{}: {} match(es)",
+                a.query,
+                named.join(", "),
+                resp.terms.join(" "),
+                if named.len() > 1 { "s" } else { "" },
+                without
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     println!(
