@@ -24,8 +24,12 @@ pub struct FrontMatter {
     pub aliases: Vec<String>,
     /// Search keywords, as documentation sites declare them (`keywords`, or `keyword`): a
     /// list, or one string of comma-separated words. Searched as aliases are.
-    #[serde(alias = "keyword", deserialize_with = "list_or_commas")]
+    #[serde(deserialize_with = "list_or_commas")]
     pub keywords: Vec<String>,
+    /// `keyword`, as some sites spell it: joins `keywords` when the front matter is read (a
+    /// serde alias would make a page that has both a duplicate-key error).
+    #[serde(rename = "keyword", deserialize_with = "list_or_commas")]
+    keyword: Vec<String>,
     /// Typical severity: P0–P4.
     pub priority: Option<String>,
     /// Typical time to fix, in minutes.
@@ -47,38 +51,50 @@ pub struct FrontMatter {
 }
 
 /// A list of strings, or one string of items separated by commas (`,`, `，`, `、`) or
-/// semicolons. Numbers in the list are read as their text.
+/// semicolons. Items are read as text (`y`, `2024` stay as written); empty ones are dropped.
 fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Item {
-        Text(String),
-        Int(i64),
-        Float(f64),
+    struct ListOrText;
+    impl<'de> serde::de::Visitor<'de> for ListOrText {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of keywords, or one comma-separated string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(v.split([',', '，', '、', ';', '；'])
+                .map(str::to_string)
+                .collect())
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            // Asked for text, each plain scalar comes as written.
+            while let Some(item) = seq.next_element::<Option<String>>()? {
+                out.extend(item);
+            }
+            Ok(out)
+        }
     }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum ListOrText {
-        List(Vec<Option<Item>>),
-        Text(String),
-    }
-    let items: Vec<String> = match Option::<ListOrText>::deserialize(d)? {
-        None => Vec::new(),
-        Some(ListOrText::Text(s)) => s
-            .split([',', '，', '、', ';', '；'])
-            .map(str::to_string)
-            .collect(),
-        Some(ListOrText::List(l)) => l
-            .into_iter()
-            .flatten()
-            .map(|i| match i {
-                Item::Text(s) => s,
-                Item::Int(n) => n.to_string(),
-                Item::Float(x) => x.to_string(),
-            })
-            .collect(),
-    };
-    Ok(items
+    Ok(d.deserialize_any(ListOrText)?
         .into_iter()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
@@ -168,6 +184,12 @@ pub fn parse(
             salvage(yaml, first_line).ok_or(whole)??
         }
     };
+    let keyword = std::mem::take(&mut fm.keyword);
+    for k in keyword {
+        if !fm.keywords.contains(&k) {
+            fm.keywords.push(k);
+        }
+    }
     fm.set_aside_url_aliases();
     Ok((fm, warnings))
 }
@@ -404,6 +426,14 @@ mod tests {
         assert_eq!(fm.keywords, ["白名单", "ip"]);
         let (fm, _) = parse("keywords:\n", 2).unwrap();
         assert!(fm.keywords.is_empty());
+        // Plain scalars stay as written, even those YAML 1.1 reads as booleans.
+        let (fm, w) = parse("keywords: [y, on, 3.10]\n", 2).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(fm.keywords, ["y", "on", "3.10"]);
+        // Both spellings on one page: merged, not a duplicate-key error.
+        let (fm, w) = parse("keywords: [a, b]\nkeyword: [b, c]\n", 2).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(fm.keywords, ["a", "b", "c"]);
         // Not kept twice: the field is typed, not metadata.
         assert!(!fm.extra.contains_key("keywords"));
     }
