@@ -1,6 +1,7 @@
 //! YAML front matter: splitting it off the Markdown and reading it into typed fields.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
 
@@ -344,6 +345,18 @@ fn salvage(
             .to_string();
         match serde_saphyr::from_str::<FrontMatter>(&text) {
             Ok(_) => kept.push(text),
+            // A flow list with an empty item (`keyword: [, a, b]`, as some doc exports write
+            // it) is read without the empty item.
+            Err(_)
+                if without_empty_items(&text)
+                    .is_some_and(|t| serde_saphyr::from_str::<FrontMatter>(&t).is_ok()) =>
+            {
+                warnings.push(FrontMatterError {
+                    line,
+                    message: format!("front matter `{key}`: empty list item(s) left out"),
+                });
+                kept.push(without_empty_items(&text).unwrap_or(text));
+            }
             Err(e) => {
                 let mut error = yaml_error(&e, line);
                 error.message = format!("front matter `{key}`: {}", what_is_wrong(&e));
@@ -365,6 +378,25 @@ fn salvage(
             .unwrap_or_default()
     };
     Some(Ok((fm, warnings)))
+}
+
+/// `text` with the empty items of its flow lists removed (`[, a,, b,]` → `[a, b]`), or None
+/// when it has none.
+fn without_empty_items(text: &str) -> Option<String> {
+    static EMPTY: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"\[(\s*,)+|,(\s*,)+|,\s*\]").expect("valid regex"));
+    if !EMPTY.is_match(text) {
+        return None;
+    }
+    Some(
+        EMPTY
+            .replace_all(text, |c: &regex::Captures| match &c[0] {
+                m if m.starts_with('[') => "[".to_string(),
+                m if m.ends_with(']') => "]".to_string(),
+                _ => ",".to_string(),
+            })
+            .into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -466,16 +498,29 @@ mod tests {
 
     #[test]
     fn broken_yaml_in_one_key_keeps_the_others() {
-        // An empty item in a flow list, as exported docs have it.
-        let y = "title: 配置IP黑白名单\nkeyword: [, cdn白名单, ip黑名单]\naliases:\n  - 白名单不生效\nproduct: CDN\n";
+        // A list that does not close.
+        let y = "title: 配置IP黑白名单\ntags: [cdn, ip\naliases:\n  - 白名单不生效\nproduct: CDN\n";
         let (fm, warnings) = parse(y, 2).unwrap();
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert_eq!(warnings[0].line, 3, "{warnings:?}");
-        assert!(warnings[0].message.contains("`keyword`"), "{warnings:?}");
+        assert!(warnings[0].message.contains("`tags`"), "{warnings:?}");
         assert_eq!(fm.title.as_deref(), Some("配置IP黑白名单"));
         assert_eq!(fm.aliases, ["白名单不生效"]);
         assert_eq!(fm.product.as_deref(), Some("CDN"));
-        assert!(!fm.extra.contains_key("keyword"));
+        assert!(fm.tags.is_empty());
+    }
+
+    #[test]
+    fn empty_items_in_a_flow_list_are_left_out() {
+        // As exported docs have it: the key is kept, with a warning on its line.
+        let y = "title: 配置IP黑白名单\nkeyword: [, cdn白名单,, ip黑名单, ]\nproduct: CDN\n";
+        let (fm, warnings) = parse(y, 2).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].line, 3, "{warnings:?}");
+        assert!(warnings[0].message.contains("empty"), "{warnings:?}");
+        assert_eq!(fm.keywords, ["cdn白名单", "ip黑名单"]);
+        assert_eq!(fm.product.as_deref(), Some("CDN"));
+        assert_eq!(without_empty_items("a: [x, y]"), None);
     }
 
     #[test]
