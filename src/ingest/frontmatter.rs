@@ -17,11 +17,14 @@ pub struct FrontMatter {
     pub category: Option<String>,
     /// Product name (ECS, OSS, …).
     pub product: Option<String>,
-    /// Free tags.
+    /// Free tags (a list, or one comma-separated string).
+    #[serde(deserialize_with = "list_or_commas")]
     pub tags: Vec<String>,
-    /// Error codes and messages this article fixes, matched exactly.
+    /// Error codes and messages this article fixes, matched exactly (a list, or one).
+    #[serde(deserialize_with = "list_or_one")]
     pub error_codes: Vec<String>,
-    /// How customers phrase the problem.
+    /// How customers phrase the problem (a list, or one).
+    #[serde(deserialize_with = "list_or_one")]
     pub aliases: Vec<String>,
     /// Search keywords, as documentation sites declare them (`keywords`, or `keyword`): a
     /// list, or one string of comma-separated words. Searched as aliases are.
@@ -37,7 +40,8 @@ pub struct FrontMatter {
     pub avg_fix_minutes: Option<u32>,
     /// An action a bot may offer (deflect never runs it).
     pub automation: Option<String>,
-    /// Ids of related articles.
+    /// Ids of related articles (a list, or one comma-separated string).
+    #[serde(deserialize_with = "list_or_commas")]
     pub related: Vec<String>,
     /// zh | en; default: detected.
     pub lang: Option<String>,
@@ -52,18 +56,39 @@ pub struct FrontMatter {
 }
 
 /// A list of strings, or one string of items separated by commas (`,`, `，`, `、`) or
-/// semicolons. Items are read as text (`y`, `2024` stay as written); empty ones are dropped.
+/// semicolons: tags, keywords, related ids. Items are read as text (`y`, `2024` stay as
+/// written); empty ones are dropped.
 fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    struct ListOrText;
+    strings(d, true)
+}
+
+/// A list of strings, or one string as a list of one: aliases and error messages, which
+/// may hold commas of their own.
+fn list_or_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    strings(d, false)
+}
+
+fn strings<'de, D: serde::Deserializer<'de>>(d: D, split: bool) -> Result<Vec<String>, D::Error> {
+    struct ListOrText {
+        split: bool,
+    }
     impl<'de> serde::de::Visitor<'de> for ListOrText {
         type Value = Vec<String>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a list of keywords, or one comma-separated string")
+            f.write_str(if self.split {
+                "a list, or one comma-separated string"
+            } else {
+                "a list, or one string"
+            })
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(v.split([',', '，', '、', ';', '；'])
-                .map(str::to_string)
-                .collect())
+            Ok(if self.split {
+                v.split([',', '，', '、', ';', '；'])
+                    .map(str::to_string)
+                    .collect()
+            } else {
+                vec![v.to_string()]
+            })
         }
         fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
             Ok(vec![v.to_string()])
@@ -95,7 +120,7 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
             Ok(out)
         }
     }
-    Ok(d.deserialize_any(ListOrText)?
+    Ok(d.deserialize_any(ListOrText { split })?
         .into_iter()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
@@ -468,6 +493,22 @@ mod tests {
         assert_eq!(fm.keywords, ["a", "b", "c"]);
         // Not kept twice: the field is typed, not metadata.
         assert!(!fm.extra.contains_key("keywords"));
+    }
+
+    #[test]
+    fn list_fields_take_one_string_too() {
+        let y = "tags: 网络, 安全组\naliases: 服务器连不上，怎么办\nerror_codes: \"ERROR 2003 (HY000): Can't connect, retry\"\nrelated: a, b\n";
+        let (fm, w) = parse(y, 2).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(fm.tags, ["网络", "安全组"]);
+        // Aliases and error messages keep their commas.
+        assert_eq!(fm.aliases, ["服务器连不上，怎么办"]);
+        assert_eq!(fm.error_codes, ["ERROR 2003 (HY000): Can't connect, retry"]);
+        assert_eq!(fm.related, ["a", "b"]);
+        // A mapping is still wrong, and only that key is lost.
+        let (fm, w) = parse("tags: {a: 1}\naliases: [x]\n", 2).unwrap();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(fm.aliases, ["x"]);
     }
 
     #[test]
