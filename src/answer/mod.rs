@@ -149,6 +149,9 @@ pub struct Fix {
     pub category: Option<String>,
     /// What the confidence was computed from.
     pub features: Features,
+    /// In a long page, the section that holds the ticket's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<crate::search::HitSection>,
 }
 
 /// A ready-to-send reply.
@@ -302,6 +305,7 @@ pub fn answer(
     sreq.limit = CANDIDATES;
     sreq.facets = false;
     sreq.snippets = false;
+    sreq.sections = true;
     let resp = search::search(loaded, &sreq)?;
     let hits = &resp.hits;
     let num_docs = loaded.reader.searcher().num_docs();
@@ -350,6 +354,7 @@ pub fn answer(
             related: h.related.clone(),
             category: h.category.clone(),
             features: *f,
+            section: h.section.clone(),
         })
         .collect();
 

@@ -30,11 +30,18 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
     let mut text = String::new();
     // An entry without extracted steps (most pages outside a curated KB) points to the guide
     // instead of announcing steps it does not list.
-    let steps_head = match (en, fix.steps.is_empty()) {
-        (true, false) => "\n\nSteps:\n",
-        (false, false) => "\n\n处理步骤：\n",
-        (true, true) => "\n\nThe guide linked below walks through the fix.\n",
-        (false, true) => "\n\n处理方法请参见下方链接中的指南。\n",
+    // A long page without steps: the section that holds the ticket, so the reader need not
+    // search the page for it.
+    let section = fix.section.as_ref().map(|s| s.heading.as_str());
+    let steps_head = match (en, fix.steps.is_empty(), section) {
+        (true, false, _) => "\n\nSteps:\n".to_string(),
+        (false, false, _) => "\n\n处理步骤：\n".to_string(),
+        (true, true, Some(h)) => {
+            format!("\n\nThe section \"{h}\" of the guide linked below walks through the fix.\n")
+        }
+        (false, true, Some(h)) => format!("\n\n处理方法请参见下方链接中的“{h}”一节。\n"),
+        (true, true, None) => "\n\nThe guide linked below walks through the fix.\n".to_string(),
+        (false, true, None) => "\n\n处理方法请参见下方链接中的指南。\n".to_string(),
     };
     if en {
         md.push_str(&format!("This looks like: **{}**{steps_head}", fix.title));
@@ -104,8 +111,13 @@ pub fn suggest(fixes: &[Fix], lang: Lang, cfg: &AnswerConfig) -> Reply {
     let mut md = String::from(head);
     let mut text = String::from(head);
     for (i, f) in fixes.iter().enumerate() {
-        md.push_str(&format!("{}. [{}]({})\n", i + 1, f.title, f.link));
-        text.push_str(&format!("{}. {} {}\n", i + 1, f.title, f.link));
+        // A long page names the section to read: `系统变量 › tidb_gc_life_time`.
+        let title = match &f.section {
+            Some(sec) => format!("{} › {}", f.title, sec.heading),
+            None => f.title.clone(),
+        };
+        md.push_str(&format!("{}. [{title}]({})\n", i + 1, f.link));
+        text.push_str(&format!("{}. {title} {}\n", i + 1, f.link));
     }
     md.push('\n');
     md.push_str(contact(lang, cfg));
@@ -205,6 +217,7 @@ mod tests {
                 relative_score: 1.0,
                 title_precision: 1.0,
             },
+            section: None,
         }
     }
 
@@ -226,5 +239,21 @@ mod tests {
         );
         let r = auto_reply(&fix(&[]), Lang::En, &cfg);
         assert!(!r.text.contains("Steps:"), "{}", r.text);
+    }
+
+    #[test]
+    fn a_long_page_without_steps_names_its_section() {
+        let cfg = AnswerConfig::default();
+        let mut f = fix(&[]);
+        f.section = Some(crate::search::HitSection {
+            heading: "time_zone".into(),
+            anchor: None,
+        });
+        let r = auto_reply(&f, Lang::Zh, &cfg);
+        assert!(r.text.contains("“time_zone”一节"), "{}", r.text);
+        let r = auto_reply(&f, Lang::En, &cfg);
+        assert!(r.text.contains("The section \"time_zone\""), "{}", r.text);
+        let r = suggest(&[f], Lang::Zh, &cfg);
+        assert!(r.text.contains("SSH 连接被拒绝 › time_zone"), "{}", r.text);
     }
 }

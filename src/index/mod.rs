@@ -819,6 +819,23 @@ impl Loaded {
         self.store.as_ref()?.markdown(&self.fields, doc)
     }
 
+    /// The Markdown of a stored entry when it is longer than `min` bytes: a short entry's
+    /// record is not decompressed to learn that it is short.
+    pub fn markdown_longer_than(
+        &self,
+        doc: &impl stored::FieldSource,
+        min: usize,
+    ) -> Option<String> {
+        let store = self.store.as_ref()?;
+        let at = usize::try_from(doc.u64(self.fields.markdown_at)?).ok()?;
+        let head = store.bytes.as_slice().get(at..at.checked_add(4)?)?;
+        let size = u32::from_le_bytes(head.try_into().ok()?) as usize;
+        if size <= min {
+            return None;
+        }
+        self.markdown(doc)
+    }
+
     /// The first [`BODY_HEAD`] bytes of a stored entry's text, which snippets are cut from
     /// (None when the store cannot be read). Not validated as UTF-8: a snippet checks only
     /// the bytes it shows.

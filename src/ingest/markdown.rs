@@ -135,33 +135,101 @@ pub fn strip_shortcodes(body: &str) -> Option<String> {
         return None;
     }
     let mut out = String::with_capacity(body.len());
-    let mut fence: Option<(u8, usize)> = None;
+    let mut fences = Fences::default();
     let mut changed = false;
     for line in body.split_inclusive('\n') {
-        let t = line.trim_start();
-        let run = |c: u8| t.bytes().take_while(|&b| b == c).count();
-        match fence {
-            Some((c, n)) if run(c) >= n && t.trim_end().bytes().all(|b| b == c) => fence = None,
-            Some(_) => {}
-            None if run(b'`') >= 3 => fence = Some((b'`', run(b'`'))),
-            None if run(b'~') >= 3 => fence = Some((b'~', run(b'~'))),
-            None => {
-                let stripped = SHORTCODE.replace_all(line, "");
-                if stripped.len() != line.len() {
-                    changed = true;
-                    // A line that held only shortcodes becomes blank, not a line of spaces.
-                    if stripped.trim().is_empty() {
-                        out.push_str(if line.ends_with('\n') { "\n" } else { "" });
-                    } else {
-                        out.push_str(&stripped);
-                    }
-                    continue;
+        if !fences.is_code(line) {
+            let stripped = SHORTCODE.replace_all(line, "");
+            if stripped.len() != line.len() {
+                changed = true;
+                // A line that held only shortcodes becomes blank, not a line of spaces.
+                if stripped.trim().is_empty() {
+                    out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+                } else {
+                    out.push_str(&stripped);
                 }
+                continue;
             }
         }
         out.push_str(line);
     }
     changed.then_some(out)
+}
+
+/// Which lines of a Markdown text, read in order, belong to fenced code (fences included).
+#[derive(Default)]
+struct Fences {
+    open: Option<(u8, usize)>,
+}
+
+impl Fences {
+    fn is_code(&mut self, line: &str) -> bool {
+        let t = line.trim_start();
+        let run = |c: u8| t.bytes().take_while(|&b| b == c).count();
+        match self.open {
+            Some((c, n)) => {
+                if run(c) >= n && t.trim_end().bytes().all(|b| b == c) {
+                    self.open = None;
+                }
+                true
+            }
+            None if run(b'`') >= 3 => {
+                self.open = Some((b'`', run(b'`')));
+                true
+            }
+            None if run(b'~') >= 3 => {
+                self.open = Some((b'~', run(b'~')));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The `##` and `###` headings of a Markdown text outside fenced code, cheaply: (heading
+/// text as a reader sees it, its `{#id}` anchor). A line scan, not a parse, for a long page
+/// read at query time; setext headings are not seen.
+pub fn section_headings(md: &str) -> Vec<(String, Option<String>)> {
+    let mut fences = Fences::default();
+    let mut out = Vec::new();
+    for line in md.lines() {
+        if fences.is_code(line) {
+            continue;
+        }
+        let Some(rest) = line
+            .strip_prefix("## ")
+            .or_else(|| line.strip_prefix("### "))
+        else {
+            continue;
+        };
+        let rest = rest.trim().trim_end_matches('#').trim_end();
+        // A reference page has hundreds of headings: no regex unless one has an anchor.
+        let (rest, anchor) = match rest.contains('{').then(|| ATTR.captures(rest)).flatten() {
+            Some(c) => (ATTR.replace(rest, "").into_owned(), Some(c[1].to_string())),
+            None => (rest.to_string(), None),
+        };
+        let mut text = String::with_capacity(rest.len());
+        let mut in_tag = false;
+        let mut chars = rest.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '<' if !in_tag
+                    && chars
+                        .peek()
+                        .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/') =>
+                {
+                    in_tag = true;
+                    text.push(' ');
+                }
+                '>' if in_tag => in_tag = false,
+                _ if in_tag => {}
+                '`' | '*' => {}
+                _ => text.push(c),
+            }
+        }
+        out.push((normalize_space(&text).trim().to_string(), anchor));
+    }
+    out
 }
 
 /// Mends code blocks opened on a list item's own line whose lines and closing fence are not
@@ -533,6 +601,18 @@ fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn section_headings_are_read_outside_code() {
+        let md = "# T\n\n## `time_zone` <span class=\"v\">从 v5.7 开始引入</span>\n\nx\n\n```sh\n## not a heading\n```\n\n### **B** {#b-id}\n#### deeper\n";
+        assert_eq!(
+            section_headings(md),
+            [
+                ("time_zone 从 v5.7 开始引入".to_string(), None),
+                ("B".to_string(), Some("b-id".to_string()))
+            ]
+        );
+    }
 
     #[test]
     fn shortcodes_are_stripped_outside_code() {

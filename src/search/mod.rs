@@ -63,6 +63,8 @@ pub struct SearchRequest {
     pub facets: bool,
     /// Compute snippets.
     pub snippets: bool,
+    /// Find, in each long hit, the section that holds the query (see [`Hit::section`]).
+    pub sections: bool,
 }
 
 impl SearchRequest {
@@ -78,6 +80,7 @@ impl SearchRequest {
             dedupe: true,
             facets: false,
             snippets: true,
+            sections: false,
         }
     }
 }
@@ -147,6 +150,19 @@ pub struct Hit {
     /// Near-duplicate entries collapsed into this hit.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<String>,
+    /// In a long entry, the section that holds most of the query (when the request asks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<HitSection>,
+}
+
+/// A section of a long entry: where in the page the answer is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HitSection {
+    /// Its heading.
+    pub heading: String,
+    /// Its `{#id}` anchor, when the heading declares one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
 }
 
 /// The result of a search.
@@ -364,14 +380,23 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     } else {
         None
     };
+    let mut query_lower: Option<String> = None;
     for (score, addr, dups) in page {
         let mut doc: StoredDoc = searcher.doc(addr)?;
         let mut hit = to_hit(loaded, &mut doc, score);
         let noted = noted.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n);
         hit.bm25 = noted.map_or(score, |n| n.raw);
         hit.duplicates = dups.into_iter().filter_map(|a| ids.id(a)).collect();
-        if let Some(g) = &snippet_gen {
+        if let Some(g) = snippet_gen.as_ref().filter(|_| req.snippets) {
             hit.snippet = g.make(loaded.head(&doc).unwrap_or_default(), &hit.lang);
+        }
+        if req.sections {
+            let query = query_lower.get_or_insert_with(|| {
+                crate::analysis::normalize::normalize_str(&req.q).to_lowercase()
+            });
+            hit.section = loaded
+                .markdown_longer_than(&doc, SECTION_PAGE_MIN)
+                .and_then(|md| named_section(&md, query));
         }
         let (cov, tcov) = noted.map_or_else(
             || candidate_pass(&searcher, loaded, &plan, &[], &[addr], None, true).coverage[0],
@@ -491,6 +516,7 @@ pub fn to_hit(loaded: &Loaded, doc: &mut impl FieldSource, score: f32) -> Hit {
         title_coverage: 0.0,
         explain: None,
         duplicates: Vec::new(),
+        section: None,
     }
 }
 
@@ -622,6 +648,75 @@ const SNIPPET_FRAGMENT: usize = 180;
 /// in its first lines, and reading every hit's whole head for it cost more than finding the
 /// snippet.
 const TRADITIONAL_PROBE: usize = 600;
+
+/// Markdown bytes above which an entry is long enough for [`Hit::section`]: a page a
+/// reader would scroll through.
+const SECTION_PAGE_MIN: usize = 2 * crate::index::BODY_HEAD;
+
+/// Sections an entry needs for [`Hit::section`] to point into it.
+const SECTIONS_MIN: usize = 3;
+
+/// The section of a long entry's Markdown `md` that the query names outright by its
+/// heading (`time_zone`, `MAX_EXECUTION_TIME(N)`: pages of variables, options, error
+/// codes and API calls are headed by them); the longest such heading. `query` is the
+/// normalised query text, lower case. None for a short entry (its head tells the
+/// story), an entry of fewer than [`SECTIONS_MIN`] sections, or no heading named.
+/// (Choosing by the query's words in each section's text was tried: on long TiDB pages
+/// it pointed at a wrong section about half the time.)
+fn named_section(md: &str, query: &str) -> Option<HitSection> {
+    if md.len() <= SECTION_PAGE_MIN {
+        return None;
+    }
+    let headings = crate::ingest::markdown::section_headings(md);
+    if headings.len() < SECTIONS_MIN {
+        return None;
+    }
+    headings
+        .into_iter()
+        .filter(|(heading, _)| {
+            // Reference headings carry more than the name: `max_execution_time(n)`,
+            // `tidb_gc_life_time 从 v5.0 版本开始引入`. A leading identifier with `_` or `-`
+            // is a name on its own; any leading identifier must be in the query for the
+            // whole heading to be (most headings of a long page end here, unnormalised).
+            let ident: String = heading
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            let ident = ident.trim_end_matches(['.', '-']);
+            if ident.len() >= 3 && !query.contains(ident) {
+                return false;
+            }
+            if ident.len() >= 4 && ident.contains(['_', '-']) && contains_word(query, ident) {
+                return true;
+            }
+            let h = if heading.is_ascii() {
+                heading.to_ascii_lowercase()
+            } else {
+                crate::analysis::normalize::normalize_str(heading).to_lowercase()
+            };
+            h.chars().count() >= 4 && contains_word(query, &h)
+        })
+        .max_by_key(|(heading, _)| heading.len())
+        .map(|(heading, anchor)| HitSection { heading, anchor })
+}
+
+/// Whether `needle` occurs in `hay` and, where it starts or ends with a letter, digit or
+/// `_`, not inside a longer word (`time_zone` is not in `system_time_zone`).
+fn contains_word(hay: &str, needle: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(needle) {
+        let (a, b) = (from + i, from + i + needle.len());
+        let edge_a = !word(needle.chars().next()) || !word(hay[..a].chars().next_back());
+        let edge_b = !word(needle.chars().next_back()) || !word(hay[b..].chars().next());
+        if edge_a && edge_b {
+            return true;
+        }
+        from = a + needle.chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
 
 /// Bytes of an article's head searched for the window: a snippet from its start reads
 /// better than one from page forty, and the scan must not cost more than the search.
@@ -1467,7 +1562,23 @@ pub fn fetch(loaded: &Loaded, id: &str) -> Option<TantivyDocument> {
 
 #[cfg(test)]
 mod tests {
-    use super::{near_count, render_snippet, Finder, Highlighter};
+    use super::{contains_word, near_count, render_snippet, Finder, Highlighter};
+
+    #[test]
+    fn a_named_heading_is_a_whole_word_of_the_query() {
+        assert!(contains_word("参数 time_zone 改成 +08:00", "time_zone"));
+        assert!(!contains_word("改了 system_time_zone 没用", "time_zone"));
+        assert!(contains_word(
+            "改了 system_time_zone 和 time_zone",
+            "time_zone"
+        ));
+        assert!(contains_word(
+            "max_execution_time(n) 怎么用",
+            "max_execution_time(n)"
+        ));
+        // Han text has no word boundaries to check.
+        assert!(contains_word("数据库问题排查", "数据库问题"));
+    }
 
     fn highlighted(h: &Highlighter, text: &str) -> Vec<String> {
         let lower = text.to_ascii_lowercase();

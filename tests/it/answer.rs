@@ -318,3 +318,64 @@ fn a_kb_organised_by_product_folders_tells_products_apart_without_front_matter()
     assert_ne!(named.decision, Decision::Clarify);
     assert_eq!(named.fixes[0].id, "ecs-disk-full");
 }
+
+#[test]
+fn a_fix_on_a_long_reference_page_names_the_section_the_ticket_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    // A reference page of settings, each under its own heading, long enough to scroll.
+    let mut page = String::from("# 数据库参数参考\n\n本页列出实例支持修改的全部参数。\n");
+    for name in [
+        "lock_wait_timeout",
+        "max_connections",
+        "system_time_zone",
+        "time_zone",
+        "sql_mode",
+    ] {
+        page.push_str(&format!("\n## `{name}` <span>从 v5.7 开始引入</span>\n\n"));
+        for i in 0..12 {
+            page.push_str(&format!(
+                "参数 {name} 的第 {i} 条说明：修改后在控制台的参数设置页提交，部分参数需要重启实例才会生效，请在业务低峰期操作并提前备份。\n\n"
+            ));
+        }
+    }
+    fs::write(kb.join("params.md"), &page).unwrap();
+    fs::write(
+        kb.join("short.md"),
+        "# 时区不对\n\n## 现象\n\n写入的时间差 8 小时。\n\n## 原因\n\n时区。\n\n## 解决方案\n\n检查应用的时区。\n",
+    )
+    .unwrap();
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let ask = |body: &str| {
+        let req = AnswerRequest {
+            ticket: Ticket {
+                body: body.into(),
+                ..Default::default()
+            },
+            options: None,
+        };
+        answer(&loaded, &AnswerConfig::default(), &req).unwrap()
+    };
+    let section_of = |r: &deflect::answer::AnswerResponse, id: &str| {
+        r.fixes
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("{id} not among {:?}", r.fixes))
+            .section
+            .as_ref()
+            .map(|s| s.heading.clone())
+    };
+    // Named outright: that section, not `system_time_zone`, which holds the name.
+    let named = ask("时区不对，写入的时间差 8 小时，参数 time_zone 改成 +08:00 以后要重启实例吗");
+    assert_eq!(
+        section_of(&named, "params").as_deref(),
+        Some("time_zone 从 v5.7 开始引入")
+    );
+    // A short page, or a ticket naming no heading: no section.
+    assert_eq!(section_of(&named, "short"), None);
+    let vague = ask("参数修改以后要重启实例吗");
+    assert_eq!(section_of(&vague, "params"), None);
+}
