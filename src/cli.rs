@@ -373,7 +373,15 @@ pub fn answer(config: &Config, a: AnswerArgs) -> anyhow::Result<ExitCode> {
         r.classification.category.as_deref().unwrap_or("-")
     );
     for f in &r.fixes {
-        println!("  fix {:.2}  {}  [{}]", f.confidence, f.title, f.id);
+        let section = f
+            .section
+            .as_ref()
+            .map(|s| format!(" › {}", s.heading))
+            .unwrap_or_default();
+        println!(
+            "  fix {:.2}  {}{section}  [{}]",
+            f.confidence, f.title, f.id
+        );
     }
     if let Some(reply) = &r.reply {
         println!("\n{}\n", reply.text);
