@@ -387,7 +387,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         let noted = noted.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n);
         hit.bm25 = noted.map_or(score, |n| n.raw);
         hit.duplicates = dups.into_iter().filter_map(|a| ids.id(a)).collect();
-        if let Some(g) = snippet_gen.as_ref().filter(|_| req.snippets) {
+        if let Some(g) = &snippet_gen {
             hit.snippet = g.make(loaded.head(&doc).unwrap_or_default(), &hit.lang);
         }
         if req.sections {
