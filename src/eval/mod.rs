@@ -209,13 +209,14 @@ impl QuestionPages {
     }
 }
 
-/// A doc id in matching form: `.md` dropped before the anchor (paths and ids then agree).
+/// A doc id in matching form: the file ending (`.md`, `.mdx`) dropped before the anchor
+/// (paths and ids then agree).
 pub fn norm_id(s: &str) -> String {
     let (page, anchor) = match s.split_once('#') {
         Some((p, a)) => (p, Some(a)),
         None => (s, None),
     };
-    let page = match page.strip_suffix(".md") {
+    let page = match crate::ingest::markdown_stem(page) {
         Some(p) if !p.is_empty() && !p.ends_with('/') => p,
         _ => page,
     };

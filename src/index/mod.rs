@@ -770,7 +770,10 @@ pub fn kb_changed_since(kb: &Path, since: u64) -> Option<PathBuf> {
                 || !ingest::skipped_dir(&e.file_name().to_string_lossy())
         })
         .flatten()
-        .filter(|e| e.file_type().is_dir() || e.file_name().to_string_lossy().ends_with(".md"))
+        .filter(|e| {
+            e.file_type().is_dir()
+                || ingest::markdown_stem(&e.file_name().to_string_lossy()).is_some()
+        })
         .map(|e| e.into_path());
     std::iter::once(analysis.clone())
         .chain(resource_files)

@@ -123,28 +123,99 @@ static ATTR: LazyLock<Regex> =
 /// How far below a list item's code fence its closing fence is looked for, in lines.
 const FENCE_SCAN_LINES: usize = 1000;
 
-/// Site-generator shortcodes (Hugo's `{{< copyable "sql" >}}`, `{{% note %}}`): markup for
-/// the generator, not words of the article. Matched on one line, outside fenced code.
-static SHORTCODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\{\{[<%][^\n]{0,300}?[>%]\}\}").expect("valid regex"));
+/// Generator tags inside a line: Hugo shortcodes (`{{< copyable "sql" >}}`, `{{% note %}}`),
+/// Liquid and GitBook tags (`{% include note.html %}`, `{% hint style="info" %}`) and MDX
+/// comments (`{/* … */}`). Markup for the site generator, not words of the article.
+static SITE_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{[<%][^\n]{0,300}?[>%]\}\}|\{%[^\n]{0,300}?%\}|\{/\*[^\n]{0,300}?\*/\}")
+        .expect("valid regex")
+});
 
-/// The body without shortcodes (see [`SHORTCODE`]); the text between a paired shortcode's
-/// tags is kept, and so are line numbers. None when there is none.
-pub fn strip_shortcodes(body: &str) -> Option<String> {
-    if !body.contains("{{<") && !body.contains("{{%") {
+/// An MkDocs admonition's opening line (`!!! note "标题"`, `??? tip`, `???+ warning inline`);
+/// the quoted title, when there is one, is what readers see above the box.
+static MKDOCS_ADMONITION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(?:!!!|\?\?\?\+?)[ \t]*[A-Za-z][\w-]*(?:[ \t]+[A-Za-z][\w-]*)*(?:[ \t]+"([^"\n]*)")?[ \t]*$"#)
+        .expect("valid regex")
+});
+
+/// The first line of an MDX `import` or `export` statement (`import Tabs from '@theme/Tabs';`,
+/// `import {A, B} from "x"`, `export const meta = {`), not prose such as `export PATH=…`.
+static MDX_STATEMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(?:import\s*(?:\{|\*|['"]|[\w$]+\s*(?:,|from\b))|export\s+(?:default\b|const\s|let\s|var\s|function\b|async\s|class\s|\{|\*))"#)
+        .expect("valid regex")
+});
+
+/// An import that names its module (`… from 'x'`, `import 'x.css'`): the statement is whole.
+static MDX_IMPORT_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\bfrom\s*['"]|^import\s*['"]"#).expect("valid regex"));
+
+/// How many lines an MDX statement in a page's preamble may span.
+const MDX_STATEMENT_LINES: usize = 50;
+
+/// The body as its readers see it on the site, without the site generator's markup, or None
+/// when it has none. Outside fenced code, and keeping line numbers:
+/// - generator tags ([`SITE_TAG`]) go; the text between a paired tag's ends stays;
+/// - admonitions keep their title and their text: container fences (`:::tip 提示` … `:::` in
+///   Docusaurus and VuePress, `:::note[标题]`) become their title line, and MkDocs boxes
+///   (`!!! warning "注意"` over a body indented by four spaces) their title and the body
+///   unindented, which would otherwise read as a code block;
+/// - MDX `import`/`export` statements before the text starts go;
+/// - table-of-contents markers alone on a line (`[TOC]`, `[[toc]]`) go.
+pub fn strip_site_markup(body: &str) -> Option<String> {
+    // Most pages have none: a scan for the markers spares them the line pass.
+    static MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["{{<", "{{%", "{%", "{/*", ":::", "!!!", "???", "toc]", "toc_]", "{:toc}"])
+            .expect("valid patterns")
+    });
+    let start = body.trim_start();
+    if !MARKERS.is_match(body) && !start.starts_with("import") && !start.starts_with("export") {
         return None;
     }
-    let mut out = String::with_capacity(body.len());
+    let mut dedented: Option<String> = None;
+    // A box nested in a box surfaces one level per pass.
+    for _ in 0..4 {
+        match dedent_admonitions(dedented.as_deref().unwrap_or(body)) {
+            Some(d) => dedented = Some(d),
+            None => break,
+        }
+    }
+    let text = dedented.as_deref().unwrap_or(body);
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let preamble = mdx_preamble(&lines);
+    let mut out = String::with_capacity(text.len());
     let mut fences = Fences::default();
-    let mut changed = false;
-    for line in body.split_inclusive('\n') {
-        if !fences.is_code(line) {
-            let stripped = SHORTCODE.replace_all(line, "");
+    let mut changed = dedented.is_some();
+    for (i, line) in lines.iter().enumerate() {
+        let eol = if line.ends_with('\n') { "\n" } else { "" };
+        if i < preamble {
+            changed |= !line.trim().is_empty();
+            out.push_str(eol);
+            continue;
+        }
+        if fences.is_code(line) {
+            out.push_str(line);
+            continue;
+        }
+        if let Some(title) = container_fence(line) {
+            changed = true;
+            out.push_str(&title);
+            out.push_str(eol);
+            continue;
+        }
+        if is_toc_marker(line.trim()) {
+            changed = true;
+            out.push_str(eol);
+            continue;
+        }
+        if line.contains('{') {
+            let stripped = SITE_TAG.replace_all(line, "");
             if stripped.len() != line.len() {
                 changed = true;
-                // A line that held only shortcodes becomes blank, not a line of spaces.
+                // A line that held only tags becomes blank, not a line of spaces.
                 if stripped.trim().is_empty() {
-                    out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+                    out.push_str(eol);
                 } else {
                     out.push_str(&stripped);
                 }
@@ -154,6 +225,129 @@ pub fn strip_shortcodes(body: &str) -> Option<String> {
         out.push_str(line);
     }
     changed.then_some(out)
+}
+
+/// One pass over MkDocs admonitions: each opening line becomes its title (or a blank line),
+/// and the indented body under it loses one level of indentation. None when there is none.
+fn dedent_admonitions(body: &str) -> Option<String> {
+    if !body.contains("!!!") && !body.contains("???") {
+        return None;
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut fences = Fences::default();
+    let mut inside = false;
+    let mut changed = false;
+    for line in body.split_inclusive('\n') {
+        if inside {
+            if line.trim().is_empty() {
+                out.push_str(line);
+                continue;
+            }
+            if let Some(rest) = line
+                .strip_prefix("    ")
+                .or_else(|| line.strip_prefix('\t'))
+            {
+                out.push_str(rest);
+                continue;
+            }
+            inside = false;
+        }
+        if !fences.is_code(line) {
+            if let Some(c) = MKDOCS_ADMONITION.captures(line.trim_end()) {
+                changed = true;
+                inside = true;
+                out.push_str(c.get(1).map_or("", |m| m.as_str().trim()));
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    changed.then_some(out)
+}
+
+/// A container fence line (`:::tip 提示`, `::: warning`, `:::note[标题]`, `::: {.note}`,
+/// `:::`) as the text a reader sees in its place: the box's title, or nothing.
+fn container_fence(line: &str) -> Option<String> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let t = line.trim();
+    if indent > 3 || !t.starts_with(":::") {
+        return None;
+    }
+    let rest = t.trim_start_matches(':').trim_start();
+    // The box's kind (`tip`, `warning`, `details`) is styling; the title follows it.
+    let kind = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        .count();
+    let mut title = rest[kind..].trim();
+    if let Some(inner) = title.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        title = inner.0;
+    }
+    let title = match title.find('{') {
+        Some(i) if title.ends_with('}') => &title[..i],
+        _ => title,
+    };
+    Some(title.trim().trim_matches(['"', '\'']).to_string())
+}
+
+/// `[TOC]`, `[[toc]]`, `[[_TOC_]]`, `@[toc]`, `{:toc}`: where a generator puts a table of
+/// contents.
+fn is_toc_marker(t: &str) -> bool {
+    let inner = t
+        .trim_start_matches('@')
+        .trim_start_matches(['[', '{', ':'])
+        .trim_end_matches([']', '}']);
+    inner.len() + 2 <= t.len()
+        && (inner.eq_ignore_ascii_case("toc") || inner.eq_ignore_ascii_case("_toc_"))
+}
+
+/// How many leading lines of a page are its MDX preamble: `import`/`export` statements
+/// (see [`MDX_STATEMENT`]) and blank lines before the first text.
+fn mdx_preamble(lines: &[&str]) -> usize {
+    let mut end = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        let first = lines[i].trim();
+        if first.is_empty() {
+            i += 1;
+            continue;
+        }
+        if !MDX_STATEMENT.is_match(first) {
+            break;
+        }
+        let import = first.starts_with("import");
+        let mut depth = 0i64;
+        let mut statement = String::new();
+        let mut last = None;
+        for (j, line) in lines.iter().enumerate().skip(i).take(MDX_STATEMENT_LINES) {
+            for b in line.bytes() {
+                match b {
+                    b'{' | b'[' | b'(' => depth += 1,
+                    b'}' | b']' | b')' => depth -= 1,
+                    _ => {}
+                }
+            }
+            statement.push_str(line.trim());
+            statement.push(' ');
+            if depth <= 0 {
+                if !import || MDX_IMPORT_END.is_match(&statement) {
+                    last = Some(j);
+                }
+                break;
+            }
+        }
+        match last {
+            Some(j) => {
+                i = j + 1;
+                end = i;
+            }
+            None => break,
+        }
+    }
+    end
 }
 
 /// Which lines of a Markdown text, read in order, belong to fenced code (fences included).
@@ -617,13 +811,60 @@ mod tests {
     #[test]
     fn shortcodes_are_stripped_outside_code() {
         let md = "# T\n\n{{< copyable \"sql\" >}}\n\n```sql\n{{< keep >}}\n```\n\n{{% note %}}Back up first.{{% /note %}}\n";
-        let out = strip_shortcodes(md).unwrap();
+        let out = strip_site_markup(md).unwrap();
         assert_eq!(
             out,
             "# T\n\n\n\n```sql\n{{< keep >}}\n```\n\nBack up first.\n"
         );
         assert_eq!(out.lines().count(), md.lines().count());
-        assert_eq!(strip_shortcodes("# T\n\n`{{` alone\n"), None);
+        assert_eq!(strip_site_markup("# T\n\n`{{` alone\n"), None);
+    }
+
+    #[test]
+    fn admonitions_keep_their_title_and_text() {
+        // Docusaurus / VuePress containers.
+        let md = "# T\n\n:::tip 提示\n先确认是哪个分区满了。\n:::\n\n::: danger\n不要删除数据目录。\n:::\n\n:::note[先备份]\n备份 /etc。\n:::\n\n```md\n:::tip kept in code\n```\n";
+        let out = strip_site_markup(md).unwrap();
+        assert_eq!(
+            out,
+            "# T\n\n提示\n先确认是哪个分区满了。\n\n\n\n不要删除数据目录。\n\n\n先备份\n备份 /etc。\n\n\n```md\n:::tip kept in code\n```\n"
+        );
+        assert_eq!(out.lines().count(), md.lines().count());
+
+        // MkDocs boxes: the indented body is text, not a code block; nested boxes surface too.
+        let md = "# T\n\n!!! warning \"注意\"\n    删除日志前先备份。\n\n    ```bash\n    cp a b\n    ```\n\n    ??? note\n        内层说明。\n\n普通段落\n\n    indented code stays\n";
+        let out = strip_site_markup(md).unwrap();
+        assert_eq!(
+            out,
+            "# T\n\n注意\n删除日志前先备份。\n\n```bash\ncp a b\n```\n\n\n内层说明。\n\n普通段落\n\n    indented code stays\n"
+        );
+        let p = parse(&out);
+        assert!(
+            p.intro.starts_with("注意\n删除日志前先备份。\ncp a b"),
+            "{:?}",
+            p.intro
+        );
+        assert!(p.intro.contains("内层说明。"));
+    }
+
+    #[test]
+    fn generator_tags_mdx_preambles_and_toc_markers_go() {
+        let md = "import Tabs from '@theme/Tabs';\nimport {\n  A,\n  B,\n} from \"./parts\";\nimport './style.css';\nexport const meta = {\n  level: 2,\n};\n\n# 磁盘满\n\n[TOC]\n\n{% hint style=\"info\" %}\n先看 `df -h`。\n{% endhint %}\n\n{/* 编辑备注 */}\n\nimport data from a CSV file later.\n\n```js\nimport X from 'y';\n{% raw %}\n```\n";
+        let out = strip_site_markup(md).unwrap();
+        assert_eq!(
+            out,
+            "\n\n\n\n\n\n\n\n\n\n# 磁盘满\n\n\n\n\n先看 `df -h`。\n\n\n\n\nimport data from a CSV file later.\n\n```js\nimport X from 'y';\n{% raw %}\n```\n"
+        );
+        assert_eq!(out.lines().count(), md.lines().count());
+        // Prose that starts like a statement is not one.
+        for prose in [
+            "export PATH=$PATH:/opt/bin\n\n# T\n",
+            "import data from a CSV file\n",
+            "import {x} from the list\n",
+        ] {
+            assert_eq!(strip_site_markup(prose), None, "{prose}");
+        }
+        assert_eq!(strip_site_markup("# T\n\n写作 [toc] 的方法\n"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 pub use frontmatter::FrontMatter;
 pub use markdown::{Section, SectionKind};
-pub use walk::{skipped_dir, walk_kb};
+pub use walk::{markdown_stem, skipped_dir, walk_kb};
 
 use crate::analysis::{entities, lang};
 
@@ -329,11 +329,8 @@ impl Owners {
     /// `path` claims page id `page`.
     pub fn claim(&mut self, page: &str, path: &str) -> Claim {
         let stem = |path: &str| {
-            path.rsplit('/')
-                .next()
-                .unwrap_or(path)
-                .trim_end_matches(".md")
-                .to_string()
+            let name = path.rsplit('/').next().unwrap_or(path);
+            markdown_stem(name).unwrap_or(name).to_string()
         };
         match self.owner.get(page) {
             None => {
@@ -458,12 +455,12 @@ pub fn parse_article(
         ));
         body = std::borrow::Cow::Owned(mended);
     }
-    if let Some(stripped) = markdown::strip_shortcodes(&body) {
+    if let Some(stripped) = markdown::strip_site_markup(&body) {
         body = std::borrow::Cow::Owned(stripped);
     }
     let parsed = markdown::parse(&body);
 
-    let stem = rel.strip_suffix(".md").unwrap_or(rel);
+    let stem = markdown_stem(rel).unwrap_or(rel);
     let default_id = if stem.is_empty() || stem.ends_with('/') {
         rel.to_string()
     } else {
@@ -473,7 +470,7 @@ pub fn parse_article(
         warnings.push(warn(
             rel,
             None,
-            format!("file has no name before `.md`; indexed as `{default_id}`"),
+            format!("file has no name before its ending; indexed as `{default_id}`"),
         ));
     }
     let doc_id = fm
@@ -685,7 +682,7 @@ fn is_faq_title(s: &str) -> bool {
 
 fn file_title(rel: &str) -> String {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    name.strip_suffix(".md").unwrap_or(name).to_string()
+    markdown_stem(name).unwrap_or(name).to_string()
 }
 
 /// An entry's error codes: those its front matter declares, then those named in its title

@@ -7,6 +7,18 @@ use walkdir::WalkDir;
 use super::{Problem, Severity};
 
 /// Whether a directory is skipped: `_`-prefixed ones (such as `_analysis`) and hidden ones.
+/// The endings of article files: `.md`, `.markdown`, and `.mdx` (Docusaurus and other
+/// React-based sites, whose `import` lines are dropped as markup), in any case.
+const MARKDOWN_ENDINGS: [&str; 3] = [".md", ".mdx", ".markdown"];
+
+/// A file name (or path) without its Markdown ending; None when it is not a Markdown file.
+pub fn markdown_stem(name: &str) -> Option<&str> {
+    MARKDOWN_ENDINGS.iter().find_map(|e| {
+        let cut = name.len().checked_sub(e.len())?;
+        (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(e)).then(|| &name[..cut])
+    })
+}
+
 /// A dot-directory whose name reads like a title, with a capital or a space (`.NET SDK`,
 /// `.NET Core`), is content, not tool state (`.git`, `.obsidian`, `.cache` are lowercase);
 /// the system folders that also have capitals (`.Trash`, `.Spotlight-V100`) stay hidden.
@@ -29,7 +41,7 @@ pub fn skipped_dir(name: &str) -> bool {
     !titled || rest.is_empty() || SYSTEM.iter().any(|s| rest.starts_with(s))
 }
 
-/// Every `*.md` file under `kb`, sorted, skipping the directories [`skipped_dir`] names and
+/// Every Markdown file ([`markdown_stem`]) under `kb`, sorted, skipping the directories [`skipped_dir`] names and
 /// `README.md` files, following symlinks but not their loops. Unreadable directories and
 /// loops are reported.
 pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
@@ -57,8 +69,7 @@ pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
                 let name = e.file_name().to_string_lossy();
                 // README.md files document the KB for its editors; they are not articles.
                 if e.file_type().is_file()
-                    && name.ends_with(".md")
-                    && !name.eq_ignore_ascii_case("readme.md")
+                    && markdown_stem(&name).is_some_and(|s| !s.eq_ignore_ascii_case("readme"))
                 {
                     files.push(e.into_path());
                 }
@@ -90,7 +101,9 @@ pub fn walk_kb(kb: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
             .max_depth(8)
             .into_iter()
             .flatten()
-            .filter(|e| e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".md"))
+            .filter(|e| {
+                e.file_type().is_file() && markdown_stem(&e.file_name().to_string_lossy()).is_some()
+            })
             .count();
         if n > 0 {
             problems.push(Problem {

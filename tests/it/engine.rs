@@ -244,6 +244,48 @@ fn keywords_are_searched_with_title_weight_and_url_aliases_only_by_their_slug() 
 }
 
 #[test]
+fn docs_site_pages_are_indexed_as_their_readers_see_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(kb.join("ops")).unwrap();
+    // A Docusaurus page: MDX imports, JSX tabs, an admonition with a title.
+    fs::write(
+        kb.join("ops/disk-full.mdx"),
+        "---\ntitle: 磁盘空间不足的处理\n---\nimport Tabs from '@theme/Tabs';\nimport TabItem from '@theme/TabItem';\n\n:::tip 先定位分区\n用 df 查看哪个挂载点满了。\n:::\n\n## 清理日志 {#clean}\n\n<Tabs>\n<TabItem value=\"linux\">\n\n删除 /var/log 下的旧归档。\n\n</TabItem>\n</Tabs>\n",
+    )
+    .unwrap();
+    // An MkDocs page: a warning box whose body is indented under its marker.
+    fs::write(
+        kb.join("ops/inode.markdown"),
+        "# inode 耗尽\n\n!!! warning \"删除前确认\"\n    小文件过多会耗尽 inode，先找出占用最多的目录。\n",
+    )
+    .unwrap();
+    fs::write(kb.join("README.mdx"), "# 编辑指南\n\n本目录的写作规范。\n").unwrap();
+    let index_dir = dir.path().join("index");
+    let summary = index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
+    assert_eq!(summary.files, 2, "README.mdx is not an article");
+    let loaded = index::open(&index_dir, None).unwrap();
+    let search = |q: &str| {
+        search::search(&loaded, &SearchRequest::new(q))
+            .unwrap()
+            .hits
+    };
+    let hits = search("哪个挂载点满了");
+    assert_eq!(hits.first().map(|h| h.id.as_str()), Some("ops/disk-full"));
+    assert!(
+        !hits[0].snippet.contains(":::") && !hits[0].snippet.contains("import"),
+        "{}",
+        hits[0].snippet
+    );
+    // Component names are markup, not words of the page.
+    assert!(search("Tabs TabItem theme").is_empty());
+    assert!(search("编辑指南").is_empty());
+    let hits = search("inode 耗尽 小文件");
+    assert_eq!(hits.first().map(|h| h.id.as_str()), Some("ops/inode"));
+    assert!(!hits[0].snippet.contains("!!!"), "{}", hits[0].snippet);
+}
+
+#[test]
 fn pagination_does_not_repeat_hits() {
     let mut req = SearchRequest::new("实例 无法 连接");
     req.limit = 5;
