@@ -1,4 +1,5 @@
-//! YAML front matter: splitting it off the Markdown and reading it into typed fields.
+//! Front matter: splitting it off the Markdown and reading it into typed fields. YAML
+//! between `---` lines, or TOML between `+++` lines (Hugo's other format).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -127,11 +128,22 @@ fn strings<'de, D: serde::Deserializer<'de>>(d: D, split: bool) -> Result<Vec<St
         .collect())
 }
 
+/// How a front matter is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML between `---` lines.
+    Yaml,
+    /// TOML between `+++` lines.
+    Toml,
+}
+
 /// The parts of a file: front matter text (if any) and the Markdown body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split<'a> {
-    /// The YAML between the `---` fences.
-    pub yaml: Option<&'a str>,
+    /// The front matter between its fences.
+    pub matter: Option<&'a str>,
+    /// The front matter's format.
+    pub format: Format,
     /// The Markdown after the front matter.
     pub body: &'a str,
     /// 1-based line number of the body's first line in the file.
@@ -147,18 +159,23 @@ pub struct FrontMatterError {
     pub message: String,
 }
 
-/// Splits `---\n…\n---` front matter from the body. A file that opens with `---` but never
-/// closes it is an error (line 1), not a body.
+/// Splits `---\n…\n---` (or TOML's `+++\n…\n+++`) front matter from the body. A file that
+/// opens a front matter but never closes it is an error (line 1), not a body.
 pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first_end = text.find('\n').unwrap_or(text.len());
-    if text[..first_end].trim_end() != "---" {
-        return Ok(Split {
-            yaml: None,
-            body: text,
-            body_line: 1,
-        });
-    }
+    let (format, fence) = match text[..first_end].trim_end() {
+        "---" => (Format::Yaml, "---"),
+        "+++" => (Format::Toml, "+++"),
+        _ => {
+            return Ok(Split {
+                matter: None,
+                format: Format::Yaml,
+                body: text,
+                body_line: 1,
+            })
+        }
+    };
     let mut offset = first_end + 1;
     let mut line = 2;
     while offset <= text.len() {
@@ -167,10 +184,11 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
             .map(|i| offset + i)
             .unwrap_or(text.len());
         let l = text[offset..end].trim_end();
-        if l == "---" || l == "..." {
+        if l == fence || (format == Format::Yaml && l == "...") {
             let body_start = (end + 1).min(text.len());
             return Ok(Split {
-                yaml: Some(&text[first_end + 1..offset]),
+                matter: Some(&text[first_end + 1..offset]),
+                format,
                 body: &text[body_start..],
                 body_line: line + 1,
             });
@@ -183,8 +201,94 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
     }
     Err(FrontMatterError {
         line: 1,
-        message: "front matter opened with `---` is never closed by a `---` line".into(),
+        message: format!("front matter opened with `{fence}` is never closed by a `{fence}` line"),
     })
+}
+
+/// Parses a front matter of either format; `first_line` is the file line of its first line.
+pub fn parse_as(
+    format: Format,
+    text: &str,
+    first_line: usize,
+) -> Result<(FrontMatter, Vec<FrontMatterError>), FrontMatterError> {
+    match format {
+        Format::Yaml => parse(text, first_line),
+        Format::Toml => parse_toml(text, first_line),
+    }
+}
+
+/// Parses TOML front matter. Invalid TOML is an error on its line. A key of the wrong type
+/// (`avg_fix_minutes = "soon"`) costs only that key, with a warning, as in YAML (see
+/// [`parse`]), unless it is `id`. Dates (`date = 2024-05-01`) are kept as text.
+fn parse_toml(
+    text: &str,
+    first_line: usize,
+) -> Result<(FrontMatter, Vec<FrontMatterError>), FrontMatterError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start.min(text.len()));
+        FrontMatterError {
+            line: first_line + text[..at].matches('\n').count(),
+            message: format!("front matter (TOML): {}", e.message().trim()),
+        }
+    })?;
+    let mut fields = serde_json::Map::new();
+    let mut warnings = Vec::new();
+    for (key, value) in table {
+        let value = toml_json(value);
+        let alone = serde_json::Value::Object([(key.clone(), value.clone())].into_iter().collect());
+        if let Err(e) = serde_json::from_value::<FrontMatter>(alone) {
+            let line = first_line + toml_key_line(text, &key);
+            let message = format!("front matter `{key}`: {e}");
+            if key == "id" {
+                return Err(FrontMatterError { line, message });
+            }
+            warnings.push(FrontMatterError {
+                line,
+                message: format!(
+                    "{message}; the key is left out and the rest of the article is indexed"
+                ),
+            });
+            continue;
+        }
+        fields.insert(key, value);
+    }
+    let mut fm =
+        serde_json::from_value::<FrontMatter>(serde_json::Value::Object(fields)).map_err(|e| {
+            FrontMatterError {
+                line: first_line,
+                message: format!("front matter: {e}"),
+            }
+        })?;
+    fm.finish();
+    Ok((fm, warnings))
+}
+
+/// A TOML value as JSON; dates and times as their text.
+fn toml_json(v: toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        toml::Value::String(s) => J::String(s),
+        toml::Value::Integer(i) => J::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.into_iter().map(toml_json).collect()),
+        toml::Value::Table(t) => J::Object(t.into_iter().map(|(k, v)| (k, toml_json(v))).collect()),
+    }
+}
+
+/// The 0-based line of the TOML text where `key` is set (`key = …` or `[key]`).
+fn toml_key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            let name = l.trim_start_matches('[');
+            let name = name
+                .strip_prefix(key)
+                .or_else(|| name.strip_prefix(&format!("\"{key}\"")));
+            name.is_some_and(|r| r.trim_start().starts_with(['=', ']', '.']))
+        })
+        .unwrap_or(0)
 }
 
 /// Parses front matter YAML; `first_line` is the file line of the YAML's first line.
@@ -210,13 +314,7 @@ pub fn parse(
             salvage(yaml, first_line).ok_or(whole)??
         }
     };
-    let keyword = std::mem::take(&mut fm.keyword);
-    for k in keyword {
-        if !fm.keywords.contains(&k) {
-            fm.keywords.push(k);
-        }
-    }
-    fm.set_aside_url_aliases();
+    fm.finish();
     Ok((fm, warnings))
 }
 
@@ -250,6 +348,18 @@ fn slug_words(url: &str) -> String {
 }
 
 impl FrontMatter {
+    /// What every format's reader does last: `keyword` joins `keywords`, and URL aliases
+    /// are set aside.
+    fn finish(&mut self) {
+        let keyword = std::mem::take(&mut self.keyword);
+        for k in keyword {
+            if !self.keywords.contains(&k) {
+                self.keywords.push(k);
+            }
+        }
+        self.set_aside_url_aliases();
+    }
+
     /// Moves the aliases that are redirects from old URLs into `extra` ([`URL_ALIASES`]), and
     /// keeps each one's last segment as an alias. Indexed whole, the redirects of a Hugo
     /// site (`/docs-cn/dev/reference/sql/statements/split-region/`) would give its pages the
@@ -429,11 +539,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn toml_front_matter_reads_like_yaml() {
+        let text = "+++\ntitle = \"云盘扩容后分区没有变大\"\ntags = [\"ecs\", \"磁盘\"]\nkeywords = \"growpart，扩容\"\ndate = 2024-05-01\naliases = [\"/docs/v1/disk-resize/\"]\navg_fix_minutes = \"soon\"\n\n[params]\nowner = \"ops\"\n+++\n# 正文\n";
+        let s = split(text).unwrap();
+        assert_eq!(s.format, Format::Toml);
+        assert_eq!(s.body, "# 正文\n");
+        assert_eq!(s.body_line, 12);
+        let (fm, warnings) = parse_as(s.format, s.matter.unwrap(), 2).unwrap();
+        assert_eq!(fm.title.as_deref(), Some("云盘扩容后分区没有变大"));
+        assert_eq!(fm.tags, ["ecs", "磁盘"]);
+        assert_eq!(fm.keywords, ["growpart", "扩容"]);
+        assert_eq!(fm.aliases, ["disk resize"]);
+        assert_eq!(fm.extra["date"], "2024-05-01");
+        assert_eq!(fm.extra["params"]["owner"], "ops");
+        assert_eq!(
+            fm.extra[URL_ALIASES],
+            serde_json::json!(["/docs/v1/disk-resize/"])
+        );
+        // The key of the wrong type is left out, with a warning on its own line.
+        assert_eq!(fm.avg_fix_minutes, None);
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].line, 7, "{:?}", warnings[0]);
+        assert!(warnings[0].message.contains("avg_fix_minutes"));
+
+        // Broken TOML names its line; a broken `id` is an error, not a warning.
+        let e = parse_as(Format::Toml, "title = \"a\"\ntags = [\"x\"\n", 2).unwrap_err();
+        assert_eq!(e.line, 3, "{e:?}");
+        let e = parse_as(Format::Toml, "title = \"a\"\nid = 7\n", 2).unwrap_err();
+        assert_eq!(e.line, 3, "{e:?}");
+        assert_eq!(split("+++\ntitle = \"a\"\n# T\n").unwrap_err().line, 1);
+    }
+
+    #[test]
     fn splits_and_parses() {
         let s = split("---\nid: a\ntags: [x, 安全组]\nowner: ops\n---\n# T\nbody\n").unwrap();
         assert_eq!(s.body, "# T\nbody\n");
         assert_eq!(s.body_line, 6);
-        let (fm, warnings) = parse(s.yaml.unwrap(), 2).unwrap();
+        let (fm, warnings) = parse(s.matter.unwrap(), 2).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(fm.id.as_deref(), Some("a"));
         assert_eq!(fm.tags, vec!["x", "安全组"]);
@@ -514,7 +656,7 @@ mod tests {
     #[test]
     fn no_front_matter() {
         let s = split("# Title\n---\nx").unwrap();
-        assert_eq!(s.yaml, None);
+        assert_eq!(s.matter, None);
         assert_eq!(s.body_line, 1);
     }
 

@@ -166,7 +166,9 @@ pub fn strip_site_markup(body: &str) -> Option<String> {
     static MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["{{<", "{{%", "{%", "{/*", ":::", "!!!", "???", "toc]", "toc_]", "{:toc}"])
+            .build([
+                "{{<", "{{%", "{%", "{/*", ":::", "!!!", "???", "toc]", "toc_]", "{:toc}",
+            ])
             .expect("valid patterns")
     });
     let start = body.trim_start();

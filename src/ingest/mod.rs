@@ -429,10 +429,10 @@ pub fn parse_article(
         }
     };
     let split = frontmatter::split(text).map_err(|e| err(rel, Some(e.line), e.message))?;
-    let fm = match split.yaml {
+    let fm = match split.matter {
         Some(y) => {
-            let (fm, dropped) =
-                frontmatter::parse(y, 2).map_err(|e| err(rel, Some(e.line), e.message))?;
+            let (fm, dropped) = frontmatter::parse_as(split.format, y, 2)
+                .map_err(|e| err(rel, Some(e.line), e.message))?;
             warnings.extend(
                 dropped
                     .into_iter()
