@@ -644,6 +644,10 @@ const SNIPPET_WINDOW: usize = 640;
 /// Longest fragment, in bytes.
 const SNIPPET_FRAGMENT: usize = 180;
 
+/// How far before its first highlighted word a snippet may begin, in bytes: the near reach
+/// first, then the far one.
+const SNIPPET_LEAD: [usize; 2] = [36, 60];
+
 /// Bytes of an article's head read to tell its script: a traditional-script article shows it
 /// in its first lines, and reading every hit's whole head for it cost more than finding the
 /// snippet.
@@ -804,19 +808,27 @@ impl Snippets {
             }
         }
         let start = ranges[best.1].0;
-        // Begin at a natural break shortly before the first highlighted word.
-        let lead = &window[floor_char_boundary(window, start.saturating_sub(36))..start];
-        let from = lead
-            .char_indices()
-            .rev()
-            .find(|(_, c)| {
-                matches!(
-                    c,
-                    '。' | '！' | '？' | '；' | '：' | '，' | '\n' | '.' | ',' | ';' | ':'
-                )
+        // Begin at a natural break shortly before the first highlighted word: the nearest
+        // clause break, or the article's start; looked for further back when there is none
+        // close by, so a sentence is not cut in the middle of its subject.
+        let from = SNIPPET_LEAD
+            .iter()
+            .find_map(|&reach| {
+                let lo = floor_char_boundary(window, start.saturating_sub(reach));
+                window[lo..start]
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| {
+                        matches!(
+                            c,
+                            '。' | '！' | '？' | '；' | '：' | '，' | '\n' | '.' | ',' | ';' | ':'
+                        )
+                    })
+                    .map(|(i, c)| lo + i + c.len_utf8())
+                    .or((lo == 0 && a == 0).then_some(0))
             })
-            .map(|(i, c)| start - lead.len() + i + c.len_utf8())
             .unwrap_or(start);
+        let from = start - window[from..start].trim_start().len();
         let to = floor_char_boundary(window, from + SNIPPET_FRAGMENT);
         let fragment = &window[from..to];
         let marks: Vec<std::ops::Range<usize>> = ranges

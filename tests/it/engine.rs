@@ -260,10 +260,17 @@ fn docs_site_pages_are_indexed_as_their_readers_see_them() {
         "# inode 耗尽\n\n!!! warning \"删除前确认\"\n    小文件过多会耗尽 inode，先找出占用最多的目录。\n",
     )
     .unwrap();
+    // A Hugo page with TOML front matter.
+    fs::write(
+        kb.join("ops/resize.md"),
+        "+++\ntitle = \"云盘扩容后分区没有变大\"\ntags = [\"ecs\"]\ndate = 2024-05-01\n+++\n\n扩容云盘以后需要用 growpart 扩展分区。\n",
+    )
+    .unwrap();
     fs::write(kb.join("README.mdx"), "# 编辑指南\n\n本目录的写作规范。\n").unwrap();
     let index_dir = dir.path().join("index");
     let summary = index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
-    assert_eq!(summary.files, 2, "README.mdx is not an article");
+    assert_eq!(summary.files, 3, "README.mdx is not an article");
+    assert!(summary.problems.is_empty(), "{:?}", summary.problems);
     let loaded = index::open(&index_dir, None).unwrap();
     let search = |q: &str| {
         search::search(&loaded, &SearchRequest::new(q))
@@ -283,6 +290,14 @@ fn docs_site_pages_are_indexed_as_their_readers_see_them() {
     let hits = search("inode 耗尽 小文件");
     assert_eq!(hits.first().map(|h| h.id.as_str()), Some("ops/inode"));
     assert!(!hits[0].snippet.contains("!!!"), "{}", hits[0].snippet);
+    let hits = search("growpart");
+    assert_eq!(hits[0].title, "云盘扩容后分区没有变大");
+    assert_eq!(hits[0].tags, ["ecs"]);
+    // A snippet begins where its sentence does, not at the matched word.
+    assert_eq!(
+        hits[0].snippet,
+        "扩容云盘以后需要用 <mark>growpart</mark> 扩展分区。"
+    );
 }
 
 #[test]
