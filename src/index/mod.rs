@@ -335,6 +335,7 @@ pub fn build(
                 for ((field_at, field_len), packed) in [
                     ((fields.markdown_at, fields.markdown_len), &e.markdown),
                     ((fields.head_at, fields.head_len), &e.head),
+                    ((fields.headings_at, fields.headings_len), &e.headings),
                 ] {
                     added = std::io::Write::write_all(&mut md_out, packed)
                         .map_err(io("write the text store"));
@@ -463,6 +464,38 @@ struct ReadyEntry {
     markdown: Vec<u8>,
     /// The first [`BODY_HEAD`] bytes of the text, LZ4.
     head: Vec<u8>,
+    /// The section headings of a long entry (see [`headings_record`]), LZ4; empty when
+    /// there are none to point into.
+    headings: Vec<u8>,
+}
+
+/// Markdown bytes above which an entry is long enough for a hit to point into one of its
+/// sections (`search::Hit::section`): a page a reader would scroll through.
+pub const SECTION_PAGE_MIN: usize = 2 * BODY_HEAD;
+
+/// Sections such a page needs for a hit to point into it.
+pub const SECTIONS_MIN: usize = 3;
+
+/// The `##`/`###` headings of a long entry's Markdown, one line each: the heading, a tab,
+/// its `{#id}` anchor (or nothing). Empty for an entry shorter than [`SECTION_PAGE_MIN`]
+/// or with fewer than [`SECTIONS_MIN`] sections. Read at index time, a search reads the
+/// headings instead of decompressing and scanning a page of up to hundreds of KB.
+fn headings_record(markdown: &str) -> Vec<u8> {
+    if markdown.len() <= SECTION_PAGE_MIN {
+        return Vec::new();
+    }
+    let headings = ingest::markdown::section_headings(markdown);
+    if headings.len() < SECTIONS_MIN {
+        return Vec::new();
+    }
+    let mut out = String::new();
+    for (heading, anchor) in headings {
+        out.push_str(&heading.replace(['\t', '\n'], " "));
+        out.push('\t');
+        out.push_str(anchor.as_deref().unwrap_or(""));
+        out.push('\n');
+    }
+    lz4_flex::compress_prepend_size(out.as_bytes())
 }
 
 fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyFile {
@@ -485,6 +518,7 @@ fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyF
                 head: lz4_flex::compress_prepend_size(
                     &e.body.as_bytes()[..floor_char_boundary(&e.body, BODY_HEAD)],
                 ),
+                headings: headings_record(&e.markdown),
             })
             .collect();
         (ready, warnings, bytes)
@@ -822,21 +856,29 @@ impl Loaded {
         self.store.as_ref()?.markdown(&self.fields, doc)
     }
 
-    /// The Markdown of a stored entry when it is longer than `min` bytes: a short entry's
-    /// record is not decompressed to learn that it is short.
-    pub fn markdown_longer_than(
+    /// The section headings of a long stored entry, (heading, anchor), written at index
+    /// time (see [`headings_record`]); empty for other entries or an unreadable store.
+    pub fn section_headings(
         &self,
         doc: &impl stored::FieldSource,
-        min: usize,
-    ) -> Option<String> {
-        let store = self.store.as_ref()?;
-        let at = usize::try_from(doc.u64(self.fields.markdown_at)?).ok()?;
-        let head = store.bytes.as_slice().get(at..at.checked_add(4)?)?;
-        let size = u32::from_le_bytes(head.try_into().ok()?) as usize;
-        if size <= min {
-            return None;
-        }
-        self.markdown(doc)
+    ) -> Vec<(String, Option<String>)> {
+        let Some(bytes) = self
+            .store
+            .as_ref()
+            .and_then(|s| s.record(doc, self.fields.headings_at, self.fields.headings_len))
+        else {
+            return Vec::new();
+        };
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|l| {
+                let (heading, anchor) = l.split_once('\t')?;
+                Some((
+                    heading.to_string(),
+                    (!anchor.is_empty()).then(|| anchor.to_string()),
+                ))
+            })
+            .collect()
     }
 
     /// The first [`BODY_HEAD`] bytes of a stored entry's text, which snippets are cut from

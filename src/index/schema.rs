@@ -9,7 +9,7 @@ use crate::analysis::{PRETOKENIZED_NAME, TOKENIZER_NAME};
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// Bytes of an entry's text kept for snippets (a snippet comes from the article's head):
 /// 4 KB holds most FAQ answers and sections whole, and the start of a long article is where
@@ -73,6 +73,11 @@ pub struct Fields {
     pub head_at: Field,
     /// Its compressed length.
     pub head_len: Field,
+    /// Where a long entry's section headings (LZ4, see `index::headings_record`) start in
+    /// the [`TEXT_STORE_FILE`]; a length of 0 when it has none worth pointing into.
+    pub headings_at: Field,
+    /// Its compressed length.
+    pub headings_len: Field,
     /// Fix steps, extracted at ingest (multi-valued).
     pub steps: Field,
     /// Unknown front matter fields as JSON.
@@ -134,6 +139,8 @@ impl Fields {
             markdown_len: b.add_u64_field("markdown_len", NumericOptions::default().set_stored()),
             head_at: b.add_u64_field("head_at", NumericOptions::default().set_stored()),
             head_len: b.add_u64_field("head_len", NumericOptions::default().set_stored()),
+            headings_at: b.add_u64_field("headings_at", NumericOptions::default().set_stored()),
+            headings_len: b.add_u64_field("headings_len", NumericOptions::default().set_stored()),
             steps: b.add_text_field("steps", STORED),
             extra: b.add_text_field("extra", STORED),
             area: b.add_text_field("area", STRING | STORED | FAST),

@@ -390,13 +390,16 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         if let Some(g) = &snippet_gen {
             hit.snippet = g.make(loaded.head(&doc).unwrap_or_default(), &hit.lang);
         }
-        if req.sections {
+        let headings = if req.sections {
+            loaded.section_headings(&doc)
+        } else {
+            Vec::new()
+        };
+        if !headings.is_empty() {
             let query = query_lower.get_or_insert_with(|| {
                 crate::analysis::normalize::normalize_str(&req.q).to_lowercase()
             });
-            hit.section = loaded
-                .markdown_longer_than(&doc, SECTION_PAGE_MIN)
-                .and_then(|md| named_section(&md, query));
+            hit.section = named_section(headings, query);
         }
         let (cov, tcov) = noted.map_or_else(
             || candidate_pass(&searcher, loaded, &plan, &[], &[addr], None, true).coverage[0],
@@ -653,28 +656,14 @@ const SNIPPET_LEAD: [usize; 2] = [36, 60];
 /// snippet.
 const TRADITIONAL_PROBE: usize = 600;
 
-/// Markdown bytes above which an entry is long enough for [`Hit::section`]: a page a
-/// reader would scroll through.
-const SECTION_PAGE_MIN: usize = 2 * crate::index::BODY_HEAD;
-
-/// Sections an entry needs for [`Hit::section`] to point into it.
-const SECTIONS_MIN: usize = 3;
-
-/// The section of a long entry's Markdown `md` that the query names outright by its
-/// heading (`time_zone`, `MAX_EXECUTION_TIME(N)`: pages of variables, options, error
+/// The section of a long entry, of `headings` (see `Loaded::section_headings`), that the
+/// query names outright by its heading (`time_zone`, `MAX_EXECUTION_TIME(N)`: pages of variables, options, error
 /// codes and API calls are headed by them); the longest such heading. `query` is the
-/// normalised query text, lower case. None for a short entry (its head tells the
-/// story), an entry of fewer than [`SECTIONS_MIN`] sections, or no heading named.
+/// normalised query text, lower case. None when no heading is named; a short entry, or one
+/// of few sections, has none (its head tells the story).
 /// (Choosing by the query's words in each section's text was tried: on long TiDB pages
 /// it pointed at a wrong section about half the time.)
-fn named_section(md: &str, query: &str) -> Option<HitSection> {
-    if md.len() <= SECTION_PAGE_MIN {
-        return None;
-    }
-    let headings = crate::ingest::markdown::section_headings(md);
-    if headings.len() < SECTIONS_MIN {
-        return None;
-    }
+fn named_section(headings: Vec<(String, Option<String>)>, query: &str) -> Option<HitSection> {
     headings
         .into_iter()
         .filter(|(heading, _)| {
