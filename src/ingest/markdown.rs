@@ -160,6 +160,9 @@ const MDX_STATEMENT_LINES: usize = 50;
 ///   (`!!! warning "注意"` over a body indented by four spaces) their title and the body
 ///   unindented, which would otherwise read as a code block;
 /// - MDX `import`/`export` statements before the text starts go;
+/// - MyST directive fences (```` ```{note} 标题 ````, Sphinx sites) of admonitions and tabs
+///   are prose, not code: the fences go and the argument and text stay; a `{toctree}`
+///   goes whole;
 /// - table-of-contents markers alone on a line (`[TOC]`, `[[toc]]`) go.
 pub fn strip_site_markup(body: &str) -> Option<String> {
     // Most pages have none: a scan for the markers spares them the line pass.
@@ -167,7 +170,8 @@ pub fn strip_site_markup(body: &str) -> Option<String> {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build([
-                "{{<", "{{%", "{%", "{/*", ":::", "!!!", "???", "toc]", "toc_]", "{:toc}",
+                "{{<", "{{%", "{%", "{/*", ":::", "!!!", "???", "toc]", "toc_]", "{:toc}", "`{",
+                "~{",
             ])
             .expect("valid patterns")
     });
@@ -189,6 +193,9 @@ pub fn strip_site_markup(body: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut fences = Fences::default();
     let mut changed = dedented.is_some();
+    // Open MyST directive fences: (fence byte, length, navigation).
+    let mut directives: Vec<(u8, usize, bool)> = Vec::new();
+    let mut options = false;
     for (i, line) in lines.iter().enumerate() {
         let eol = if line.ends_with('\n') { "\n" } else { "" };
         if i < preamble {
@@ -196,6 +203,33 @@ pub fn strip_site_markup(body: &str) -> Option<String> {
             out.push_str(eol);
             continue;
         }
+        if fences.open.is_none() {
+            if let Some(&(c, n, _)) = directives.last() {
+                if closes_fence(line, c, n) {
+                    directives.pop();
+                    out.push_str(eol);
+                    continue;
+                }
+            }
+            if let Some(d) = myst_directive(line) {
+                changed = true;
+                directives.push((d.fence, d.len, d.navigation));
+                options = true;
+                out.push_str(if d.navigation { "" } else { d.argument });
+                out.push_str(eol);
+                continue;
+            }
+        }
+        // A navigation directive's lines are paths; a box's `:class:` options are styling.
+        if directives.last().is_some_and(|d| d.2) {
+            out.push_str(eol);
+            continue;
+        }
+        if options && MYST_OPTION.is_match(line.trim_end()) {
+            out.push_str(eol);
+            continue;
+        }
+        options = false;
         if fences.is_code(line) {
             out.push_str(line);
             continue;
@@ -227,6 +261,79 @@ pub fn strip_site_markup(body: &str) -> Option<String> {
         out.push_str(line);
     }
     changed.then_some(out)
+}
+
+/// A MyST directive option line (`:class: tip`, `:open:`).
+static MYST_OPTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ {0,3}:[\w-]+:(?:\s.*)?$").expect("valid regex"));
+
+/// MyST directives whose body is prose a reader sees (admonitions, dropdowns, tabs).
+const MYST_PROSE: [&str; 24] = [
+    "note",
+    "warning",
+    "tip",
+    "hint",
+    "important",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+    "admonition",
+    "versionadded",
+    "versionchanged",
+    "deprecated",
+    "dropdown",
+    "topic",
+    "sidebar",
+    "margin",
+    "card",
+    "tab-set",
+    "tab-item",
+    "grid-item-card",
+    "div",
+    "eval-rst",
+];
+
+/// MyST directives that list other pages: navigation, not text.
+const MYST_NAVIGATION: [&str; 3] = ["toctree", "contents", "tableofcontents"];
+
+/// The opening fence of a MyST directive that is not code.
+struct Directive<'a> {
+    fence: u8,
+    len: usize,
+    navigation: bool,
+    /// Its argument (an admonition's title).
+    argument: &'a str,
+}
+
+/// A code fence whose info string is a MyST directive (```` ```{note} 标题 ````) of
+/// [`MYST_PROSE`] or [`MYST_NAVIGATION`]; other directives (`{code-block}`, `{math}`) stay
+/// code.
+fn myst_directive(line: &str) -> Option<Directive<'_>> {
+    let t = line.trim_start_matches(' ');
+    if line.len() - t.len() > 3 {
+        return None;
+    }
+    let fence = *t.as_bytes().first().filter(|b| matches!(b, b'`' | b'~'))?;
+    let len = t.bytes().take_while(|&b| b == fence).count();
+    if len < 3 {
+        return None;
+    }
+    let (name, argument) = t[len..].trim().strip_prefix('{')?.split_once('}')?;
+    let navigation = MYST_NAVIGATION.contains(&name);
+    (navigation || MYST_PROSE.contains(&name)).then(|| Directive {
+        fence,
+        len,
+        navigation,
+        argument: argument.trim(),
+    })
+}
+
+/// Whether `line` closes a fence of `len` or more `fence` bytes.
+fn closes_fence(line: &str, fence: u8, len: usize) -> bool {
+    let t = line.trim();
+    t.len() >= len && t.bytes().all(|b| b == fence)
 }
 
 /// One pass over MkDocs admonitions: each opening line becomes its title (or a blank line),
@@ -847,6 +954,19 @@ mod tests {
             p.intro
         );
         assert!(p.intro.contains("内层说明。"));
+    }
+
+    #[test]
+    fn myst_directives_are_prose_or_navigation() {
+        let md = "# T\n\n```{note} 先备份\n:class: tip\n快照以后再操作。\n```\n\n````{tab-item} Linux\n```bash\ndf -h\n```\n````\n\n```{toctree}\n:maxdepth: 2\ninstall\n```\n\n```{code-block} python\nprint(1)\n```\n";
+        let out = strip_site_markup(md).unwrap();
+        assert_eq!(
+            out,
+            "# T\n\n先备份\n\n快照以后再操作。\n\n\nLinux\n```bash\ndf -h\n```\n\n\n\n\n\n\n\n```{code-block} python\nprint(1)\n```\n"
+        );
+        assert_eq!(out.lines().count(), md.lines().count());
+        let p = parse(&out);
+        assert!(p.intro.contains("快照以后再操作。"), "{:?}", p.intro);
     }
 
     #[test]
