@@ -123,6 +123,22 @@ static ATTR: LazyLock<Regex> =
 /// How far below a list item's code fence its closing fence is looked for, in lines.
 const FENCE_SCAN_LINES: usize = 1000;
 
+/// What a reader sees of an HTML or JSX tag: a component's label or title
+/// (`<TabItem label="Linux">`, `<Accordion title="重置密码">` in MDX pages), else nothing.
+/// An HTML element's `title` is a tooltip and is not kept.
+fn tag_text(c: &regex::Captures) -> String {
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\s(?:label|title)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("valid regex")
+    });
+    let tag = &c[0];
+    if tag.as_bytes().get(1).is_some_and(u8::is_ascii_uppercase) {
+        if let Some(v) = LABEL.captures(tag).and_then(|l| l.get(1).or(l.get(2))) {
+            return format!(" {} ", v.as_str());
+        }
+    }
+    " ".to_string()
+}
+
 /// Generator tags inside a line: Hugo shortcodes (`{{< copyable "sql" >}}`, `{{% note %}}`),
 /// Liquid and GitBook tags (`{% include note.html %}`, `{% hint style="info" %}`) and MDX
 /// comments (`{/* … */}`). Markup for the site generator, not words of the article.
@@ -733,10 +749,10 @@ pub fn parse_with(body: &str, skip_toc: bool) -> Parsed {
             Event::Text(t) | Event::Code(t) if image_depth == 0 => buf.push_str(&t),
             Event::Html(h) => html_block.push_str(&h),
             Event::InlineHtml(h) if image_depth == 0 => {
-                buf.push_str(&TAG.replace_all(&h, " "));
+                buf.push_str(&TAG.replace_all(&h, tag_text));
             }
             Event::End(TagEnd::HtmlBlock) => {
-                buf.push_str(&TAG.replace_all(&std::mem::take(&mut html_block), " "));
+                buf.push_str(&TAG.replace_all(&std::mem::take(&mut html_block), tag_text));
                 buf.push('\n');
             }
             Event::SoftBreak | Event::HardBreak => buf.push('\n'),
@@ -1014,6 +1030,20 @@ mod tests {
         assert!(!t.contains("架构图") && !t.contains("<b>"), "{t}");
         assert!(
             t.contains("max_connections") && t.contains("最大连接数"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn components_keep_the_label_a_reader_sees() {
+        let md = "## 安装\n\n<Tabs>\n<TabItem value=\"linux\" label=\"Linux 系统\">\n\n运行安装脚本。\n\n</TabItem>\n</Tabs>\n\n<Accordion title='如何重置密码'>控制台操作</Accordion>\n\n<abbr title=\"悬停提示\">ECS</abbr>\n";
+        let t = &parse(md).sections[0].text;
+        assert!(
+            t.contains("Linux 系统") && t.contains("如何重置密码"),
+            "{t}"
+        );
+        assert!(
+            t.contains("ECS") && !t.contains("悬停提示") && !t.contains("linux"),
             "{t}"
         );
     }
