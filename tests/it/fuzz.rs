@@ -42,6 +42,15 @@ fn markdown() -> impl Strategy<Value = String> {
         "<[a-z]{1,6}( [a-z]+=\"[^\"]{0,10}\")?>[^\n]{0,20}",
         "[^\n]{0,60}",
         "\\{#[a-z0-9_]{0,10}( \\.[a-z]+)?\\}",
+        // Docs-site markup: admonitions, MyST fences, MDX, Liquid, components.
+        ":{3,4} ?[a-z]{0,6}( [^\n]{0,10})?",
+        "(!!!|\\?\\?\\?\\+?) [a-z]{1,6}( \"[^\"\n]{0,8}\")?",
+        " {4}[^\n]{0,20}",
+        "(```|~~~|````)\\{(note|toctree|tab-item|code-block|[a-z-]{1,8})\\}[^\n]{0,10}",
+        ":[a-z]{1,6}: ?[^\n]{0,8}",
+        "(import|export) [A-Za-z{}*, ]{0,12}( from)? ?['\"]?[a-z/@.]{0,10}['\"]?;?",
+        "\\{% [^\n]{0,10} %\\}|\\{/\\* [^\n]{0,10} \\*/\\}|\\[\\[?(toc|TOC)\\]\\]?",
+        "<[A-Z][a-z]{1,6} (label|title)=[\"'][^\"'\n]{0,10}[\"']>[^\n]{0,10}",
     ];
     let front = prop_oneof![
         Just(String::new()),
@@ -49,6 +58,7 @@ fn markdown() -> impl Strategy<Value = String> {
         "---\n[a-z_]{1,10}: [^\n]{0,30}\n---\n",
         "---\n[^\n]{0,40}\n",
         Just("---\na: &a [1,2]\nb: *a\n---\n".to_string()),
+        "\\+\\+\\+\n[a-z_]{1,10} = [^\n]{0,30}\n\\+\\+\\+\n",
     ];
     (front, prop::collection::vec(line, 0..40))
         .prop_map(|(f, lines)| format!("{f}{}", lines.join("\n")))
@@ -76,6 +86,14 @@ proptest! {
                 }
             }
             Err(p) => prop_assert!(!p.message.is_empty()),
+        }
+    }
+
+    #[test]
+    fn site_markup_stripping_keeps_every_line(md in markdown()) {
+        if let Some(out) = deflect::ingest::markdown::strip_site_markup(&md) {
+            prop_assert_eq!(out.matches('\n').count(), md.matches('\n').count(), "{:?} -> {:?}", md, out);
+            prop_assert!(out.len() <= md.len());
         }
     }
 
