@@ -179,7 +179,8 @@ const MDX_STATEMENT_LINES: usize = 50;
 /// - MyST directive fences (```` ```{note} 标题 ````, Sphinx sites) of admonitions and tabs
 ///   are prose, not code: the fences go and the argument and text stay; a `{toctree}`
 ///   goes whole;
-/// - table-of-contents markers alone on a line (`[TOC]`, `[[toc]]`) go.
+/// - table-of-contents markers alone on a line (`[TOC]`, `[[toc]]`) go, and so do GitHub
+///   alert markers (`> [!NOTE]`), the quote kept.
 pub fn strip_site_markup(body: &str) -> Option<String> {
     // Most pages have none: a scan for the markers spares them the line pass.
     static MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
@@ -187,7 +188,7 @@ pub fn strip_site_markup(body: &str) -> Option<String> {
             .ascii_case_insensitive(true)
             .build([
                 "{{<", "{{%", "{%", "{/*", ":::", "!!!", "???", "toc]", "toc_]", "{:toc}", "`{",
-                "~{",
+                "~{", "[!",
             ])
             .expect("valid patterns")
     });
@@ -258,6 +259,12 @@ pub fn strip_site_markup(body: &str) -> Option<String> {
         }
         if is_toc_marker(line.trim()) {
             changed = true;
+            out.push_str(eol);
+            continue;
+        }
+        if let Some(quote) = alert_marker(line) {
+            changed = true;
+            out.push_str(quote);
             out.push_str(eol);
             continue;
         }
@@ -416,6 +423,22 @@ fn container_fence(line: &str) -> Option<String> {
         _ => title,
     };
     Some(title.trim().trim_matches(['"', '\'']).to_string())
+}
+
+/// A GitHub alert's marker line (`> [!NOTE]`, `> [!WARNING]`): the box's kind, shown as an
+/// icon and a word the reader does not read as text. Its blockquote stays (`>`), so the
+/// alert's text stays one quote.
+fn alert_marker(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let inner = t
+        .strip_prefix('>')?
+        .trim()
+        .strip_prefix("[!")?
+        .strip_suffix(']')?;
+    ["NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"]
+        .iter()
+        .any(|k| inner.eq_ignore_ascii_case(k))
+        .then_some(">")
 }
 
 /// `[TOC]`, `[[toc]]`, `[[_TOC_]]`, `@[toc]`, `{:toc}`: where a generator puts a table of
@@ -1003,6 +1026,10 @@ mod tests {
             assert_eq!(strip_site_markup(prose), None, "{prose}");
         }
         assert_eq!(strip_site_markup("# T\n\n写作 [toc] 的方法\n"), None);
+        assert_eq!(
+            strip_site_markup("> [!WARNING]\n> 先备份。\n\n> [!NOTE] 不是标记\n").unwrap(),
+            ">\n> 先备份。\n\n> [!NOTE] 不是标记\n"
+        );
     }
 
     #[test]
