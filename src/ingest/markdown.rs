@@ -944,6 +944,13 @@ fn clip(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// `strip_site_markup(md)`, checked to keep every line.
+    fn stripped(md: &str) -> String {
+        let out = strip_site_markup(md).expect("markup to strip");
+        assert_eq!(out.lines().count(), md.lines().count(), "{out:?}");
+        out
+    }
+
     #[test]
     fn section_headings_are_read_outside_code() {
         let md = "# T\n\n## `time_zone` <span class=\"v\">从 v5.7 开始引入</span>\n\nx\n\n```sh\n## not a heading\n```\n\n### **B** {#b-id}\n#### deeper\n";
@@ -959,12 +966,11 @@ mod tests {
     #[test]
     fn shortcodes_are_stripped_outside_code() {
         let md = "# T\n\n{{< copyable \"sql\" >}}\n\n```sql\n{{< keep >}}\n```\n\n{{% note %}}Back up first.{{% /note %}}\n";
-        let out = strip_site_markup(md).unwrap();
+        let out = stripped(md);
         assert_eq!(
             out,
             "# T\n\n\n\n```sql\n{{< keep >}}\n```\n\nBack up first.\n"
         );
-        assert_eq!(out.lines().count(), md.lines().count());
         assert_eq!(strip_site_markup("# T\n\n`{{` alone\n"), None);
     }
 
@@ -972,16 +978,15 @@ mod tests {
     fn admonitions_keep_their_title_and_text() {
         // Docusaurus / VuePress containers.
         let md = "# T\n\n:::tip 提示\n先确认是哪个分区满了。\n:::\n\n::: danger\n不要删除数据目录。\n:::\n\n:::note[先备份]\n备份 /etc。\n:::\n\n```md\n:::tip kept in code\n```\n";
-        let out = strip_site_markup(md).unwrap();
+        let out = stripped(md);
         assert_eq!(
             out,
             "# T\n\n提示\n先确认是哪个分区满了。\n\n\n\n不要删除数据目录。\n\n\n先备份\n备份 /etc。\n\n\n```md\n:::tip kept in code\n```\n"
         );
-        assert_eq!(out.lines().count(), md.lines().count());
 
         // MkDocs boxes: the indented body is text, not a code block; nested boxes surface too.
         let md = "# T\n\n!!! warning \"注意\"\n    删除日志前先备份。\n\n    ```bash\n    cp a b\n    ```\n\n    ??? note\n        内层说明。\n\n普通段落\n\n    indented code stays\n";
-        let out = strip_site_markup(md).unwrap();
+        let out = stripped(md);
         assert_eq!(
             out,
             "# T\n\n注意\n删除日志前先备份。\n\n```bash\ncp a b\n```\n\n\n内层说明。\n\n普通段落\n\n    indented code stays\n"
@@ -998,12 +1003,11 @@ mod tests {
     #[test]
     fn myst_directives_are_prose_or_navigation() {
         let md = "# T\n\n```{note} 先备份\n:class: tip\n快照以后再操作。\n```\n\n````{tab-item} Linux\n```bash\ndf -h\n```\n````\n\n```{toctree}\n:maxdepth: 2\ninstall\n```\n\n```{code-block} python\nprint(1)\n```\n";
-        let out = strip_site_markup(md).unwrap();
+        let out = stripped(md);
         assert_eq!(
             out,
             "# T\n\n先备份\n\n快照以后再操作。\n\n\nLinux\n```bash\ndf -h\n```\n\n\n\n\n\n\n\n```{code-block} python\nprint(1)\n```\n"
         );
-        assert_eq!(out.lines().count(), md.lines().count());
         let p = parse(&out);
         assert!(p.intro.contains("快照以后再操作。"), "{:?}", p.intro);
     }
@@ -1011,12 +1015,11 @@ mod tests {
     #[test]
     fn generator_tags_mdx_preambles_and_toc_markers_go() {
         let md = "import Tabs from '@theme/Tabs';\nimport {\n  A,\n  B,\n} from \"./parts\";\nimport './style.css';\nexport const meta = {\n  level: 2,\n};\n\n# 磁盘满\n\n[TOC]\n\n{% hint style=\"info\" %}\n先看 `df -h`。\n{% endhint %}\n\n{/* 编辑备注 */}\n\nimport data from a CSV file later.\n\n```js\nimport X from 'y';\n{% raw %}\n```\n";
-        let out = strip_site_markup(md).unwrap();
+        let out = stripped(md);
         assert_eq!(
             out,
             "\n\n\n\n\n\n\n\n\n\n# 磁盘满\n\n\n\n\n先看 `df -h`。\n\n\n\n\nimport data from a CSV file later.\n\n```js\nimport X from 'y';\n{% raw %}\n```\n"
         );
-        assert_eq!(out.lines().count(), md.lines().count());
         // Prose that starts like a statement is not one.
         for prose in [
             "export PATH=$PATH:/opt/bin\n\n# T\n",
