@@ -237,17 +237,13 @@ fn parse_toml(
         let value = toml_json(value);
         let alone = serde_json::Value::Object([(key.clone(), value.clone())].into_iter().collect());
         if let Err(e) = serde_json::from_value::<FrontMatter>(alone) {
-            let line = first_line + toml_key_line(text, &key);
-            let message = format!("front matter `{key}`: {e}");
-            if key == "id" {
-                return Err(FrontMatterError { line, message });
-            }
-            warnings.push(FrontMatterError {
-                line,
-                message: format!(
-                    "{message}; the key is left out and the rest of the article is indexed"
-                ),
-            });
+            warnings.push(key_dropped(
+                &key,
+                FrontMatterError {
+                    line: first_line + toml_key_line(text, &key),
+                    message: format!("front matter `{key}`: {e}"),
+                },
+            )?);
             continue;
         }
         fields.insert(key, value);
@@ -261,6 +257,22 @@ fn parse_toml(
         })?;
     fm.finish();
     Ok((fm, warnings))
+}
+
+/// A top-level key that does not read, in either format: the article is indexed without it,
+/// with `error` as a warning on its line; unless the key is `id`, when it is an error (the
+/// article would be served under an id its author did not give it).
+fn key_dropped(
+    key: &str,
+    mut error: FrontMatterError,
+) -> Result<FrontMatterError, FrontMatterError> {
+    if key == "id" {
+        return Err(error);
+    }
+    error
+        .message
+        .push_str("; the key is left out and the rest of the article is indexed");
+    Ok(error)
 }
 
 /// A TOML value as JSON; dates and times as their text.
@@ -495,13 +507,10 @@ fn salvage(
             Err(e) => {
                 let mut error = yaml_error(&e, line);
                 error.message = format!("front matter `{key}`: {}", what_is_wrong(&e));
-                if key == "id" {
-                    return Some(Err(error));
+                match key_dropped(&key, error) {
+                    Ok(warning) => warnings.push(warning),
+                    Err(error) => return Some(Err(error)),
                 }
-                error
-                    .message
-                    .push_str("; the key is left out and the rest of the article is indexed");
-                warnings.push(error);
             }
         }
     }
