@@ -6,7 +6,8 @@
 //!    with the candidate fixes attached;
 //! 3. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
 //!    the top two are close (confidence ratio ≥ `clarify_ratio` and ranking-score margin
-//!    ≤ `clarify_margin`) and different problems, and neither the ticket's error code nor a
+//!    ≤ `clarify_margin`) and different problems (or two articles whose titles both hold every
+//!    word of a short ticket), and neither the ticket's error code nor a
 //!    product it names tells them apart → `clarify`;
 //!    ≥ `suggest_threshold` → `suggest`; below → `escalate` (`low_confidence`, or `no_match`
 //!    when nothing relevant was found).
@@ -390,8 +391,9 @@ pub fn answer(
     let close = confs.len() >= 2
         && confs[1].0 >= confs[0].0 * cfg.clarify_ratio
         && confs[1].0 >= suggest_t
-        && score_margin(&hits[0], &hits[1]) <= cfg.clarify_margin
-        && different_problems(&hits[0], &hits[1])
+        && ((score_margin(&hits[0], &hits[1]) <= cfg.clarify_margin
+            && different_problems(&hits[0], &hits[1]))
+            || both_restate(&hits[0], &hits[1]))
         && !told_apart_by_code(&hits[0], &hits[1])
         && !told_apart_by_product(&hits[0], &hits[1], &named);
     let (decision, reason) = if human {
@@ -493,6 +495,18 @@ fn score_margin(a: &Hit, b: &Hit) -> f32 {
 /// Two hits are different problems unless they are the same page or link to each other.
 fn different_problems(a: &Hit, b: &Hit) -> bool {
     a.doc_id != b.doc_id && !a.related.contains(&b.doc_id) && !b.related.contains(&a.doc_id)
+}
+
+/// Every word of the ticket is in both titles (or aliases): a short ticket such as `ping不通`
+/// or `服务器很卡` that two articles answer equally well, however closely they are related
+/// (ICMP blocked by the security group, or a route between subnets; CPU credits run out, or
+/// a runaway process). Nothing the customer said tells them apart, so a reply naming one
+/// of them is a guess: asking is the better answer.
+fn both_restate(a: &Hit, b: &Hit) -> bool {
+    const FULL: f32 = 0.95;
+    a.doc_id != b.doc_id
+        && a.coverage.min(b.coverage) >= FULL
+        && a.title_coverage.min(b.title_coverage) >= FULL
 }
 
 /// Percent-encodes the characters of an entry id that cannot stand in a URL path.

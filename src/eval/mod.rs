@@ -258,6 +258,9 @@ pub struct QueryResult {
     pub expect: Option<String>,
     /// Expected reason.
     pub reason: Option<String>,
+    /// The decision the ticket is labelled with, when it has one (`clarify` for a vague
+    /// ticket that two or more entries answer).
+    pub expected_decision: Option<String>,
     /// Confidence of the top fix (tickets).
     pub confidence: Option<f32>,
     /// Top-1 right.
@@ -358,6 +361,7 @@ pub fn run(
             decision,
             expect: q.expect.clone(),
             reason: q.reason.clone(),
+            expected_decision: q.decision.clone(),
             confidence: conf,
             top1_right: m.r1 > 0.0,
             features,
@@ -405,6 +409,13 @@ pub struct DecisionSummary {
     pub auto_coverage: f64,
     /// Share of tickets answered with clarify.
     pub clarify_rate: f64,
+    /// Share of the tickets labelled `clarify` (vague: more than one entry answers them)
+    /// that were answered with a clarifying question. An auto-reply to such a ticket counts
+    /// as right for precision when its guess is among the candidates; this shows whether
+    /// the engine asked instead of guessing.
+    pub clarify_recall: f64,
+    /// Tickets labelled `clarify`.
+    pub n_clarify: usize,
     /// Share of no-answer tickets escalated.
     pub escalation_recall_no_answer: f64,
     /// No-answer tickets.
@@ -486,6 +497,10 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
             )
         })
         .collect();
+    let vague: Vec<&&QueryResult> = rs
+        .iter()
+        .filter(|r| r.expected_decision.as_deref() == Some("clarify"))
+        .collect();
     let esc = |v: &[&&QueryResult]| {
         v.iter()
             .filter(|r| r.decision.as_deref() == Some("escalate"))
@@ -539,6 +554,12 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
             .filter(|r| r.decision.as_deref() == Some("clarify"))
             .count() as f64
             / rs.len().max(1) as f64,
+        clarify_recall: vague
+            .iter()
+            .filter(|r| r.decision.as_deref() == Some("clarify"))
+            .count() as f64
+            / vague.len().max(1) as f64,
+        n_clarify: vague.len(),
         escalation_recall_no_answer: esc(&no_answer),
         n_no_answer: no_answer.len(),
         escalation_recall_rules: esc(&rule),
@@ -637,8 +658,9 @@ pub fn table(summaries: &[Summary]) -> String {
     for x in summaries.iter().filter(|x| x.decisions.is_some()) {
         let d = x.decisions.as_ref().expect("filtered");
         s.push_str(&format!(
-            "decisions {} {}: n={} auto_reply precision {:.3} coverage {:.3}, clarify rate {:.3}, no-answer escalated {}, rule tickets escalated {}, AUC top-1 {:.3}, AUC answerable {:.3}\n",
+            "decisions {} {}: n={} auto_reply precision {:.3} coverage {:.3}, clarify rate {:.3}, vague tickets asked {}, no-answer escalated {}, rule tickets escalated {}, AUC top-1 {:.3}, AUC answerable {:.3}\n",
             x.set, x.split, d.n, d.auto_precision, d.auto_coverage, d.clarify_rate,
+            share(d.clarify_recall, d.n_clarify),
             share(d.escalation_recall_no_answer, d.n_no_answer),
             share(d.escalation_recall_rules, d.n_rules),
             d.auc_top1, d.auc_answerable
@@ -679,6 +701,7 @@ mod tests {
             decision: None,
             expect: Some("answer".into()),
             reason: None,
+            expected_decision: None,
             confidence: Some(0.5),
             top1_right: right,
             features: Some(confidence::Features {

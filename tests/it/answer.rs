@@ -277,6 +277,35 @@ fn a_named_product_settles_what_a_clarification_would_ask() {
 }
 
 #[test]
+fn a_ticket_that_two_related_titles_both_restate_is_asked() {
+    // `ping不通` is every word of two linked articles' titles: ICMP blocked on an instance
+    // one can SSH into, and a route missing between two subnets. The link does not make
+    // them one problem, and nothing the customer said picks one: ask.
+    let open = answer_text("ping不通");
+    assert_eq!(open.decision, Decision::Clarify, "{:?}", open.fixes);
+    let options: Vec<&str> = open
+        .clarify
+        .as_ref()
+        .unwrap()
+        .options
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
+    assert!(
+        options.contains(&"net-ping-instance-fail") && options.contains(&"net-vpc-route-table"),
+        "{options:?}"
+    );
+    // Saying which case it is settles it, as it did before.
+    for (ticket, id) in [
+        ("能ssh登录，但是ping不通", "net-ping-instance-fail"),
+        ("同一个VPC里两台机器互相ping不通", "net-vpc-route-table"),
+    ] {
+        let told = answer_text(ticket);
+        assert_eq!(told.decision, Decision::AutoReply, "{ticket}");
+        assert_eq!(told.fixes[0].id, id, "{ticket}");
+    }
+}
+#[test]
 fn a_kb_organised_by_product_folders_tells_products_apart_without_front_matter() {
     // The two full-disk entries, moved into folders named after their products, with their
     // `product` front matter removed: the folder is their area, and naming it decides.
