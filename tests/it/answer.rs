@@ -216,6 +216,18 @@ fn answer_text(body: &str) -> deflect::answer::AnswerResponse {
     .unwrap()
 }
 
+/// The ticket is answered with a clarifying question: its options' entry ids.
+fn asked(body: &str) -> Vec<String> {
+    let a = answer_text(body);
+    assert_eq!(a.decision, Decision::Clarify, "{body}: {:?}", a.fixes);
+    a.clarify
+        .expect("a clarify decision carries its question")
+        .options
+        .into_iter()
+        .map(|o| o.id)
+        .collect()
+}
+
 #[test]
 fn a_pasted_error_settles_what_a_clarification_would_ask() {
     // "Can't ssh after a reboot" fits three entries; the customer asked which one fits.
@@ -244,17 +256,11 @@ fn a_pasted_error_settles_what_a_clarification_would_ask() {
 #[test]
 fn a_named_product_settles_what_a_clarification_would_ask() {
     // A full disk: an ECS entry and an RDS entry fit equally well; the customer is asked.
-    let open = answer_text("磁盘满了，无法写入");
-    assert_eq!(open.decision, Decision::Clarify, "{:?}", open.fixes);
-    let options: Vec<&str> = open
-        .clarify
-        .as_ref()
-        .unwrap()
-        .options
-        .iter()
-        .map(|o| o.id.as_str())
-        .collect();
-    assert!(options.contains(&"ecs-disk-full") && options.contains(&"db-disk-full-locked"));
+    let options = asked("磁盘满了，无法写入");
+    assert!(
+        options.contains(&"ecs-disk-full".into())
+            && options.contains(&"db-disk-full-locked".into())
+    );
     // Naming the product, in the text or in the ticket's product field, answers the question.
     let named = answer_text("ECS 磁盘满了，无法写入");
     assert_ne!(named.decision, Decision::Clarify);
@@ -281,18 +287,10 @@ fn a_ticket_that_two_related_titles_both_restate_is_asked() {
     // `ping不通` is every word of two linked articles' titles: ICMP blocked on an instance
     // one can SSH into, and a route missing between two subnets. The link does not make
     // them one problem, and nothing the customer said picks one: ask.
-    let open = answer_text("ping不通");
-    assert_eq!(open.decision, Decision::Clarify, "{:?}", open.fixes);
-    let options: Vec<&str> = open
-        .clarify
-        .as_ref()
-        .unwrap()
-        .options
-        .iter()
-        .map(|o| o.id.as_str())
-        .collect();
+    let options = asked("ping不通");
     assert!(
-        options.contains(&"net-ping-instance-fail") && options.contains(&"net-vpc-route-table"),
+        options.contains(&"net-ping-instance-fail".into())
+            && options.contains(&"net-vpc-route-table".into()),
         "{options:?}"
     );
     // Saying which case it is settles it, as it did before.
