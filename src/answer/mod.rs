@@ -5,10 +5,10 @@
 //! 2. outage wording (P0) or a security incident → `escalate` to the owning team at once,
 //!    with the candidate fixes attached;
 //! 3. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
-//!    the top two are close (confidence ratio ≥ `clarify_ratio` and ranking-score margin
-//!    ≤ `clarify_margin`) and different problems (or two articles whose titles both hold every
-//!    word of a short ticket), and neither the ticket's error code nor a
-//!    product it names tells them apart → `clarify`;
+//!    the top two are close (confidence ratio ≥ `clarify_ratio`) and either different
+//!    problems within `clarify_margin` of each other's ranking score, or two articles whose
+//!    titles both hold every word of a short ticket (whatever their link and scores), and
+//!    neither the ticket's error code nor a product it names tells them apart → `clarify`;
 //!    ≥ `suggest_threshold` → `suggest`; below → `escalate` (`low_confidence`, or `no_match`
 //!    when nothing relevant was found).
 
