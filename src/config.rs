@@ -183,6 +183,11 @@ pub struct AnswerConfig {
     pub human_contact_zh: String,
     /// How to reach a human, in replies (en).
     pub human_contact_en: String,
+    /// Ranking weights for the candidates: the defaults, unless `deflect eval --weights`
+    /// tries others (so that its decision figures are those of the weights tried). Not read
+    /// from the config file.
+    #[serde(skip)]
+    pub weights: Option<crate::search::Weights>,
 }
 
 impl Default for AnswerConfig {
@@ -197,6 +202,7 @@ impl Default for AnswerConfig {
             human_contact_zh: "如问题仍未解决，请直接回复“转人工”，工程师会接手处理。".into(),
             human_contact_en:
                 "If this does not solve it, reply \"human\" and an engineer will take over.".into(),
+            weights: None,
         }
     }
 }

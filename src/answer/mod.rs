@@ -307,6 +307,9 @@ pub fn answer(
     sreq.facets = false;
     sreq.snippets = false;
     sreq.sections = true;
+    if let Some(w) = cfg.weights {
+        sreq.mode = search::Mode::Ranked(w);
+    }
     let resp = search::search(loaded, &sreq)?;
     let hits = &resp.hits;
     let num_docs = loaded.reader.searcher().num_docs();

@@ -278,6 +278,13 @@ pub fn run(
     cfg: &AnswerConfig,
 ) -> anyhow::Result<Vec<QueryResult>> {
     let mut out = Vec::with_capacity(queries.len());
+    let cfg = &AnswerConfig {
+        weights: match mode {
+            Mode::Ranked(w) => Some(w),
+            Mode::Baseline => cfg.weights,
+        },
+        ..cfg.clone()
+    };
     let questions = if queries.iter().any(|q| !q.exclude.is_empty()) {
         QuestionPages::read(loaded)?
     } else {
