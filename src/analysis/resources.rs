@@ -1,7 +1,7 @@
-//! Analysis resources a KB carries in `_analysis/`: a jieba user dictionary, a synonym table
-//! and stop words. The user dictionary changes segmentation, so it is copied into each index
-//! generation and read back from there; synonyms and stop words are applied at query time
-//! only, so editing them needs no reindex.
+//! Analysis resources a KB carries in `_analysis/`: a jieba user dictionary, a synonym table,
+//! stop words and a bilingual glossary. The user dictionary changes segmentation, so it is
+//! copied into each index generation and read back from there; synonyms, stop words and the
+//! glossary are applied at query time only, so editing them needs no reindex.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -17,6 +17,12 @@ pub const USER_DICT_FILE: &str = "userdict.txt";
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
 /// Stop words for ranking: one per line, added to [`BUILTIN_STOPWORDS`]; `!word` removes one.
 pub const STOPWORDS_FILE: &str = "stopwords.txt";
+/// English → Chinese glossary additions: `english[, english…] = 中文[, 中文…]` per line.
+pub const GLOSSARY_FILE: &str = "glossary.txt";
+/// Support vocabulary every KB starts with, English to the Chinese an article uses: an
+/// English ticket on a Chinese KB otherwise matches only the English identifiers of API and
+/// template pages (`ALIYUN::VPC::EIP` for "raise EIP bandwidth").
+pub const BUILTIN_GLOSSARY: &str = include_str!("glossary.txt");
 /// Ticket chatter every KB starts with (greetings, pronouns, particles, question words), so
 /// a KB with no `_analysis/` of its own is not ranked on 你好 and 怎么办.
 pub const BUILTIN_STOPWORDS: &str = include_str!("stopwords.txt");
@@ -81,54 +87,131 @@ pub fn load_user_dict(
     }
 }
 
-/// Query-time resources: synonym groups and stop words, analysed with the index's analyzer.
+/// Query-time resources: synonym groups, stop words and the glossary, analysed with the
+/// index's analyzer.
 #[derive(Debug, Default, Clone)]
 pub struct QueryResources {
-    /// Each group is a list of phrases; each phrase is its main-token sequence.
-    groups: Vec<Vec<Vec<String>>>,
-    /// First token of a phrase → (group, phrase) indexes.
-    by_first: HashMap<String, Vec<(usize, usize)>>,
+    /// Synonyms: every phrase of a group leads to the group's other phrases.
+    synonyms: PhraseTable,
+    /// Glossary: an English phrase leads to its Chinese renderings (one way only: Chinese
+    /// tickets on a Chinese KB would gain the English of identifier pages).
+    translations: PhraseTable,
     /// Stop words (single tokens).
     stop: HashSet<String>,
 }
 
-/// A synonym found in a query: the query tokens `start..end` matched phrase `phrase` of a
-/// group; the other phrases of the group are the expansions.
+/// Phrases (main-token sequences) that each lead to a list of other phrases.
+#[derive(Debug, Default, Clone)]
+struct PhraseTable {
+    /// Target lists; each phrase is its main-token sequence.
+    targets: Vec<Vec<Vec<String>>>,
+    /// First token of a key phrase → (key phrase, its target list).
+    by_first: HashMap<String, Vec<(Vec<String>, usize)>>,
+}
+
+impl PhraseTable {
+    fn add(&mut self, keys: &[Vec<String>], targets: Vec<Vec<String>>) {
+        let t = self.targets.len();
+        for key in keys {
+            let slot = self.by_first.entry(key[0].clone()).or_default();
+            // A later line for the same phrase replaces the earlier (a KB's own glossary
+            // over the built-in one).
+            slot.retain(|(k, _)| k != key);
+            slot.push((key.clone(), t));
+        }
+        self.targets.push(targets);
+    }
+
+    /// Key phrases in a token sequence, longest match first, non-overlapping; each with the
+    /// targets other than the matched phrase itself.
+    fn find(&self, tokens: &[&str]) -> Vec<SynonymMatch> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            let mut best: Option<(&[String], usize)> = None;
+            if let Some(cands) = self.by_first.get(tokens[i]) {
+                for (key, t) in cands {
+                    let len = key.len();
+                    if i + len <= tokens.len()
+                        && key.iter().zip(&tokens[i..i + len]).all(|(a, b)| a == b)
+                        && best.is_none_or(|(k, _)| len > k.len())
+                    {
+                        best = Some((key, *t));
+                    }
+                }
+            }
+            match best {
+                Some((key, t)) => {
+                    let expansions = self.targets[t]
+                        .iter()
+                        .filter(|ph| ph.as_slice() != key)
+                        .cloned()
+                        .collect();
+                    found.push(SynonymMatch {
+                        start: i,
+                        end: i + key.len(),
+                        expansions,
+                    });
+                    i += key.len();
+                }
+                None => i += 1,
+            }
+        }
+        found
+    }
+}
+
+/// A synonym or glossary phrase found in a query: the query tokens `start..end` matched a
+/// phrase, which leads to the expansions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SynonymMatch {
     /// First main-token index in the query.
     pub start: usize,
     /// One past the last main-token index.
     pub end: usize,
-    /// The other phrases of the group, each a token sequence.
+    /// The other phrases of its synonym group, or its Chinese renderings: token sequences.
     pub expansions: Vec<Vec<String>>,
 }
 
 impl QueryResources {
-    /// Builds the resources from the text of a synonym table and a stop-word list.
-    pub fn parse(analyzer: &Analyzer, synonyms: &str, stopwords: &str) -> QueryResources {
+    /// Builds the resources from the text of a synonym table, a stop-word list and glossary
+    /// additions (each on top of the built-in stop words and glossary).
+    pub fn parse(
+        analyzer: &Analyzer,
+        synonyms: &str,
+        stopwords: &str,
+        glossary: &str,
+    ) -> QueryResources {
         let mut res = QueryResources::default();
+        let phrases = |text: &str| -> Vec<Vec<String>> {
+            text.split([',', '，'])
+                .map(|p| main_tokens(analyzer, p))
+                .filter(|p| !p.is_empty())
+                .collect()
+        };
         for line in synonyms.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let group: Vec<Vec<String>> = line
-                .split([',', '，', '='])
-                .map(|p| main_tokens(analyzer, p))
-                .filter(|p| !p.is_empty())
-                .collect();
+            let group = phrases(&line.replace('=', ","));
             if group.len() < 2 {
                 continue;
             }
-            let gi = res.groups.len();
-            for (pi, phrase) in group.iter().enumerate() {
-                res.by_first
-                    .entry(phrase[0].clone())
-                    .or_default()
-                    .push((gi, pi));
+            res.synonyms.add(&group, group.clone());
+        }
+        for line in BUILTIN_GLOSSARY.lines().chain(glossary.lines()) {
+            let line = line.trim();
+            if line.starts_with('#') {
+                continue;
             }
-            res.groups.push(group);
+            let Some((en, zh)) = line.split_once('=') else {
+                continue;
+            };
+            let (keys, targets) = (phrases(en), phrases(zh));
+            if !keys.is_empty() && !targets.is_empty() {
+                res.translations.add(&keys, targets);
+            }
         }
         let key = |w: &str| {
             let toks = main_tokens(analyzer, w);
@@ -155,7 +238,8 @@ impl QueryResources {
         res
     }
 
-    /// Loads `synonyms.txt` and `stopwords.txt` from `dir` (missing files mean none).
+    /// Loads `synonyms.txt`, `stopwords.txt` and `glossary.txt` from `dir` (missing files
+    /// mean none).
     pub fn load(analyzer: &Analyzer, dir: &Path) -> std::io::Result<QueryResources> {
         let read = |name: &str| match std::fs::read_to_string(dir.join(name)) {
             Ok(t) => Ok(t),
@@ -166,6 +250,7 @@ impl QueryResources {
             analyzer,
             &read(SYNONYMS_FILE)?,
             &read(STOPWORDS_FILE)?,
+            &read(GLOSSARY_FILE)?,
         ))
     }
 
@@ -177,41 +262,13 @@ impl QueryResources {
     /// Finds synonym phrases in a query's main-token sequence, longest match first,
     /// non-overlapping.
     pub fn find_synonyms(&self, tokens: &[&str]) -> Vec<SynonymMatch> {
-        let mut found = Vec::new();
-        let mut i = 0;
-        while i < tokens.len() {
-            let mut best: Option<(usize, usize, usize)> = None; // (len, group, phrase)
-            if let Some(cands) = self.by_first.get(tokens[i]) {
-                for &(g, p) in cands {
-                    let phrase = &self.groups[g][p];
-                    let len = phrase.len();
-                    if i + len <= tokens.len()
-                        && phrase.iter().zip(&tokens[i..i + len]).all(|(a, b)| a == b)
-                        && best.is_none_or(|(l, _, _)| len > l)
-                    {
-                        best = Some((len, g, p));
-                    }
-                }
-            }
-            match best {
-                Some((len, g, p)) => {
-                    let expansions = self.groups[g]
-                        .iter()
-                        .enumerate()
-                        .filter(|(pi, _)| *pi != p)
-                        .map(|(_, ph)| ph.clone())
-                        .collect();
-                    found.push(SynonymMatch {
-                        start: i,
-                        end: i + len,
-                        expansions,
-                    });
-                    i += len;
-                }
-                None => i += 1,
-            }
-        }
-        found
+        self.synonyms.find(tokens)
+    }
+
+    /// Finds glossary phrases (English) in a query's main-token sequence, longest match
+    /// first, non-overlapping; the expansions are their Chinese renderings.
+    pub fn find_translations(&self, tokens: &[&str]) -> Vec<SynonymMatch> {
+        self.translations.find(tokens)
     }
 }
 
@@ -232,7 +289,7 @@ mod tests {
     #[test]
     fn every_kb_starts_with_the_builtin_stop_words_and_can_add_or_take_out() {
         let analyzer = Analyzer::new(&[]);
-        let none = QueryResources::parse(&analyzer, "", "");
+        let none = QueryResources::parse(&analyzer, "", "", "");
         for w in ["你好", "我们", "怎么办", "thank", "the"] {
             assert!(none.is_stop(w), "{w} is built in");
         }
@@ -246,9 +303,91 @@ mod tests {
             let t = main_tokens(&analyzer, w);
             assert!(none.is_stop(&t[0]), "{w} → {t:?}");
         }
-        let kb = QueryResources::parse(&analyzer, "", "# ours\n工单\n!急\n");
+        let kb = QueryResources::parse(&analyzer, "", "# ours\n工单\n!急\n", "");
         assert!(kb.is_stop("工单"));
         assert!(!kb.is_stop("急"), "`!急` takes a built-in word out");
         assert!(none.is_stop("急"));
+    }
+
+    #[test]
+    fn english_words_lead_to_the_chinese_an_article_uses_and_not_back() {
+        let analyzer = Analyzer::new(&[]);
+        let res = QueryResources::parse(&analyzer, "", "", "cold storage = 冷存储\n");
+        let toks = main_tokens(&analyzer, "unbind the elastic IP from the security groups");
+        let refs: Vec<&str> = toks.iter().map(String::as_str).collect();
+        let found = res.find_translations(&refs);
+        let rendered: Vec<String> = found
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}→{}",
+                    refs[m.start..m.end].join(" "),
+                    m.expansions[0].concat()
+                )
+            })
+            .collect();
+        // Stemmed English ("groups"), the longest phrase first ("elastic ip", not "ip").
+        assert!(
+            rendered.contains(&"secur group→安全组".to_string()),
+            "{rendered:?}"
+        );
+        assert!(
+            rendered.iter().any(|r| r.starts_with("elast ip→")),
+            "{rendered:?}"
+        );
+        assert!(
+            rendered.iter().any(|r| r.starts_with("unbind→")),
+            "{rendered:?}"
+        );
+        // One way only: a Chinese ticket gains no English.
+        let zh = main_tokens(&analyzer, "安全组规则");
+        let zh: Vec<&str> = zh.iter().map(String::as_str).collect();
+        assert!(res.find_translations(&zh).is_empty());
+        // A KB's own glossary adds to the built-in one.
+        let cold = main_tokens(&analyzer, "cold storage");
+        let cold: Vec<&str> = cold.iter().map(String::as_str).collect();
+        assert_eq!(
+            res.find_translations(&cold)[0].expansions,
+            vec![vec!["冷".to_string(), "存储".to_string()]]
+        );
+    }
+
+    #[test]
+    fn the_builtin_glossary_is_well_formed() {
+        let analyzer = Analyzer::new(&[]);
+        let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut entries = 0;
+        for (n, line) in BUILTIN_GLOSSARY.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (en, zh) = line
+                .split_once('=')
+                .unwrap_or_else(|| panic!("glossary.txt:{}: no `=`", n + 1));
+            entries += 1;
+            assert!(
+                zh.chars().any(crate::analysis::normalize::is_han),
+                "glossary.txt:{}: no Chinese rendering",
+                n + 1
+            );
+            assert!(
+                !en.chars().any(crate::analysis::normalize::is_han),
+                "glossary.txt:{}: Chinese on the English side",
+                n + 1
+            );
+            for phrase in en.split(',') {
+                let key = main_tokens(&analyzer, phrase);
+                assert!(!key.is_empty(), "glossary.txt:{}: empty phrase", n + 1);
+                if let Some(prev) = seen.insert(key.clone(), n + 1) {
+                    panic!(
+                        "glossary.txt:{}: `{}` is on line {prev} too",
+                        n + 1,
+                        phrase.trim()
+                    );
+                }
+            }
+        }
+        assert!(entries >= 300, "{entries} entries");
     }
 }

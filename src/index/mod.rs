@@ -702,6 +702,7 @@ fn copy_resources(kb: &Path, dest: &Path) -> Result<(), IndexError> {
         resources::USER_DICT_FILE,
         resources::SYNONYMS_FILE,
         resources::STOPWORDS_FILE,
+        resources::GLOSSARY_FILE,
     ] {
         let src = kb.join(resources::ANALYSIS_DIR).join(name);
         if src.is_file() {

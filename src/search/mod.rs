@@ -1156,8 +1156,8 @@ fn candidate_pass(
         clauses: Vec<usize>,
         /// Its slot among the terms whose positions are kept.
         positions: Option<usize>,
-        /// (main term index, counts for the title coverage)
-        cover: Option<(usize, bool)>,
+        /// (main term index, counts for the title coverage): the main terms it covers.
+        cover: Vec<(usize, bool)>,
     }
     // A few dozen items: a scan finds one faster than hashing its text.
     fn at<'a>(work: &mut Vec<Work<'a>>, field: tantivy::schema::Field, text: &'a str) -> usize {
@@ -1169,7 +1169,7 @@ fn candidate_pass(
             text,
             clauses: Vec::new(),
             positions: None,
-            cover: None,
+            cover: Vec::new(),
         });
         work.len() - 1
     }
@@ -1181,7 +1181,16 @@ fn candidate_pass(
     let mut in_title = vec![false; mains.len() * n];
     let mut in_any = vec![false; mains.len() * n];
     if coverage && all > 0.0 {
-        for (m, t) in mains.iter().enumerate() {
+        // A main term is covered by itself or by a synonym or translation standing for it.
+        let covering = mains.iter().enumerate().flat_map(|(m, t)| {
+            std::iter::once((m, t.text.as_str())).chain(
+                plan.terms
+                    .iter()
+                    .filter(|a| a.stands_for.contains(&t.text))
+                    .map(move |a| (m, a.text.as_str())),
+            )
+        });
+        for (m, text) in covering {
             for (field, title) in [
                 (f.title, true),
                 (f.aliases, true),
@@ -1189,7 +1198,7 @@ fn candidate_pass(
                 (f.body, false),
             ] {
                 let known = in_body.filter(|_| field == f.body).and_then(|b| {
-                    let bit = b.bits.iter().find(|(x, _)| *x == t.text)?.1;
+                    let bit = b.bits.iter().find(|(x, _)| *x == text)?.1;
                     Some((b.matched, bit))
                 });
                 if let Some((matched, bit)) = known {
@@ -1198,8 +1207,8 @@ fn candidate_pass(
                     }
                     continue;
                 }
-                let w = at(&mut work, field, t.text.as_str());
-                work[w].cover = Some((m, title));
+                let w = at(&mut work, field, text);
+                work[w].cover.push((m, title));
             }
         }
     }
@@ -1359,7 +1368,7 @@ fn candidate_pass(
                 if tantivy::DocSet::doc(&p) != d {
                     continue;
                 }
-                if let Some((m, title)) = w.cover {
+                for &(m, title) in &w.cover {
                     in_any[m * n + c] = true;
                     in_title[m * n + c] |= title;
                 }

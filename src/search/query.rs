@@ -39,6 +39,8 @@ pub struct Weights {
     pub proximity: f32,
     /// Multiplier for synonym expansions.
     pub synonym: f32,
+    /// Multiplier for the Chinese renderings of a ticket's English words (the glossary).
+    pub translation: f32,
     /// Multiplier for sub-words (安全组 inside 安全组规则).
     pub sub_word: f32,
     /// Most informative terms kept from a long ticket.
@@ -70,6 +72,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     code: 6.0,
     proximity: 0.6,
     synonym: 0.6,
+    translation: 0.6,
     sub_word: 0.35,
     max_terms: 24,
     phrase: 5.0,
@@ -98,6 +101,7 @@ impl Weights {
                 "code" => self.code = x,
                 "proximity" => self.proximity = x,
                 "synonym" => self.synonym = x,
+                "translation" => self.translation = x,
                 "sub_word" => self.sub_word = x,
                 "max_terms" => self.max_terms = x as usize,
                 "coord" => self.coord = x,
@@ -199,8 +203,11 @@ pub struct QueryTerm {
     pub weight: f32,
     /// Inverse document frequency in the body field.
     pub idf: f32,
-    /// A sub-word or synonym rather than a word of the ticket.
+    /// A sub-word, synonym or translation rather than a word of the ticket.
     pub secondary: bool,
+    /// The ticket's words this one stands for (a translation): an entry holding it covers
+    /// them.
+    pub stands_for: Vec<String>,
 }
 
 /// The query built from a ticket.
@@ -347,6 +354,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     weight: 1.0,
                     idf,
                     secondary: false,
+                    stands_for: Vec::new(),
                 });
             }
             return Plan {
@@ -398,6 +406,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             weight,
             idf: idf(searcher, f.body, text),
             secondary,
+            stands_for: Vec::new(),
         });
     };
     for t in &tokens {
@@ -509,6 +518,11 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     weight: w.synonym,
                     idf,
                     secondary: true,
+                    // A synonym adds to the score but not to coverage: an entry that says
+                    // 无法连接 where the ticket says 连不上 scores, yet covers the ticket no
+                    // better than one that says neither (measured: coverage through
+                    // synonyms made near-ties on kb/ look decided).
+                    stands_for: Vec::new(),
                 });
             } else {
                 for (name, field, boost) in [
@@ -529,6 +543,85 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                         common: false,
                         term: None,
                         pair: None,
+                    });
+                }
+            }
+        }
+    }
+
+    // Translations: the Chinese an article uses for an English ticket's words, word by word
+    // (a rendering jieba splits is searched as its words, not as a phrase, so that it can
+    // retrieve), each standing for the English words it renders. Words no entry holds are
+    // left out: on an English KB the glossary adds nothing. The English words of a Chinese
+    // ticket are left as they are: there they are names (TiDB's `region`, `store`), which a
+    // Chinese KB keeps in English too.
+    if w.translation > 0.0 && crate::analysis::lang::detect(text) == crate::analysis::lang::Lang::En
+    {
+        let kept: std::collections::HashSet<String> = terms
+            .iter()
+            .filter(|t| !t.secondary)
+            .map(|t| t.text.clone())
+            .collect();
+        let mut added: HashMap<String, usize> = HashMap::new();
+        for m in res.find_translations(&main_seq) {
+            let words = &main_seq[m.start..m.end];
+            if !words.iter().any(|t| kept.contains(*t)) {
+                continue;
+            }
+            for exp in m.expansions.iter().take(2) {
+                for zh in exp {
+                    if res.is_stop(zh) || kept.contains(zh) {
+                        continue;
+                    }
+                    if let Some(i) = added
+                        .get(zh)
+                        .copied()
+                        .or_else(|| terms.iter().position(|t| &t.text == zh))
+                    {
+                        let t: &mut QueryTerm = &mut terms[i];
+                        for word in words {
+                            if !t.stands_for.iter().any(|s| s == word) {
+                                t.stands_for.push(word.to_string());
+                            }
+                        }
+                        continue;
+                    }
+                    let idf = idf(searcher, f.body, zh);
+                    // A word no entry holds, a lone character (用 of 不可用), or one so common
+                    // it says nothing beside the ticket's rarer words.
+                    let single_han = zh.chars().count() == 1
+                        && zh.chars().all(crate::analysis::normalize::is_han);
+                    if idf >= unseen
+                        || single_han
+                        || (common(idf) && rare_word)
+                        || added.len() >= w.max_terms
+                    {
+                        continue;
+                    }
+                    rare_word |= w.body > 0.0 && !common(idf);
+                    for (name, field, boost) in fields {
+                        if boost > 0.0 && matches!(name, "title" | "aliases" | "body") {
+                            clauses.push(Clause {
+                                label: label(format_args!(
+                                    "translation({name}):{zh}←{}",
+                                    words.join(" ")
+                                )),
+                                phrase: None,
+                                positional: false,
+                                rescore: name != "body",
+                                common: name == "body" && common(idf),
+                                term: Some(TermClause::new(field, zh, boost * w.translation)),
+                                pair: None,
+                            });
+                        }
+                    }
+                    added.insert(zh.clone(), terms.len());
+                    terms.push(QueryTerm {
+                        text: zh.clone(),
+                        weight: w.translation,
+                        idf,
+                        secondary: true,
+                        stands_for: words.iter().map(|s| s.to_string()).collect(),
                     });
                 }
             }

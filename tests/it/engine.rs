@@ -244,6 +244,60 @@ fn keywords_are_searched_with_title_weight_and_url_aliases_only_by_their_slug() 
 }
 
 #[test]
+fn an_english_ticket_finds_the_chinese_article_through_the_glossary() {
+    // A Chinese KB whose English words are an API page's identifiers and property notes:
+    // matched word for word, an English ticket would find that page and nothing else.
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    fs::write(
+        kb.join("eip-bandwidth.md"),
+        "# 修改弹性公网IP的带宽峰值\n\n按流量计费的弹性公网IP可以随时提高或降低带宽峰值，无需解绑，修改后立即生效。\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("eip-release.md"),
+        "# 释放弹性公网IP\n\n先解绑，再在列表中释放。\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("ros-eip.md"),
+        "# ALIYUN::VPC::EIP\n\n| 属性 | 说明 |\n|---|---|\n| Bandwidth | The bandwidth of the EIP in Mbps. |\n| InstanceId | The instance to bind. |\n",
+    )
+    .unwrap();
+    let index_dir = dir.path().join("index");
+    index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&index_dir, None).unwrap();
+    let run = |q: &str| {
+        let mut req = SearchRequest::new(q);
+        req.explain = true;
+        search::search(&loaded, &req).unwrap()
+    };
+
+    let r =
+        run("Can I raise the bandwidth of my elastic IP without unbinding it from the instance?");
+    let ids: Vec<&str> = r.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids.first(), Some(&"eip-bandwidth"), "{ids:?}");
+    assert!(r.terms.iter().any(|t| t == "带宽"), "{:?}", r.terms);
+    // The explanation names the rendering and the English it stands for.
+    let why: Vec<&str> = r.hits[0]
+        .explain
+        .iter()
+        .flatten()
+        .map(|c| c.clause.as_str())
+        .collect();
+    assert!(
+        why.iter()
+            .any(|c| c.starts_with("translation(") && c.ends_with("←bandwidth")),
+        "{why:?}"
+    );
+
+    // A Chinese ticket's English words are names the KB keeps in English: not translated.
+    let r = run("按流量计费的 bandwidth 怎么改");
+    assert!(!r.terms.iter().any(|t| t == "带宽"), "{:?}", r.terms);
+}
+
+#[test]
 fn docs_site_pages_are_indexed_as_their_readers_see_them() {
     let dir = tempfile::tempdir().unwrap();
     let kb = dir.path().join("kb");
