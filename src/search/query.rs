@@ -41,6 +41,11 @@ pub struct Weights {
     pub synonym: f32,
     /// Multiplier for the Chinese renderings of a ticket's English words (the glossary).
     pub translation: f32,
+    /// An English word with a rendering takes the rendering's IDF when that is lower
+    /// (1 on, 0 off): on a Chinese KB, `instance` is rare only because the KB writes 实例,
+    /// and at its own IDF it made `ALIYUN::ECS::Instance` the answer to any English ticket
+    /// about an instance.
+    pub concept_idf: f32,
     /// Multiplier for sub-words (安全组 inside 安全组规则).
     pub sub_word: f32,
     /// Most informative terms kept from a long ticket.
@@ -73,6 +78,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     proximity: 0.6,
     synonym: 0.6,
     translation: 0.6,
+    concept_idf: 1.0,
     sub_word: 0.35,
     max_terms: 24,
     phrase: 5.0,
@@ -102,6 +108,7 @@ impl Weights {
                 "proximity" => self.proximity = x,
                 "synonym" => self.synonym = x,
                 "translation" => self.translation = x,
+                "concept_idf" => self.concept_idf = x,
                 "sub_word" => self.sub_word = x,
                 "max_terms" => self.max_terms = x as usize,
                 "coord" => self.coord = x,
@@ -563,10 +570,38 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             .map(|t| t.text.clone())
             .collect();
         let mut added: HashMap<String, usize> = HashMap::new();
+        let mut en_scale: HashMap<String, f32> = HashMap::new();
         for m in res.find_translations(&main_seq) {
             let words = &main_seq[m.start..m.end];
             if !words.iter().any(|t| kept.contains(*t)) {
                 continue;
+            }
+            // How informative the concept is in this KB: its most specific rendering word.
+            // The English spelling's own rarity there says only that the KB is in Chinese.
+            if w.concept_idf > 0.0 {
+                let concept = m
+                    .expansions
+                    .iter()
+                    .take(2)
+                    .flatten()
+                    .filter(|zh| {
+                        zh.chars().count() > 1
+                            || !zh.chars().all(crate::analysis::normalize::is_han)
+                    })
+                    .map(|zh| idf(searcher, f.body, zh))
+                    .filter(|&i| i < unseen)
+                    .fold(None, |a: Option<f32>, i| Some(a.map_or(i, |a| a.max(i))));
+                if let Some(concept) = concept {
+                    for word in words {
+                        if let Some(t) = terms.iter_mut().find(|t| t.text == *word && !t.secondary)
+                        {
+                            if concept < t.idf {
+                                let e = en_scale.entry(word.to_string()).or_insert(1.0f32);
+                                *e = e.min(concept / t.idf);
+                            }
+                        }
+                    }
+                }
             }
             for exp in m.expansions.iter().take(2) {
                 for zh in exp {
@@ -624,6 +659,20 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                         stands_for: words.iter().map(|s| s.to_string()).collect(),
                     });
                 }
+            }
+        }
+        for (word, scale) in &en_scale {
+            for c in clauses.iter_mut() {
+                if let Some(t) = c
+                    .term
+                    .as_mut()
+                    .filter(|t| t.text == *word && t.field != f.codes)
+                {
+                    t.boost *= scale;
+                }
+            }
+            if let Some(t) = terms.iter_mut().find(|t| t.text == *word && !t.secondary) {
+                t.idf *= scale;
             }
         }
     }
