@@ -69,16 +69,29 @@ const ERRORS: &[&str] = &[
     "502 Bad Gateway",
 ];
 
-fn long_tickets() -> Vec<String> {
+/// Up to `n` ticket texts of `tests/fixtures/tickets.jsonl` that `keep` accepts.
+fn fixture_tickets(keep: impl Fn(&str) -> bool, n: usize) -> Vec<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tickets.jsonl");
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .filter(|t| t.chars().count() > 80)
-        .take(40)
+        .filter(|t| keep(t))
+        .take(n)
         .collect()
+}
+
+fn long_tickets() -> Vec<String> {
+    fixture_tickets(|t| t.chars().count() > 80, 40)
+}
+
+/// English tickets: searched in English and, through the glossary, in Chinese.
+fn english_tickets() -> Vec<String> {
+    fixture_tickets(
+        |t| deflect::analysis::lang::detect(t) == deflect::analysis::lang::Lang::En,
+        40,
+    )
 }
 
 /// Corpora from `DEFLECT_BENCH_CORPUS` (colon-separated).
@@ -187,6 +200,7 @@ fn latency(c: &mut Criterion) {
             ("short", SHORT.iter().map(|s| s.to_string()).collect()),
             ("errors", ERRORS.iter().map(|s| s.to_string()).collect()),
             ("long_tickets", long.clone()),
+            ("english_tickets", english_tickets()),
         ];
         let cfg = AnswerConfig::default();
         let ask = |q: &str| {
