@@ -87,6 +87,34 @@ pub fn load_user_dict(
     }
 }
 
+/// Checks a KB's glossary file: a line the glossary would ignore is a warning naming it.
+pub fn lint_glossary(kb: &Path, warnings: &mut Vec<ResourceWarning>) {
+    let path = kb.join(ANALYSIS_DIR).join(GLOSSARY_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let message = match line.split_once('=') {
+            None => "no `=` between the English and the Chinese: the line is ignored",
+            Some((en, zh)) if en.trim().is_empty() || zh.trim().is_empty() => {
+                "nothing on one side of `=`: the line is ignored"
+            }
+            Some((en, _)) if en.chars().any(super::normalize::is_han) => {
+                "Chinese on the English side: only English tickets are translated, so it never matches"
+            }
+            _ => continue,
+        };
+        warnings.push(ResourceWarning {
+            location: format!("{}:{}", path.display(), n + 1),
+            message: message.to_string(),
+        });
+    }
+}
+
 /// Query-time resources: synonym groups, stop words and the glossary, analysed with the
 /// index's analyzer.
 #[derive(Debug, Default, Clone)]
@@ -389,5 +417,24 @@ mod tests {
             }
         }
         assert!(entries >= 300, "{entries} entries");
+    }
+
+    #[test]
+    fn a_glossary_line_the_engine_would_ignore_is_reported_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(ANALYSIS_DIR)).unwrap();
+        std::fs::write(
+            dir.path().join(ANALYSIS_DIR).join(GLOSSARY_FILE),
+            "# ours\ncold storage = 冷存储\nwarm storage 温存储\n = 空\n冷存储 = cold\n",
+        )
+        .unwrap();
+        let mut w = Vec::new();
+        lint_glossary(dir.path(), &mut w);
+        let lines: Vec<&str> = w
+            .iter()
+            .map(|w| w.location.rsplit(':').next().unwrap())
+            .collect();
+        assert_eq!(lines, ["3", "4", "5"], "{w:?}");
+        assert!(w[0].message.contains("no `=`"));
     }
 }
