@@ -280,6 +280,11 @@ impl Plan {
     }
 }
 
+/// A word that can carry meaning alone: anything but a lone Chinese character (用, 上).
+fn informative(s: &str) -> bool {
+    s.chars().count() >= 2 || !s.chars().all(crate::analysis::normalize::is_han)
+}
+
 fn idf(searcher: &Searcher, field: Field, text: &str) -> f32 {
     let n = searcher.num_docs().max(1) as f32;
     let df = searcher
@@ -584,10 +589,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     .iter()
                     .take(2)
                     .flatten()
-                    .filter(|zh| {
-                        zh.chars().count() > 1
-                            || !zh.chars().all(crate::analysis::normalize::is_han)
-                    })
+                    .filter(|zh| informative(zh))
                     .map(|zh| idf(searcher, f.body, zh))
                     .filter(|&i| i < unseen)
                     .fold(None, |a: Option<f32>, i| Some(a.map_or(i, |a| a.max(i))));
@@ -624,10 +626,8 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     let idf = idf(searcher, f.body, zh);
                     // A word no entry holds, a lone character (用 of 不可用), or one so common
                     // it says nothing beside the ticket's rarer words.
-                    let single_han = zh.chars().count() == 1
-                        && zh.chars().all(crate::analysis::normalize::is_han);
                     if idf >= unseen
-                        || single_han
+                        || !informative(zh)
                         || (common(idf) && rare_word)
                         || added.len() >= w.max_terms
                     {
@@ -683,8 +683,6 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         if pairs >= 12 || win[0] == win[1] {
             continue;
         }
-        let informative =
-            |s: &str| s.chars().count() >= 2 || !s.chars().all(crate::analysis::normalize::is_han);
         if !informative(win[0]) || !informative(win[1]) {
             continue;
         }
