@@ -1181,7 +1181,7 @@ fn candidate_pass(
     let mut in_title = vec![false; mains.len() * n];
     let mut in_any = vec![false; mains.len() * n];
     if coverage && all > 0.0 {
-        // A main term is covered by itself or by a synonym or translation standing for it.
+        // A main term is covered by itself or by a translation standing for it.
         let covering = mains.iter().enumerate().flat_map(|(m, t)| {
             std::iter::once((m, t.text.as_str())).chain(
                 plan.terms
