@@ -106,21 +106,18 @@ pub fn features(
     }
 }
 
-/// Share of `title`'s informative words (analysed; stop words, punctuation and single Han
-/// characters left out) found in the ticket, given as normalised text
-/// ([`crate::analysis::normalize::normalize_str`]). A FAQ question the ticket restates
-/// scores high; a title on another product or another problem scores low, however many of
-/// the ticket's generic words its body shares.
-pub fn title_precision(
+/// A title's informative words (analysed; stop words, punctuation and single Han characters
+/// left out), sorted and distinct. What [`title_precision`] looks for in the ticket, and what
+/// tells two copies of one question apart from two questions.
+pub fn title_words(
     analyzer: &crate::analysis::Analyzer,
     resources: &crate::analysis::resources::QueryResources,
     title: &str,
-    ticket: &str,
-) -> f32 {
-    let tokens = analyzer.analyze(title);
-    let mut words: Vec<&str> = tokens
-        .iter()
-        .map(|t| t.text.as_str())
+) -> Vec<String> {
+    let mut words: Vec<String> = analyzer
+        .analyze(title)
+        .into_iter()
+        .map(|t| t.text)
         .filter(|w| {
             !resources.is_stop(w)
                 && w.chars().any(char::is_alphanumeric)
@@ -129,10 +126,18 @@ pub fn title_precision(
         .collect();
     words.sort_unstable();
     words.dedup();
+    words
+}
+
+/// Share of a title's informative words ([`title_words`]) found in the ticket, given as
+/// normalised text ([`crate::analysis::normalize::normalize_str`]). A FAQ question the ticket
+/// restates scores high; a title on another product or another problem scores low, however
+/// many of the ticket's generic words its body shares.
+pub fn title_precision(words: &[String], ticket: &str) -> f32 {
     if words.is_empty() {
         return 0.0;
     }
-    words.iter().filter(|w| ticket.contains(*w)).count() as f32 / words.len() as f32
+    words.iter().filter(|w| ticket.contains(w.as_str())).count() as f32 / words.len() as f32
 }
 
 /// The model's probability for `f` with coefficients `c`.
@@ -223,13 +228,14 @@ mod tests {
         let ticket = crate::analysis::normalize::normalize_str(
             "EIP绑好了，ifconfig里却看不到这个IP？网卡上只有内网地址",
         );
-        let same = title_precision(&analyzer, &res, "EIP绑定后在网卡上看不到EIP", &ticket);
-        let other = title_precision(&analyzer, &res, "MongoDB只读节点简介", &ticket);
+        let words = |title: &str| title_words(&analyzer, &res, title);
+        let same = title_precision(&words("EIP绑定后在网卡上看不到EIP"), &ticket);
+        let other = title_precision(&words("MongoDB只读节点简介"), &ticket);
         assert!(same >= 0.5, "{same}");
         assert_eq!(other, 0.0);
         // Traditional script and full-width letters in the ticket are normalised first.
         let trad = crate::analysis::normalize::normalize_str("ＥＩＰ綁定後網卡上看不到");
-        assert!(title_precision(&analyzer, &res, "EIP绑定后在网卡上看不到EIP", &trad) >= 0.5);
+        assert!(title_precision(&words("EIP绑定后在网卡上看不到EIP"), &trad) >= 0.5);
     }
 
     #[test]

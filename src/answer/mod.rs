@@ -7,8 +7,10 @@
 //! 3. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
 //!    the top two are close (confidence ratio ≥ `clarify_ratio`) and either different
 //!    problems within `clarify_margin` of each other's ranking score, or two articles whose
-//!    titles both hold every word of a short ticket (whatever their link and scores), and
-//!    neither the ticket's error code nor a product it names tells them apart → `clarify`;
+//!    titles both hold every word of a short ticket (whatever their link and scores), or one
+//!    of the next three fixes is a different problem that matches as much of the ticket, in
+//!    its title too ([`matched_alike`]), and neither the ticket's error code nor a product
+//!    it names tells them apart → `clarify`;
 //!    ≥ `suggest_threshold` → `suggest`; below → `escalate` (`low_confidence`, or `no_match`
 //!    when nothing relevant was found).
 
@@ -315,6 +317,12 @@ pub fn answer(
     let num_docs = loaded.reader.searcher().num_docs();
     let ticket_norm = crate::analysis::normalize::normalize_str(&text);
 
+    // Each candidate's title words: what the ticket may restate, and what tells two copies
+    // of one question from two questions.
+    let titles: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| confidence::title_words(&loaded.analyzer, &loaded.resources, &h.title))
+        .collect();
     // Calibrated confidence per candidate.
     let mut confs: Vec<(f32, Features)> = hits
         .iter()
@@ -325,12 +333,7 @@ pub fn answer(
                 hits.get(i + 1).map(|n| n.score),
                 resp.information,
                 num_docs,
-                confidence::title_precision(
-                    &loaded.analyzer,
-                    &loaded.resources,
-                    &h.title,
-                    &ticket_norm,
-                ),
+                confidence::title_precision(&titles[i], &ticket_norm),
             );
             (confidence::predict(&f), f)
         })
@@ -391,14 +394,22 @@ pub fn answer(
     let security = signals.iter().any(|s| s.name == "security_incident");
     let outage = prio == 0 && signals.iter().any(|s| s.name == "outage");
     let no_match = hits.is_empty() || hits[0].coverage < 0.25;
-    let close = confs.len() >= 2
-        && confs[1].0 >= confs[0].0 * cfg.clarify_ratio
-        && confs[1].0 >= suggest_t
-        && ((score_margin(&hits[0], &hits[1]) <= cfg.clarify_margin
-            && different_problems(&hits[0], &hits[1]))
-            || both_restate(&hits[0], &hits[1]))
-        && !told_apart_by_code(&hits[0], &hits[1])
-        && !told_apart_by_product(&hits[0], &hits[1], &named);
+    // Whether the top fix and the one at `j` are two answers the ticket does not choose
+    // between (rule 3's clarify cases).
+    let different = |j: usize| different_problems(&hits[0], &hits[j], &titles[0], &titles[j]);
+    let undecided = |j: usize| {
+        let (top, other) = (&hits[0], &hits[j]);
+        let as_close = j == 1
+            && confs[j].0 >= confs[0].0 * cfg.clarify_ratio
+            && ((score_margin(top, other) <= cfg.clarify_margin && different(j))
+                || both_restate(top, other));
+        let alike = different(j) && matched_alike(top, other);
+        confs[j].0 >= suggest_t
+            && (as_close || alike)
+            && !told_apart_by_code(top, other)
+            && !told_apart_by_product(top, other, &named)
+    };
+    let close = (1..hits.len().min(MATCHED_ALIKE_DEPTH + 1)).any(undecided);
     let (decision, reason) = if human {
         (Decision::Escalate, EscalationReason::CustomerRequested)
     } else if outage {
@@ -495,9 +506,58 @@ fn score_margin(a: &Hit, b: &Hit) -> f32 {
     }
 }
 
-/// Two hits are different problems unless they are the same page or link to each other.
-fn different_problems(a: &Hit, b: &Hit) -> bool {
-    a.doc_id != b.doc_id && !a.related.contains(&b.doc_id) && !b.related.contains(&a.doc_id)
+/// Two hits are different problems unless they are the same page, link to each other, or
+/// ask the same question in other words within one product (a FAQ copied onto a second
+/// page: `删除了Consumer Group还会收到堆积告警？` and `为何删除了 Consumer Group 还会收到堆积告警？`).
+/// The same question in two products is two problems: which product is the customer's?
+fn different_problems(a: &Hit, b: &Hit, a_title: &[String], b_title: &[String]) -> bool {
+    let copies = a.area == b.area && same_question(a_title, b_title);
+    a.doc_id != b.doc_id
+        && !a.related.contains(&b.doc_id)
+        && !b.related.contains(&a.doc_id)
+        && !copies
+}
+
+/// Two titles whose informative words ([`confidence::title_words`], sorted) are nearly the
+/// same set: at least [`SAME_QUESTION`] of their union is shared.
+fn same_question(a: &[String], b: &[String]) -> bool {
+    /// Four shared words of five: one question word or qualifier may differ.
+    const SAME_QUESTION: f32 = 0.8;
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let shared = a.iter().filter(|w| b.binary_search(w).is_ok()).count();
+    shared as f32 >= SAME_QUESTION * (a.len() + b.len() - shared) as f32
+}
+
+/// How deep among the candidates [`matched_alike`] looks for a second answer.
+const MATCHED_ALIKE_DEPTH: usize = 3;
+
+/// The other hit matches as much of the ticket as the top one, and as much of it in its
+/// title or aliases: `disk is full, help pls` finds `disk` and `full` in the titles of the
+/// instance's full disk and of the database's full disk, and nothing else. The ranking
+/// score still orders them (title length, term frequency), but nothing the customer said
+/// does, so a reply naming the top one is a guess. Two guards keep this to real choices:
+/// the top title must hold a fair share of the ticket (two pages that merely mention a word
+/// of it are weak candidates, not options to put to the customer), and the other must score
+/// within [`ALIKE_SCORE`] of the top one, unless both titles hold all of the ticket
+/// (`怎么又扣费了？？` in `莫名被扣费` and in `释放实例后还会继续扣费吗？`). A score far
+/// below the top one's means the words it found weigh less there, such as a coarse
+/// translation (`已满` for `disk full` in a connections-full title).
+fn matched_alike(top: &Hit, other: &Hit) -> bool {
+    /// Below this difference in coverage two hits found the same words.
+    const SAME: f32 = 0.02;
+    /// The share of the ticket the top hit's title must hold.
+    const TITLE_MIN: f32 = 0.3;
+    /// How far below the top one's ranking score (as a share of it) the other may fall.
+    const ALIKE_SCORE: f32 = 0.5;
+    /// Title coverage at which both titles restate the ticket whole.
+    const WHOLE: f32 = 0.95;
+    top.title_coverage >= TITLE_MIN
+        && other.coverage >= top.coverage - SAME
+        && other.title_coverage >= top.title_coverage - SAME
+        && (score_margin(top, other) <= ALIKE_SCORE
+            || top.title_coverage.min(other.title_coverage) >= WHOLE)
 }
 
 /// Every word of the ticket is in both titles (or aliases): a short ticket such as `ping不通`
@@ -533,6 +593,34 @@ pub fn urlencode_id(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::same_question;
+
+    fn words(title: &str) -> Vec<String> {
+        let analyzer = crate::analysis::Analyzer::new(&[]);
+        let res = crate::analysis::resources::QueryResources::default();
+        super::confidence::title_words(&analyzer, &res, title)
+    }
+
+    #[test]
+    fn a_question_copied_in_other_words_is_the_same_question() {
+        let kafka = words("删除了Consumer Group还会收到堆积告警？");
+        assert!(same_question(
+            &kafka,
+            &words("为何删除了 Consumer Group 还会收到堆积告警？")
+        ));
+        assert!(same_question(&kafka, &kafka));
+        // One word of three differs: another question on the same subject.
+        assert!(!same_question(
+            &words("为什么告警堆积量和控制台堆积量不一致？"),
+            &kafka
+        ));
+        assert!(!same_question(
+            &words("系统盘空间满"),
+            &words("RDS 存储空间满")
+        ));
+        assert!(!same_question(&[], &[]));
+    }
+
     #[test]
     fn entry_ids_are_percent_encoded_for_links() {
         assert_eq!(

@@ -304,6 +304,34 @@ fn a_ticket_that_two_related_titles_both_restate_is_asked() {
     }
 }
 #[test]
+fn a_ticket_that_lower_ranked_problems_match_as_well_is_asked() {
+    // `disk is full` is in the titles of the data-disk, system-disk and RDS full-disk
+    // articles, and the ticket says nothing else. The ranking puts one first by title length
+    // and term counts, not by anything the customer said: ask, offering the database too.
+    let options = asked("disk is full, help pls");
+    assert!(
+        options.contains(&"db-disk-full-locked".into())
+            && (options.contains(&"ecs-disk-full".into())
+                || options.contains(&"disk-en-no-space-left".into())),
+        "{options:?}"
+    );
+    // `又扣费了` is in the titles of an unexplained charge and of the FAQ on charges after a
+    // release, the latter third: both restate the ticket whole, whatever their scores.
+    let options = asked("怎么又扣费了？？");
+    assert!(
+        options.contains(&"bill-unexpected-charge".into())
+            && options.contains(&"bill-faq#fee-after-release".into()),
+        "{options:?}"
+    );
+    // Naming the database settles it. The connections-full article further down also holds
+    // `rds` and `full` (`已满`, a rendering of `disk full`), but at a third of the top
+    // score: that is not a second answer to offer.
+    let told = answer_text("rds disk is full, help pls");
+    assert_eq!(told.decision, Decision::AutoReply);
+    assert_eq!(told.fixes[0].id, "db-disk-full-locked");
+}
+
+#[test]
 fn a_kb_organised_by_product_folders_tells_products_apart_without_front_matter() {
     // The two full-disk entries, moved into folders named after their products, with their
     // `product` front matter removed: the folder is their area, and naming it decides.
