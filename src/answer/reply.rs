@@ -137,19 +137,34 @@ pub fn clarify(
     cfg: &AnswerConfig,
 ) -> Clarify {
     let top = confs.first().map(|c| c.0).unwrap_or(0.0);
-    let mut options = Vec::new();
-    let mut pages = std::collections::HashSet::new();
+    let mut chosen: Vec<&Hit> = Vec::new();
     for (h, (c, _)) in hits.iter().zip(confs) {
-        if options.len() >= 4 || (options.len() >= 2 && *c < top * cfg.clarify_ratio * 0.8) {
+        if chosen.len() >= 4 || (chosen.len() >= 2 && *c < top * cfg.clarify_ratio * 0.8) {
             break;
         }
-        if pages.insert(h.doc_id.clone()) {
-            options.push(ClarifyOption {
-                id: h.id.clone(),
-                label: localize(h.title.clone(), lang),
-            });
+        if chosen.iter().all(|o| o.doc_id != h.doc_id) {
+            chosen.push(h);
         }
     }
+    // Options must read differently: the same page title in two products (`证书格式说明` of
+    // CDN and of VOD) is labelled with its product, or the customer could not answer.
+    let options = chosen
+        .iter()
+        .map(|h| {
+            let twin = chosen
+                .iter()
+                .any(|o| o.id != h.id && o.title.trim() == h.title.trim());
+            let label = match h.product.as_deref().or(h.area.as_deref()) {
+                Some(p) if twin && lang == Lang::En => format!("{} ({p})", h.title),
+                Some(p) if twin => format!("{}（{p}）", h.title),
+                _ => h.title.clone(),
+            };
+            ClarifyOption {
+                id: h.id.clone(),
+                label: localize(label, lang),
+            }
+        })
+        .collect();
     let question = match lang {
         Lang::En => "Which of these best describes your problem?".to_string(),
         _ => localize("请问您遇到的是下面哪种情况？".to_string(), lang),

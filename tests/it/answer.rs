@@ -332,6 +332,57 @@ fn a_ticket_that_lower_ranked_problems_match_as_well_is_asked() {
 }
 
 #[test]
+fn options_with_one_title_in_two_products_name_their_product() {
+    // Two products each keep a page titled `证书格式说明`. A ticket that says only that is
+    // asked which product it means, and the two options must not read alike.
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    for (product, body) in [
+        (
+            "cdn",
+            "加速域名开启 HTTPS 时，证书和私钥都要是 PEM 编码。证书链把站点证书放在最前，中间证书依次跟在后面。",
+        ),
+        (
+            "vod",
+            "播放域名配置 HTTPS 时上传的证书须为 PEM 编码，私钥不能设置密码。点播控制台不接受 PFX 文件，需先转换。",
+        ),
+        (
+            "ecs",
+            "实例的登录密码忘记后，可以在控制台重置，重置后重启实例生效。",
+        ),
+    ] {
+        fs::create_dir_all(kb.join(product)).unwrap();
+        let title = if product == "ecs" {
+            "重置实例登录密码"
+        } else {
+            "证书格式说明"
+        };
+        fs::write(kb.join(product).join("page.md"), format!("# {title}\n\n{body}\n")).unwrap();
+    }
+    let index_dir = dir.path().join("index");
+    index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&index_dir, None).unwrap();
+    let req = AnswerRequest {
+        ticket: Ticket {
+            body: "证书格式说明".into(),
+            ..Default::default()
+        },
+        options: None,
+    };
+    let a = answer(&loaded, &AnswerConfig::default(), &req).unwrap();
+    assert_eq!(a.decision, Decision::Clarify, "{:?}", a.fixes);
+    let mut labels: Vec<String> = a
+        .clarify
+        .unwrap()
+        .options
+        .into_iter()
+        .map(|o| o.label)
+        .collect();
+    labels.sort();
+    assert_eq!(labels, ["证书格式说明（cdn）", "证书格式说明（vod）"]);
+}
+
+#[test]
 fn a_kb_organised_by_product_folders_tells_products_apart_without_front_matter() {
     // The two full-disk entries, moved into folders named after their products, with their
     // `product` front matter removed: the folder is their area, and naming it decides.
