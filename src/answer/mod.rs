@@ -409,7 +409,9 @@ pub fn answer(
             && !told_apart_by_code(top, other)
             && !told_apart_by_product(top, other, &named)
     };
-    let close = (1..hits.len().min(MATCHED_ALIKE_DEPTH + 1)).any(undecided);
+    // The first fix the ticket does not choose from the top one: the question offers it.
+    let rival = (1..hits.len().min(MATCHED_ALIKE_DEPTH + 1)).find(|&j| undecided(j));
+    let close = rival.is_some();
     let (decision, reason) = if human {
         (Decision::Escalate, EscalationReason::CustomerRequested)
     } else if outage {
@@ -444,8 +446,8 @@ pub fn answer(
         candidate_fixes: fixes.iter().map(|f| f.id.clone()).collect(),
         summary: reply::agent_summary(&text, prio, category.as_deref(), &fixes),
     };
-    let clarify =
-        (decision == Decision::Clarify).then(|| reply::clarify(hits, &confs, language, cfg));
+    let clarify = (decision == Decision::Clarify)
+        .then(|| reply::clarify(hits, &confs, rival.unwrap_or(1), language, cfg));
     let reply = match decision {
         Decision::AutoReply => Some(reply::auto_reply(&fixes[0], language, cfg)),
         Decision::Suggest => Some(reply::suggest(&fixes, language, cfg)),
@@ -534,8 +536,8 @@ fn same_question(a: &[String], b: &[String]) -> bool {
 const MATCHED_ALIKE_DEPTH: usize = 3;
 
 /// The other hit matches as much of the ticket as the top one, and as much of it in its
-/// title or aliases: `disk is full, help pls` finds `disk` and `full` in the titles of the
-/// instance's full disk and of the database's full disk, and nothing else. The ranking
+/// title or aliases: `disk is full, help pls` finds the same words in the titles of the data
+/// disk's, the system disk's and the database's full-disk articles, and nothing else. The ranking
 /// score still orders them (title length, term frequency), but nothing the customer said
 /// does, so a reply naming the top one is a guess. Two guards keep this to real choices:
 /// the top title must hold a fair share of the ticket (two pages that merely mention a word
@@ -609,7 +611,7 @@ mod tests {
             &words("为何删除了 Consumer Group 还会收到堆积告警？")
         ));
         assert!(same_question(&kafka, &kafka));
-        // One word of three differs: another question on the same subject.
+        // Two words shared of seven: another question on the same subject.
         assert!(!same_question(
             &words("为什么告警堆积量和控制台堆积量不一致？"),
             &kafka

@@ -129,17 +129,22 @@ pub fn suggest(fixes: &[Fix], lang: Lang, cfg: &AnswerConfig) -> Reply {
     }
 }
 
-/// The clarifying question: the close candidates as options.
+/// The clarifying question: the close candidates as options, up to and including `rival`
+/// (the index of the hit the top one could not be told from).
 pub fn clarify(
     hits: &[Hit],
     confs: &[(f32, super::Features)],
+    rival: usize,
     lang: Lang,
     cfg: &AnswerConfig,
 ) -> Clarify {
     let top = confs.first().map(|c| c.0).unwrap_or(0.0);
     let mut chosen: Vec<&Hit> = Vec::new();
-    for (h, (c, _)) in hits.iter().zip(confs) {
-        if chosen.len() >= 4 || (chosen.len() >= 2 && *c < top * cfg.clarify_ratio * 0.8) {
+    for (i, (h, (c, _))) in hits.iter().zip(confs).enumerate() {
+        // The rival that made the ticket a question is offered whatever its confidence.
+        let needed = i <= rival;
+        if chosen.len() >= 4 || (!needed && chosen.len() >= 2 && *c < top * cfg.clarify_ratio * 0.8)
+        {
             break;
         }
         if chosen.iter().all(|o| o.doc_id != h.doc_id) {
