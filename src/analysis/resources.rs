@@ -298,6 +298,67 @@ impl QueryResources {
     pub fn find_translations(&self, tokens: &[&str]) -> Vec<SynonymMatch> {
         self.translations.find(tokens)
     }
+
+    /// Which of a glossary phrase's English words each word of one of its renderings stands
+    /// for. A rendering word stands for the phrase words whose own glossary entry renders
+    /// it (`磁盘` of `磁盘已满` for `disk`, as `disk = 磁盘` says), or whose rendering holds
+    /// it (`满` in `已满`). The phrase words no rendering word claims are stood for by the
+    /// rendering words no phrase word claims (`已满` for `full` when only `disk` is
+    /// accounted for), or by every rendering word when each is claimed (`源站` for
+    /// `origin server`, though `origin = 源站` claims it). A one-word phrase needs no
+    /// alignment.
+    pub fn align_rendering(&self, words: &[&str], rendering: &[String]) -> Vec<Vec<usize>> {
+        let all: Vec<usize> = (0..words.len()).collect();
+        if words.len() < 2 {
+            return vec![all; rendering.len()];
+        }
+        // Each phrase word's own renderings, as one text each.
+        let own: Vec<Vec<String>> = words
+            .iter()
+            .map(|w| {
+                self.translations
+                    .find(&[w])
+                    .into_iter()
+                    .flat_map(|m| m.expansions)
+                    .map(|e| e.concat())
+                    .collect()
+            })
+            .collect();
+        let claimed: Vec<Vec<usize>> = rendering
+            .iter()
+            .map(|zh| {
+                (0..words.len())
+                    .filter(|&i| own[i].iter().any(|r| r == zh || r.contains(zh.as_str())))
+                    .collect()
+            })
+            .collect();
+        let left: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|i| !claimed.iter().any(|c| c.contains(i)))
+            .collect();
+        // Words left over go to the rendering words no phrase word claims, or, when every
+        // one is claimed, to all of them: the rendering as a whole says them.
+        let unclaimed = claimed.iter().any(Vec::is_empty);
+        claimed
+            .into_iter()
+            .map(|mut c| {
+                if c.is_empty() {
+                    if left.is_empty() {
+                        all.clone()
+                    } else {
+                        left.clone()
+                    }
+                } else {
+                    if !unclaimed {
+                        c.extend(&left);
+                        c.sort_unstable();
+                    }
+                    c
+                }
+            })
+            .collect()
+    }
 }
 
 /// The main (non-sub-word) tokens of a short text.
@@ -377,6 +438,52 @@ mod tests {
         assert_eq!(
             res.find_translations(&cold)[0].expansions,
             vec![vec!["冷".to_string(), "存储".to_string()]]
+        );
+    }
+
+    #[test]
+    fn a_rendering_word_stands_for_the_english_word_it_translates() {
+        let analyzer = Analyzer::new(&[]);
+        let res = QueryResources::parse(&analyzer, "", "", "");
+        let stands = |en: &str| -> Vec<String> {
+            let toks = main_tokens(&analyzer, en);
+            let words: Vec<&str> = toks.iter().map(String::as_str).collect();
+            let m = &res.find_translations(&words)[0];
+            assert_eq!((m.start, m.end), (0, words.len()), "{en} is one phrase");
+            m.expansions
+                .iter()
+                .flat_map(|exp| {
+                    let aligned = res.align_rendering(&words, exp);
+                    exp.iter()
+                        .zip(aligned)
+                        .map(|(zh, a)| {
+                            let en: Vec<&str> = a.iter().map(|&i| words[i]).collect();
+                            format!("{zh}←{}", en.join(" "))
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        // `disk = 磁盘` and `full = 已满` split `disk full = 磁盘满, 磁盘已满`: a title that
+        // says some other thing is full (连接数已满) holds nothing of the disk.
+        assert_eq!(
+            stands("disk full"),
+            ["磁盘←disk", "满←full", "磁盘←disk", "已满←full"]
+        );
+        // A phrase word no rendering word translates alone is said by the whole rendering.
+        assert_eq!(stands("origin server"), ["源站←origin server"]);
+        // A rendering no word's own entry explains stands for the whole phrase.
+        let own = QueryResources::parse(&analyzer, "", "", "blue screen = 蓝屏\n");
+        let toks = main_tokens(&analyzer, "blue screen");
+        let words: Vec<&str> = toks.iter().map(String::as_str).collect();
+        assert_eq!(
+            own.align_rendering(&words, &["蓝屏".to_string()]),
+            vec![vec![0, 1]]
+        );
+        // One English word: its renderings all stand for it.
+        assert_eq!(
+            res.align_rendering(&["disk"], &["云".to_string(), "盘".to_string()]),
+            vec![vec![0], vec![0]]
         );
     }
 

@@ -606,17 +606,19 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 }
             }
             for exp in m.expansions.iter().take(2) {
-                for zh in exp {
+                let aligned = res.align_rendering(words, exp);
+                for (zh, stands) in exp.iter().zip(&aligned) {
                     if res.is_stop(zh) || kept.contains(zh) {
                         continue;
                     }
+                    let stands: Vec<&str> = stands.iter().map(|&i| words[i]).collect();
                     if let Some(i) = added
                         .get(zh)
                         .copied()
                         .or_else(|| terms.iter().position(|t| &t.text == zh))
                     {
                         let t: &mut QueryTerm = &mut terms[i];
-                        for word in words {
+                        for word in &stands {
                             if !t.stands_for.iter().any(|s| s == word) {
                                 t.stands_for.push(word.to_string());
                             }
@@ -639,7 +641,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                             clauses.push(Clause {
                                 label: label(format_args!(
                                     "translation({name}):{zh}←{}",
-                                    words.join(" ")
+                                    stands.join(" ")
                                 )),
                                 phrase: None,
                                 positional: false,
@@ -656,7 +658,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                         weight: w.translation,
                         idf,
                         secondary: true,
-                        stands_for: words.iter().map(|s| s.to_string()).collect(),
+                        stands_for: stands.iter().map(|s| s.to_string()).collect(),
                     });
                 }
             }
