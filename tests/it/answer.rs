@@ -9,10 +9,10 @@
 
 use std::fs;
 
-use deflect::answer::{answer, AnswerRequest, Decision, EscalationReason, Ticket};
+use deflect::answer::{answer, AnswerRequest, AnswerResponse, Decision, EscalationReason, Ticket};
 use deflect::config::AnswerConfig;
 use deflect::eval::load_jsonl;
-use deflect::index::{self, BuildOptions};
+use deflect::index::{self, BuildOptions, Loaded};
 
 use super::common::{bundled, temp_kb};
 
@@ -160,19 +160,7 @@ fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
 
 #[test]
 fn traditional_ticket_gets_a_traditional_reply() {
-    let a = answer(
-        bundled(),
-        &AnswerConfig::default(),
-        &AnswerRequest {
-            ticket: Ticket {
-                body: "資料庫一直報 ERROR 1040 (HY000): Too many connections，應用程式連不上"
-                    .into(),
-                ..Default::default()
-            },
-            options: None,
-        },
-    )
-    .unwrap();
+    let a = answer_text("資料庫一直報 ERROR 1040 (HY000): Too many connections，應用程式連不上");
     assert_eq!(a.language, deflect::analysis::Lang::ZhHant);
     if let Some(r) = &a.reply {
         assert!(
@@ -185,12 +173,9 @@ fn traditional_ticket_gets_a_traditional_reply() {
 
 #[test]
 fn english_ticket_gets_an_english_reply() {
-    let a = answer(
-        bundled(),
-        &AnswerConfig::default(),
-        &AnswerRequest { ticket: Ticket { body: "After I reinstalled the OS, ssh says WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!".into(), ..Default::default() }, options: None },
-    )
-    .unwrap();
+    let a = answer_text(
+        "After I reinstalled the OS, ssh says WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!",
+    );
     assert_eq!(a.language, deflect::analysis::Lang::En);
     assert_eq!(a.fixes[0].id, "ecs-en-ssh-host-key-changed");
     let reply = a.reply.expect("a reply");
@@ -201,19 +186,21 @@ fn english_ticket_gets_an_english_reply() {
     );
 }
 
-fn answer_text(body: &str) -> deflect::answer::AnswerResponse {
-    answer(
-        bundled(),
-        &AnswerConfig::default(),
-        &AnswerRequest {
-            ticket: Ticket {
-                body: body.into(),
-                ..Default::default()
-            },
-            options: None,
+/// The answer to a ticket that is only `body`, with the default configuration, on `loaded`.
+fn answer_on(loaded: &Loaded, body: &str) -> AnswerResponse {
+    let req = AnswerRequest {
+        ticket: Ticket {
+            body: body.into(),
+            ..Default::default()
         },
-    )
-    .unwrap()
+        options: None,
+    };
+    answer(loaded, &AnswerConfig::default(), &req).unwrap()
+}
+
+/// The answer to a ticket that is only `body`, on the bundled KB.
+fn answer_text(body: &str) -> AnswerResponse {
+    answer_on(bundled(), body)
 }
 
 /// The ticket is answered with a clarifying question: its options' entry ids.
@@ -362,14 +349,7 @@ fn options_with_one_title_in_two_products_name_their_product() {
     let index_dir = dir.path().join("index");
     index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
     let loaded = index::open(&index_dir, None).unwrap();
-    let req = AnswerRequest {
-        ticket: Ticket {
-            body: "证书格式说明".into(),
-            ..Default::default()
-        },
-        options: None,
-    };
-    let a = answer(&loaded, &AnswerConfig::default(), &req).unwrap();
+    let a = answer_on(&loaded, "证书格式说明");
     assert_eq!(a.decision, Decision::Clarify, "{:?}", a.fixes);
     let mut labels: Vec<String> = a
         .clarify
@@ -406,17 +386,7 @@ fn a_kb_organised_by_product_folders_tells_products_apart_without_front_matter()
     }
     index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
     let loaded = index::open(&config.index, None).unwrap();
-    let ask = |body: &str| {
-        let ticket = Ticket {
-            body: body.into(),
-            ..Default::default()
-        };
-        let req = AnswerRequest {
-            ticket,
-            options: None,
-        };
-        answer(&loaded, &AnswerConfig::default(), &req).unwrap()
-    };
+    let ask = |body: &str| answer_on(&loaded, body);
     let open = ask("磁盘满了，无法写入");
     assert_eq!(open.decision, Decision::Clarify, "{:?}", open.fixes);
     assert_eq!(open.fixes[0].id, "ecs-disk-full");
@@ -455,17 +425,8 @@ fn a_fix_on_a_long_reference_page_names_the_section_the_ticket_names() {
     let root = dir.path().join("index");
     index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
     let loaded = index::open(&root, None).unwrap();
-    let ask = |body: &str| {
-        let req = AnswerRequest {
-            ticket: Ticket {
-                body: body.into(),
-                ..Default::default()
-            },
-            options: None,
-        };
-        answer(&loaded, &AnswerConfig::default(), &req).unwrap()
-    };
-    let section_of = |r: &deflect::answer::AnswerResponse, id: &str| {
+    let ask = |body: &str| answer_on(&loaded, body);
+    let section_of = |r: &AnswerResponse, id: &str| {
         r.fixes
             .iter()
             .find(|f| f.id == id)
