@@ -357,7 +357,16 @@ pub fn answer(
             steps: h.steps.clone(),
             expected_fix_minutes: h.avg_fix_minutes,
             automation: h.automation.clone(),
-            link: format!("{}{}", cfg.article_base_url, urlencode_id(&h.id)),
+            // A named section's anchor takes a portal's page straight to it.
+            link: match h.section.as_ref().and_then(|s| s.anchor.as_deref()) {
+                Some(a) => format!(
+                    "{}{}#{}",
+                    cfg.article_base_url,
+                    urlencode_id(&h.id),
+                    urlencode_id(a)
+                ),
+                None => format!("{}{}", cfg.article_base_url, urlencode_id(&h.id)),
+            },
             related: h.related.clone(),
             category: h.category.clone(),
             features: *f,

@@ -119,6 +119,16 @@ static TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)<[^>]{0,2000}>").expect("valid regex"));
 static ATTR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s*\{#([^}\s]+)[^}]*\}\s*$").expect("valid regex"));
+/// An HTML anchor inside a heading (`## Error: … <a name="TroubleshootingX"></a>`), as docs
+/// exported from HTML carry them: the section's anchor when it has no `{#id}`.
+static HTML_ANCHOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<a\s[^>]*?\b(?:name|id)\s*=\s*["']([^"']+)["']"#).expect("valid regex")
+});
+
+/// The anchor an HTML `<a name>` or `<a id>` in `html` sets, if any.
+fn html_anchor(html: &str) -> Option<String> {
+    HTML_ANCHOR.captures(html).map(|c| c[1].to_string())
+}
 
 /// How far below a list item's code fence its closing fence is looked for, in lines.
 const FENCE_SCAN_LINES: usize = 1000;
@@ -529,7 +539,7 @@ impl Fences {
 }
 
 /// The `##` and `###` headings of a Markdown text outside fenced code, cheaply: (heading
-/// text as a reader sees it, its `{#id}` anchor). A line scan, not a parse, for a long page
+/// text as a reader sees it, its `{#id}` or HTML `<a name>` anchor). A line scan, not a parse, for a long page
 /// read at query time; setext headings are not seen.
 pub fn section_headings(md: &str) -> Vec<(String, Option<String>)> {
     let mut fences = Fences::default();
@@ -548,13 +558,20 @@ pub fn section_headings(md: &str) -> Vec<(String, Option<String>)> {
         // A reference page has hundreds of headings: no regex unless one has an anchor.
         let (rest, anchor) = match rest.contains('{').then(|| ATTR.captures(rest)).flatten() {
             Some(c) => (ATTR.replace(rest, "").into_owned(), Some(c[1].to_string())),
-            None => (rest.to_string(), None),
+            None => {
+                let html = rest.contains("<a ").then(|| html_anchor(rest)).flatten();
+                (rest.to_string(), html)
+            }
         };
         let mut text = String::with_capacity(rest.len());
         let mut in_tag = false;
         let mut chars = rest.chars().peekable();
         while let Some(c) = chars.next() {
             match c {
+                // A backslash escape (`\.`, `\(`, `\_`) reads as the character it escapes.
+                '\\' if !in_tag && chars.peek().is_some_and(|n| n.is_ascii_punctuation()) => {
+                    text.extend(chars.next());
+                }
                 '<' if !in_tag
                     && chars
                         .peek()
@@ -696,7 +713,7 @@ pub fn parse_with(body: &str, skip_toc: bool) -> Parsed {
         Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_STRIKETHROUGH;
     let mut parsed = Parsed::default();
     let mut buf = String::new();
-    // The heading being read: (level, start offset).
+    // The heading being read: (level, start offset, its `{#id}` or HTML anchor).
     let mut heading: Option<(u8, usize, Option<String>)> = None;
     let mut image_depth = 0usize;
     let mut html_block = String::new();
@@ -772,6 +789,9 @@ pub fn parse_with(body: &str, skip_toc: bool) -> Parsed {
             Event::Text(t) | Event::Code(t) if image_depth == 0 => buf.push_str(&t),
             Event::Html(h) => html_block.push_str(&h),
             Event::InlineHtml(h) if image_depth == 0 => {
+                if let Some((_, _, id @ None)) = &mut heading {
+                    *id = html_anchor(&h);
+                }
                 buf.push_str(&TAG.replace_all(&h, tag_text));
             }
             Event::End(TagEnd::HtmlBlock) => {
@@ -953,14 +973,21 @@ mod tests {
 
     #[test]
     fn section_headings_are_read_outside_code() {
-        let md = "# T\n\n## `time_zone` <span class=\"v\">从 v5.7 开始引入</span>\n\nx\n\n```sh\n## not a heading\n```\n\n### **B** {#b-id}\n#### deeper\n";
+        let md = "# T\n\n## `time_zone` <span class=\"v\">从 v5.7 开始引入</span>\n\nx\n\n```sh\n## not a heading\n```\n\n### **B** {#b-id}\n#### deeper\n## Error: unable to load key \\.\\.\\. \\(PEM\\)<a name=\"key-file\"></a>\n";
+        let want = |h: &str, a: Option<&str>| (h.to_string(), a.map(str::to_string));
         assert_eq!(
             section_headings(md),
             [
-                ("time_zone 从 v5.7 开始引入".to_string(), None),
-                ("B".to_string(), Some("b-id".to_string()))
+                want("time_zone 从 v5.7 开始引入", None),
+                want("B", Some("b-id")),
+                want("Error: unable to load key ... (PEM)", Some("key-file")),
             ]
         );
+        // The full parse reads the same heading and anchor.
+        let p = parse(md);
+        let last = p.sections.last().unwrap();
+        assert_eq!(last.heading, "Error: unable to load key ... (PEM)");
+        assert_eq!(last.anchor.as_deref(), Some("key-file"));
     }
 
     #[test]

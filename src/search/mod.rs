@@ -658,7 +658,8 @@ const TRADITIONAL_PROBE: usize = 600;
 
 /// The section of a long entry, of `headings` (see `Loaded::section_headings`), that the
 /// query names outright by its heading (`time_zone`, `MAX_EXECUTION_TIME(N)`: pages of variables, options, error
-/// codes and API calls are headed by them); the longest such heading. `query` is the
+/// codes and API calls are headed by them), or by the message an error heading quotes
+/// (`Error: Unprotected private key file`, see [`names_in`]); the longest such heading. `query` is the
 /// normalised query text, lower case. None when no heading is named; a short entry, or one
 /// of few sections, has none (its head tells the story).
 /// (Choosing by the query's words in each section's text was tried: on long TiDB pages
@@ -667,36 +668,101 @@ fn named_section(headings: Vec<(String, Option<String>)>, query: &str) -> Option
     headings
         .into_iter()
         .filter(|(heading, _)| {
-            // Reference headings carry more than the name: `max_execution_time(n)`,
-            // `tidb_gc_life_time 从 v5.0 版本开始引入`. A leading identifier with `_` or `-`
-            // is a name on its own; any leading identifier must be in the query for the
-            // whole heading to be (most headings of a long page end here, unnormalised).
-            let ident: String = heading
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-                .map(|c| c.to_ascii_lowercase())
-                .collect();
-            let ident = ident.trim_end_matches(['.', '-']);
-            if ident.len() >= 3 && !query.contains(ident) {
-                return false;
-            }
-            if ident.len() >= 4 && ident.contains(['_', '-']) && contains_word(query, ident) {
-                return true;
-            }
             let h = if heading.is_ascii() {
                 heading.to_ascii_lowercase()
             } else {
                 crate::analysis::normalize::normalize_str(heading).to_lowercase()
             };
-            h.chars().count() >= 4 && contains_word(query, &h)
+            names_in(&h).iter().any(|name| names(name, query))
         })
         .max_by_key(|(heading, _)| heading.len())
         .map(|(heading, anchor)| HitSection { heading, anchor })
 }
 
+/// What a heading (normalised, lower case) may be named by: the whole heading; what follows
+/// a short label (`error: unprotected private key file`, `报错:…`), as a pasted message
+/// has no label; and each of two messages a heading joins with `or` (`server refused our
+/// key or no supported authentication methods available`). Each must be long enough to
+/// name one thing: six Han characters, or two words of ten letters and digits (`步骤一：创建实例`
+/// is not named by every ticket that says 创建实例).
+fn names_in(h: &str) -> Vec<&str> {
+    let long = |s: &str| {
+        let han = s
+            .chars()
+            .filter(|&c| crate::analysis::normalize::is_han(c))
+            .count();
+        let latin = s.chars().filter(char::is_ascii_alphanumeric).count();
+        han >= 6 || (latin >= 10 && s.split_whitespace().count() >= 2)
+    };
+    let mut out = vec![h];
+    let mut message = h;
+    if let Some((label, rest)) = h.split_once(':') {
+        let rest = rest.trim();
+        if label.chars().count() <= 40 && long(rest) {
+            out.push(rest);
+            message = rest;
+        }
+    }
+    let sides: Vec<&str> = message.split(" or ").map(str::trim).collect();
+    if sides.len() == 2 && sides.iter().all(|s| long(s)) {
+        out.extend(sides);
+    }
+    out
+}
+
+/// Whether `query` names a section by `name`. A name may hold placeholders (`[instance]`,
+/// `<id>`, `...`, `xxxx`): the text between them must all be in the query, in order.
+fn names(name: &str, query: &str) -> bool {
+    // Reference headings carry more than the name: `max_execution_time(n)`,
+    // `tidb_gc_life_time 从 v5.0 版本开始引入`. A leading identifier with `_` or `-` is a
+    // name on its own; any leading identifier must be in the query for the whole heading to
+    // be (most headings of a long page end here, unnormalised).
+    let ident: String = name
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect();
+    let ident = ident.trim_end_matches(['.', '-']);
+    if ident.len() >= 3 && !query.contains(ident) {
+        return false;
+    }
+    if ident.len() >= 4 && ident.contains(['_', '-']) && contains_word(query, ident) {
+        return true;
+    }
+    if name.chars().count() < 4 {
+        return false;
+    }
+    if !PLACEHOLDER.is_match(name) {
+        return contains_word(query, name);
+    }
+    let pieces: Vec<&str> = PLACEHOLDER
+        .split(name)
+        .map(|p| p.trim_matches(|c: char| c.is_whitespace() || c == '.'))
+        .filter(|p| !p.is_empty())
+        .collect();
+    // The pieces, in order, each a whole word of what is left of the query.
+    let mut rest = query;
+    for p in &pieces {
+        match find_word(rest, p) {
+            Some(end) => rest = &rest[end..],
+            None => return false,
+        }
+    }
+    pieces.iter().map(|p| p.len()).sum::<usize>() >= 12
+}
+
+/// Placeholders in a heading that names a message: `[instance]`, `<id>`, `...`, `xxxx`.
+static PLACEHOLDER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\[[^\]]{1,40}\]|<[^>]{1,40}>|\.{3,}|…+|\bx{3,}\b").expect("valid regex")
+});
+
 /// Whether `needle` occurs in `hay` and, where it starts or ends with a letter, digit or
 /// `_`, not inside a longer word (`time_zone` is not in `system_time_zone`).
 fn contains_word(hay: &str, needle: &str) -> bool {
+    find_word(hay, needle).is_some()
+}
+
+/// Where the first whole-word occurrence of `needle` in `hay` ends (see [`contains_word`]).
+fn find_word(hay: &str, needle: &str) -> Option<usize> {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     let mut from = 0;
     while let Some(i) = hay[from..].find(needle) {
@@ -704,11 +770,11 @@ fn contains_word(hay: &str, needle: &str) -> bool {
         let edge_a = !word(needle.chars().next()) || !word(hay[..a].chars().next_back());
         let edge_b = !word(needle.chars().next_back()) || !word(hay[b..].chars().next());
         if edge_a && edge_b {
-            return true;
+            return Some(b);
         }
         from = a + needle.chars().next().map_or(1, char::len_utf8);
     }
-    false
+    None
 }
 
 /// Bytes of an article's head searched for the window: a snippet from its start reads
@@ -1572,7 +1638,66 @@ pub fn fetch(loaded: &Loaded, id: &str) -> Option<TantivyDocument> {
 
 #[cfg(test)]
 mod tests {
-    use super::{contains_word, near_count, render_snippet, Finder, Highlighter};
+    use super::{contains_word, named_section, near_count, render_snippet, Finder, Highlighter};
+
+    /// The anchor of the section `ticket` names among `headings` (anchors `h0`, `h1`, …).
+    fn named(headings: &[&str], ticket: &str) -> Option<String> {
+        let headings = headings
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.to_string(), Some(format!("h{i}"))))
+            .collect();
+        let query = crate::analysis::normalize::normalize_str(ticket).to_lowercase();
+        named_section(headings, &query).and_then(|s| s.anchor)
+    }
+
+    #[test]
+    fn a_pasted_message_names_the_error_heading_that_quotes_it() {
+        let page = [
+            "Common causes for connection issues",
+            "Error connecting to your instance: Connection timed out",
+            "Error: Permission denied or connection closed by [instance] port 22",
+            "Error: Unprotected private key file",
+            "Error: Server refused our key or No supported authentication methods available",
+            "Error: unable to load key ... Expecting: ANY PRIVATE KEY",
+            "步骤一：创建实例",
+            "报错：Lock wait timeout exceeded; try restarting transaction",
+        ];
+        let cases = [
+            // The message without the heading's label.
+            (
+                "ssh: connect to host 1.2.3.4 port 22: Connection timed out",
+                Some("h1"),
+            ),
+            (
+                "WARNING: UNPROTECTED PRIVATE KEY FILE! Permissions 0644 are too open",
+                Some("h3"),
+            ),
+            (
+                "执行 update 报 Lock wait timeout exceeded; try restarting transaction",
+                Some("h7"),
+            ),
+            // Either message of a heading that joins two with `or`.
+            (
+                "PuTTY says: No supported authentication methods available",
+                Some("h4"),
+            ),
+            ("ssh fails: Permission denied (publickey)", Some("h2")),
+            // Placeholders stand for what the customer's copy holds there.
+            ("Connection closed by 10.0.0.5 port 22", Some("h2")),
+            ("Connection closed by 10.0.0.5", None),
+            (
+                "Unable to load key ./k.pem. Expecting: ANY PRIVATE KEY",
+                Some("h5"),
+            ),
+            // A short step title is not named by every ticket that uses its words.
+            ("创建实例的时候报错了", None),
+            ("my instance has connection issues", None),
+        ];
+        for (ticket, want) in cases {
+            assert_eq!(named(&page, ticket).as_deref(), want, "{ticket}");
+        }
+    }
 
     #[test]
     fn a_named_heading_is_a_whole_word_of_the_query() {

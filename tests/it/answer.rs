@@ -446,3 +446,88 @@ fn a_fix_on_a_long_reference_page_names_the_section_the_ticket_names() {
     let vague = ask("参数修改以后要重启实例吗");
     assert_eq!(section_of(&vague, "params"), None);
 }
+
+#[test]
+fn a_pasted_message_leads_to_the_section_of_an_exported_guide_that_quotes_it() {
+    // A troubleshooting guide exported from HTML: `<a name>` anchors and backslash-escaped
+    // punctuation in its headings, each heading an error's label and message.
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    let mut page = String::from(
+        "# Troubleshoot connecting to your server<a name=\"connecting\"></a>\n\nWhat to check when a client cannot reach the server over SSH.\n",
+    );
+    for (heading, anchor) in [
+        ("Common causes for connection issues", "causes"),
+        (
+            "Error connecting to your server: Connection timed out",
+            "timeout",
+        ),
+        (
+            "Error: Permission denied or connection closed by \\[server\\] port 22",
+            "denied",
+        ),
+        ("Error: Unprotected private key file", "unprotected-key"),
+        (
+            "Error: Server refused our key *or* No supported authentication methods available",
+            "refused",
+        ),
+    ] {
+        page.push_str(&format!("\n## {heading}<a name=\"{anchor}\"></a>\n\n"));
+        for i in 0..14 {
+            page.push_str(&format!(
+                "Check {i} for this case: look at the security rules, the user name the image expects, the key file and its permissions, and the server's sshd log before changing anything.\n\n"
+            ));
+        }
+    }
+    fs::write(kb.join("connecting.md"), &page).unwrap();
+    fs::write(
+        kb.join("billing.md"),
+        "# Understand your bill\n\nCharges are listed per resource and per day.\n",
+    )
+    .unwrap();
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    for (ticket, heading, anchor) in [
+        (
+            "ssh -i key.pem admin@203.0.113.7 prints WARNING: UNPROTECTED PRIVATE KEY FILE! Permissions 0644 for 'key.pem' are too open.",
+            "Error: Unprotected private key file",
+            "unprotected-key",
+        ),
+        (
+            "ssh: connect to host 203.0.113.7 port 22: Connection timed out",
+            "Error connecting to your server: Connection timed out",
+            "timeout",
+        ),
+        (
+            "PuTTY keeps saying No supported authentication methods available (server sent: publickey)",
+            "Error: Server refused our key or No supported authentication methods available",
+            "refused",
+        ),
+        (
+            "we get Connection closed by 203.0.113.7 port 22 right after login",
+            "Error: Permission denied or connection closed by [server] port 22",
+            "denied",
+        ),
+    ] {
+        let a = answer_on(&loaded, ticket);
+        let fix = &a.fixes[0];
+        assert_eq!(fix.id, "connecting", "{ticket}");
+        let section = fix.section.as_ref().unwrap_or_else(|| panic!("{ticket}: no section"));
+        assert_eq!(section.heading, heading, "{ticket}");
+        assert_eq!(section.anchor.as_deref(), Some(anchor), "{ticket}");
+        assert!(fix.link.ends_with(&format!("#{anchor}")), "{}", fix.link);
+    }
+    // A ticket that quotes no heading's message is pointed at the page, not a section.
+    let vague = answer_on(
+        &loaded,
+        "cannot connect to my server over ssh since this morning",
+    );
+    assert_eq!(vague.fixes[0].id, "connecting");
+    assert!(
+        vague.fixes[0].section.is_none(),
+        "{:?}",
+        vague.fixes[0].section
+    );
+}
