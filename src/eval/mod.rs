@@ -226,6 +226,23 @@ pub fn norm_id(s: &str) -> String {
     }
 }
 
+/// The anchor a Markdown renderer gives a heading that declares none, GitHub's way (as
+/// labels made from rendered pages name such sections): lower case, punctuation other than
+/// `-` and `_` dropped, each space a `-`. `TiDB 错误日志区分 TIMESTAMP 与 DATETIME 类型` →
+/// `tidb-错误日志区分-timestamp-与-datetime-类型`.
+pub fn heading_slug(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
 fn page_of(s: &str) -> String {
     norm_id(s).split('#').next().unwrap_or_default().to_string()
 }
@@ -267,6 +284,9 @@ pub struct QueryResult {
     pub top1_right: bool,
     /// Features of the top hit (tickets).
     pub features: Option<confidence::Features>,
+    /// Whether the hit on a page labelled at one of its sections (`doc#anchor`, a page the
+    /// engine keeps whole) names that section; None when no such hit is in the top 10.
+    pub section_right: Option<bool>,
 }
 
 /// Runs every query; `answers` runs the full answer step (for ticket sets).
@@ -292,6 +312,16 @@ pub fn run(
     };
     for q in queries {
         let relevant: HashSet<String> = q.relevant.iter().map(|r| page_of(r)).collect();
+        // The sections labelled, per page.
+        let mut anchors: HashMap<String, HashSet<String>> = HashMap::new();
+        for r in &q.relevant {
+            if let Some((page, anchor)) = norm_id(r).split_once('#') {
+                anchors
+                    .entry(page.to_string())
+                    .or_default()
+                    .insert(anchor.to_string());
+            }
+        }
         // A question left out takes with it every page that carries it (by the key a search
         // collapses copies by), as the labels mean to.
         let exclude: HashSet<String> = q
@@ -313,6 +343,8 @@ pub fn run(
         req.mode = mode;
         req.facets = false;
         req.snippets = false;
+        // As the answer step does: a long page's hit names the section the query names.
+        req.sections = true;
         let resp = search::search(loaded, &req)?;
         let (mut decision, mut conf, mut features) = (None, None, None);
         if answers && matches!(mode, Mode::Ranked(_)) {
@@ -334,6 +366,7 @@ pub fn run(
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut got = Vec::new();
         let mut titles = Vec::new();
+        let mut section_right = None;
         for h in &resp.hits {
             let mut pages: Vec<String> = std::iter::once(page_of(&h.id))
                 .chain(h.duplicates.iter().map(|d| page_of(d)))
@@ -347,6 +380,14 @@ pub fn run(
                 .unwrap_or_else(|| pages[0].clone());
             if exclude.contains(&page) || got.contains(&page) {
                 continue;
+            }
+            if let Some(want) = anchors.get(&page).filter(|_| !h.id.contains('#')) {
+                section_right.get_or_insert_with(|| {
+                    h.section.as_ref().is_some_and(|s| match &s.anchor {
+                        Some(a) => want.contains(a),
+                        None => want.contains(&heading_slug(&s.heading)),
+                    })
+                });
             }
             got.push(page);
             titles.push(h.title.clone());
@@ -372,6 +413,7 @@ pub fn run(
             confidence: conf,
             top1_right: m.r1 > 0.0,
             features,
+            section_right,
         });
     }
     Ok(out)
@@ -400,6 +442,11 @@ pub struct Summary {
     pub p50_ms: f64,
     /// Latency p99, ms.
     pub p99_ms: f64,
+    /// Of the hits on pages labelled at a section (see [`QueryResult::section_right`]), the
+    /// share that name that section.
+    pub section_acc: f64,
+    /// Such hits.
+    pub n_section: usize,
     /// Decision quality (tickets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<DecisionSummary>,
@@ -456,6 +503,7 @@ pub fn summarize(results: &[QueryResult], set: &str) -> Vec<Summary> {
             .collect();
         let m = metrics::mean(&scored);
         let lat: Vec<f64> = rs.iter().map(|r| r.ms).collect();
+        let sections: Vec<bool> = rs.iter().filter_map(|r| r.section_right).collect();
         let decisions = rs
             .iter()
             .any(|r| r.decision.is_some())
@@ -471,6 +519,9 @@ pub fn summarize(results: &[QueryResult], set: &str) -> Vec<Summary> {
             ndcg10: m.ndcg10,
             p50_ms: metrics::percentile(&lat, 50.0),
             p99_ms: metrics::percentile(&lat, 99.0),
+            section_acc: sections.iter().filter(|&&r| r).count() as f64
+                / sections.len().max(1) as f64,
+            n_section: sections.len(),
             decisions,
         });
     }
@@ -662,6 +713,16 @@ pub fn table(summaries: &[Summary]) -> String {
             x.set, x.split, x.n, x.mrr10, x.r1, x.r3, x.r10, x.ndcg10, x.p50_ms, x.p99_ms
         ));
     }
+    for x in summaries.iter().filter(|x| x.n_section > 0) {
+        s.push_str(&format!(
+            "sections {} {}: {} of {} hits on a page labelled at a section name that section ({:.3})\n",
+            x.set,
+            x.split,
+            (x.section_acc * x.n_section as f64).round(),
+            x.n_section,
+            x.section_acc
+        ));
+    }
     for x in summaries.iter().filter(|x| x.decisions.is_some()) {
         let d = x.decisions.as_ref().expect("filtered");
         s.push_str(&format!(
@@ -720,7 +781,25 @@ mod tests {
                 relative_score: coverage,
                 title_precision: coverage,
             }),
+            section_right: None,
         }
+    }
+
+    #[test]
+    fn a_heading_without_an_anchor_is_named_as_a_renderer_slugs_it() {
+        assert_eq!(
+            heading_slug("TiDB 错误日志区分 TIMESTAMP 与 DATETIME 类型"),
+            "tidb-错误日志区分-timestamp-与-datetime-类型"
+        );
+        assert_eq!(
+            heading_slug("Connector 无法兼容 5.7.5 版本以下的服务端"),
+            "connector-无法兼容-575-版本以下的服务端"
+        );
+        assert_eq!(
+            heading_slug("useLocalTransactionState 和 rewriteBatchedStatements 同时开启"),
+            "uselocaltransactionstate-和-rewritebatchedstatements-同时开启"
+        );
+        assert_eq!(heading_slug("What's new: v8.1 (LTS)"), "whats-new-v81-lts");
     }
 
     #[test]
