@@ -61,6 +61,10 @@ for (st, split), v in sorted(rows.items()):
     f = lambda k: "%.3f / %.3f" % v[k][:2] if k in v else "-"
     n = v.get("deflect", v.get("base", (0, 0, 0)))[2]
     print(f"{name:<8} {st:<14} {split:<5} {n:>5}  {f('bigram'):<15} {f('base'):<15} {f('deflect'):<15}")
+# Hits on pages labelled at a section: the share that name that section.
+for s in json.load(open(f"{out}/{name}.deflect.json")):
+    if s.get("n_section") and s["split"] != "all":
+        print(f"{name:<8} {s['set']:<14} {s['split']:<5} {s['n_section']:>5}  section named right: {s['section_acc']:.3f}")
 PY
 done
 
