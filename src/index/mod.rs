@@ -477,7 +477,7 @@ pub const SECTION_PAGE_MIN: usize = 2 * BODY_HEAD;
 pub const SECTIONS_MIN: usize = 3;
 
 /// The `##`/`###` headings of a long entry's Markdown, one line each: the heading, a tab,
-/// its `{#id}` anchor (or nothing). Empty for an entry shorter than [`SECTION_PAGE_MIN`]
+/// its `{#id}` or `<a name>` anchor (or nothing). Empty for an entry shorter than [`SECTION_PAGE_MIN`]
 /// or with fewer than [`SECTIONS_MIN`] sections. Read at index time, a search reads the
 /// headings instead of decompressing and scanning a page of up to hundreds of KB.
 fn headings_record(markdown: &str) -> Vec<u8> {
