@@ -12,7 +12,7 @@
 //! section its error heading label points at.
 
 use deflect::config::AnswerConfig;
-use deflect::eval::{load_jsonl, load_tsv, run, summarize, Summary};
+use deflect::eval::{load_jsonl, load_tsv, run, summarize, LabelledQuery, Summary};
 use deflect::index::{self, BuildOptions};
 use deflect::search::{Mode, DEFAULT_WEIGHTS};
 
@@ -50,6 +50,20 @@ fn built(articles: &std::path::Path) -> (tempfile::TempDir, index::Loaded) {
     (dir, loaded)
 }
 
+/// The ranking of the `set` queries of `queries` over `loaded`, both splits.
+fn set_over(loaded: &index::Loaded, queries: &[LabelledQuery], set: &str) -> Summary {
+    let qs: Vec<_> = queries.iter().filter(|q| q.set == set).cloned().collect();
+    let r = run(
+        loaded,
+        &qs,
+        Mode::Ranked(DEFAULT_WEIGHTS),
+        false,
+        &AnswerConfig::default(),
+    )
+    .unwrap();
+    over_all(&r, set)
+}
+
 /// The ranking and decisions of tests/fixtures/`set`.jsonl over `loaded`, both splits.
 fn tickets_over(loaded: &index::Loaded, set: &str) -> Summary {
     let tickets = load_jsonl(
@@ -79,18 +93,7 @@ fn alibaba_sample_floors() {
         &data.join("eval_sample/qrels.tsv"),
     )
     .unwrap();
-    let get = |set: &str| {
-        let qs: Vec<_> = queries.iter().filter(|q| q.set == set).cloned().collect();
-        let r = run(
-            &loaded,
-            &qs,
-            Mode::Ranked(DEFAULT_WEIGHTS),
-            false,
-            &AnswerConfig::default(),
-        )
-        .unwrap();
-        over_all(&r, set)
-    };
+    let get = |set: &str| set_over(&loaded, &queries, set);
     let sec = get("faq_section");
     assert!(sec.r10 >= 0.99 && sec.mrr10 >= 0.97, "faq_section {sec:?}");
     let link = get("faq_link");
@@ -273,16 +276,7 @@ fn alibaba_full_corpus_floors() {
     )
     .unwrap();
     for (set, mrr, r10) in [("error_string", 0.87, 0.96), ("faq_link", 0.23, 0.47)] {
-        let qs: Vec<_> = queries.iter().filter(|q| q.set == set).cloned().collect();
-        let r = run(
-            &loaded,
-            &qs,
-            Mode::Ranked(DEFAULT_WEIGHTS),
-            false,
-            &AnswerConfig::default(),
-        )
-        .unwrap();
-        let s = over_all(&r, set);
+        let s = set_over(&loaded, &queries, set);
         eprintln!("{set}: MRR@10 {:.3} R@10 {:.3}", s.mrr10, s.r10);
         assert!(s.mrr10 >= mrr && s.r10 >= r10, "{set} {s:?}");
     }
@@ -350,20 +344,7 @@ fn aws_error_headings_name_their_section() {
     };
     let (_dir, loaded) = built(&data.join("articles"));
     let queries = load_tsv(&data.join("queries.tsv"), &data.join("qrels.tsv")).unwrap();
-    let qs: Vec<_> = queries
-        .iter()
-        .filter(|q| q.set == "error_heading")
-        .cloned()
-        .collect();
-    let r = run(
-        &loaded,
-        &qs,
-        Mode::Ranked(DEFAULT_WEIGHTS),
-        false,
-        &AnswerConfig::default(),
-    )
-    .unwrap();
-    let s = over_all(&r, "error_heading");
+    let s = set_over(&loaded, &queries, "error_heading");
     assert!(s.r10 >= 0.99, "error_heading {s:?}");
     assert!(
         s.n_section >= 25 && s.section_acc >= 0.7,
