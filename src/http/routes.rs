@@ -475,9 +475,12 @@ pub async fn admin_reindex(State(s): State<AppState>) -> Result<Json<BuildSummar
     match r {
         Ok(summary) => Ok(Json(summary)),
         Err(IndexError::Busy(_)) => Err(ApiError::ReindexBusy),
-        Err(e @ (IndexError::Kb { .. } | IndexError::Empty(..) | IndexError::Verify(_))) => {
-            Err(ApiError::ReindexFailed(e.to_string()))
-        }
+        Err(
+            e @ (IndexError::Kb { .. }
+            | IndexError::InsideKb { .. }
+            | IndexError::Empty(..)
+            | IndexError::Verify(_)),
+        ) => Err(ApiError::ReindexFailed(e.to_string())),
         Err(e) => Err(ApiError::Internal(e.to_string())),
     }
 }

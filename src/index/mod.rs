@@ -65,6 +65,14 @@ pub enum IndexError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The index root is the KB directory or inside it.
+    #[error("the index at {root} is inside the KB at {kb}: every reindex would write into the KB it reads (and `serve --watch` would see its own writes); put the index outside the KB")]
+    InsideKb {
+        /// Index root.
+        root: PathBuf,
+        /// KB path.
+        kb: PathBuf,
+    },
     /// Nothing to index; the serving index is kept.
     #[error(
         "no article could be ingested from {0} ({1} problem(s)); the serving index is unchanged"
@@ -218,6 +226,42 @@ const CURRENT: &str = "CURRENT";
 const META: &str = "deflect.json";
 const TANTIVY_DIR: &str = "tantivy";
 
+/// Whether `path` is `dir` or lies under it, symbolic links and `..` resolved: through the
+/// nearest part of `path` that exists, as an index root may not exist yet.
+fn is_within(path: &Path, dir: &Path) -> bool {
+    use std::path::Component;
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(cwd) => cwd.join(path),
+            Err(_) => return false,
+        }
+    };
+    // The longest leading part that exists, resolved; the rest applied by its names.
+    let parts: Vec<Component> = path.components().collect();
+    let Some((real, n)) = (1..=parts.len()).rev().find_map(|n| {
+        let p: PathBuf = parts[..n].iter().collect();
+        p.canonicalize().ok().map(|r| (r, n))
+    }) else {
+        return false;
+    };
+    let mut full = real;
+    for c in &parts[n..] {
+        match c {
+            Component::ParentDir => {
+                full.pop();
+            }
+            Component::Normal(name) => full.push(name),
+            _ => {}
+        }
+    }
+    full.starts_with(&dir)
+}
+
 /// Builds a new generation from the KB at `kb` and swaps it in.
 pub fn build(
     kb: &Path,
@@ -231,6 +275,12 @@ pub fn build(
         path: kb.to_path_buf(),
         source,
     })?;
+    if is_within(root, kb) {
+        return Err(IndexError::InsideKb {
+            root: root.to_path_buf(),
+            kb: kb.to_path_buf(),
+        });
+    }
     std::fs::create_dir_all(root).map_err(io(format!("create {}", root.display())))?;
     let lock = File::create(root.join(".lock")).map_err(io("create lock file"))?;
     if lock.try_lock().is_err() {

@@ -574,6 +574,30 @@ fn a_second_reindex_is_refused_while_one_holds_the_lock() {
 }
 
 #[test]
+fn an_index_inside_the_kb_it_reads_is_refused_and_writes_nothing() {
+    let (dir, config) = temp_kb();
+    let files = |p: &std::path::Path| walkdir::WalkDir::new(p).into_iter().count();
+    let before = files(&config.kb);
+    // The KB itself, a folder in it (yet to exist), and one reached through `..`.
+    for root in [
+        config.kb.clone(),
+        config.kb.join(".index"),
+        dir.path().join("other/../kb/data/index"),
+    ] {
+        let err = index::build(&config.kb, &root, &BuildOptions::default(), |_| {}).unwrap_err();
+        assert!(matches!(err, IndexError::InsideKb { .. }), "{err}");
+        assert!(
+            err.to_string().contains("put the index outside the KB"),
+            "{err}"
+        );
+    }
+    assert_eq!(files(&config.kb), before, "nothing written into the KB");
+    // Beside the KB is fine, `..` and all.
+    let beside = config.kb.join("../index");
+    index::build(&config.kb, &beside, &BuildOptions::default(), |_| {}).unwrap();
+}
+
+#[test]
 fn the_bundled_kb_is_clean_and_complete() {
     let ing = deflect::ingest::ingest(&kb_dir(), Default::default());
     assert!(ing.problems.is_empty(), "{:#?}", ing.problems);
