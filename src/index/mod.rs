@@ -520,8 +520,10 @@ struct ReadyEntry {
 }
 
 /// Markdown bytes above which an entry is long enough for a hit to point into one of its
-/// sections (`search::Hit::section`): a page a reader would scroll through.
-pub const SECTION_PAGE_MIN: usize = 2 * BODY_HEAD;
+/// sections (`search::Hit::section`): longer than the head its snippet is cut from, so a
+/// section further down is not in view. (Twice that, tried first, left the guides of a few
+/// screens, 4–8 KB, pointing at the whole page.)
+pub const SECTION_PAGE_MIN: usize = BODY_HEAD;
 
 /// Sections such a page needs for a hit to point into it.
 pub const SECTIONS_MIN: usize = 3;

@@ -399,7 +399,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             let query = query_lower.get_or_insert_with(|| {
                 crate::analysis::normalize::normalize_str(&req.q).to_lowercase()
             });
-            hit.section = named_section(headings, query);
+            hit.section = named_section(headings, query, |name| specific(loaded, &searcher, name));
         }
         let (cov, tcov) = noted.map_or_else(
             || candidate_pass(&searcher, loaded, &plan, &[], &[addr], None, true).coverage[0],
@@ -664,7 +664,11 @@ const TRADITIONAL_PROBE: usize = 600;
 /// of few sections, has none (its head tells the story).
 /// (Choosing by the query's words in each section's text was tried: on long TiDB pages
 /// it pointed at a wrong section about half the time.)
-fn named_section(headings: Vec<(String, Option<String>)>, query: &str) -> Option<HitSection> {
+fn named_section(
+    headings: Vec<(String, Option<String>)>,
+    query: &str,
+    specific: impl Fn(&str) -> bool,
+) -> Option<HitSection> {
     headings
         .into_iter()
         .filter(|(heading, _)| {
@@ -673,10 +677,33 @@ fn named_section(headings: Vec<(String, Option<String>)>, query: &str) -> Option
             } else {
                 crate::analysis::normalize::normalize_str(heading).to_lowercase()
             };
-            names_in(&h).iter().any(|name| names(name, query))
+            names_in(&h)
+                .iter()
+                .any(|name| names(name, query) && specific(name))
         })
         .max_by_key(|(heading, _)| heading.len())
         .map(|(heading, anchor)| HitSection { heading, anchor })
+}
+
+/// Whether a heading's name says which section it is: not one word that a good share of
+/// the KB's entries hold (`解决方案`, `Resolution`, the headings every article of a
+/// template repeats), which a ticket says without meaning that section. A name of several
+/// words, or one rare word (`autocommit`), does.
+fn specific(loaded: &Loaded, searcher: &Searcher, name: &str) -> bool {
+    // An identifier (`time_zone`, `log-level`, `max_execution_time(n)`) is a name by its form.
+    if name.contains(|c: char| c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | '(')) {
+        return true;
+    }
+    let tokens = crate::analysis::resources::main_tokens(&loaded.analyzer, name);
+    let [word] = tokens.as_slice() else {
+        return true;
+    };
+    // At most 2% of the entries, or one in a KB of fewer than fifty.
+    let most = (searcher.num_docs() / 50).max(1);
+    let df = searcher
+        .doc_freq(&Term::from_field_text(loaded.fields.body, word))
+        .unwrap_or(0);
+    df <= most
 }
 
 /// What a heading (normalised, lower case) may be named by: the whole heading; what follows
@@ -1648,7 +1675,7 @@ mod tests {
             .map(|(i, h)| (h.to_string(), Some(format!("h{i}"))))
             .collect();
         let query = crate::analysis::normalize::normalize_str(ticket).to_lowercase();
-        named_section(headings, &query).and_then(|s| s.anchor)
+        named_section(headings, &query, |_| true).and_then(|s| s.anchor)
     }
 
     #[test]

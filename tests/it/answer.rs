@@ -459,6 +459,7 @@ fn a_pasted_message_leads_to_the_section_of_an_exported_guide_that_quotes_it() {
     );
     for (heading, anchor) in [
         ("Common causes for connection issues", "causes"),
+        ("Resolution", "resolution"),
         (
             "Error connecting to your server: Connection timed out",
             "timeout",
@@ -483,7 +484,7 @@ fn a_pasted_message_leads_to_the_section_of_an_exported_guide_that_quotes_it() {
     fs::write(kb.join("connecting.md"), &page).unwrap();
     fs::write(
         kb.join("billing.md"),
-        "# Understand your bill\n\nCharges are listed per resource and per day.\n",
+        "# Understand your bill\n\nCharges are listed per resource and per day.\n\n## Resolution\n\nOpen the bill's details page.\n",
     )
     .unwrap();
     let root = dir.path().join("index");
@@ -519,10 +520,11 @@ fn a_pasted_message_leads_to_the_section_of_an_exported_guide_that_quotes_it() {
         assert_eq!(section.anchor.as_deref(), Some(anchor), "{ticket}");
         assert!(fix.link.ends_with(&format!("#{anchor}")), "{}", fix.link);
     }
-    // A ticket that quotes no heading's message is pointed at the page, not a section.
+    // A ticket that quotes no heading's message is pointed at the page, not a section; nor
+    // does it name a heading that other pages repeat (`Resolution`) by saying its word.
     let vague = answer_on(
         &loaded,
-        "cannot connect to my server over ssh since this morning",
+        "cannot connect to my server over ssh since this morning, need a resolution",
     );
     assert_eq!(vague.fixes[0].id, "connecting");
     assert!(
