@@ -4,16 +4,20 @@
 #   base    — `deflect eval --baseline`: our analyzer, plain BM25 over one body field
 #   deflect — the full ranking
 # Each with MRR@10 and R@10, dev (odd qid) and test (even qid). Unpacks the full Alibaba Cloud
-# corpus into scratch/ on first use. Usage: scripts/eval-all.sh [--no-bigram] [--report DIR]
+# corpus into scratch/ on first use.
+# Usage: scripts/eval-all.sh [--no-bigram] [--report DIR] [--weights SPEC]
+# --weights passes ranking overrides (`deflect eval --weights`, e.g. coord=2) to every deflect run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 BIGRAM=1
 REPORT=""
+WEIGHTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-bigram) BIGRAM=0 ;;
     --report) REPORT=$2; shift ;;
+    --weights) WEIGHTS=(--weights "$2"); shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -30,10 +34,10 @@ printf '%-8s %-14s %-5s %5s  %-15s %-15s %-15s\n' corpus set split n "bigram MRR
 echo "$SETS" | while IFS='|' read -r name art q r; do
   idx=scratch/eval-index/$name
   for mode in base deflect; do
-    flags=""; [ $mode = base ] && flags="--baseline"
+    flags=(); [ $mode = base ] && flags=(--baseline); [ $mode = deflect ] && flags=("${WEIGHTS[@]}")
     rep=""; [ -n "$REPORT" ] && [ $mode = deflect ] && mkdir -p "$REPORT" && rep="--report $REPORT/$name.html"
     [ -d "$idx" ] || "$BIN" reindex --kb "$art" --index "$idx" >/dev/null 2>&1
-    "$BIN" eval --kb "$art" --index "$idx" --queries "$q" --qrels "$r" $flags --json $rep > "$OUT/$name.$mode.json" 2>/dev/null
+    "$BIN" eval --kb "$art" --index "$idx" --queries "$q" --qrels "$r" "${flags[@]}" --json $rep > "$OUT/$name.$mode.json" 2>/dev/null
   done
   if [ $BIGRAM = 1 ]; then
     for split in dev test; do
@@ -82,7 +86,7 @@ printf '%-16s %-5s %4s  %-6s %-6s %-6s  %s\n' tickets split n MRR@10 R@1 R@10 "d
 echo "$TICKETS" | while IFS='|' read -r name t art idx; do
   idx=scratch/eval-index/$idx
   [ -d "$idx" ] || "$BIN" reindex --kb "$art" --index "$idx" >/dev/null 2>&1
-  "$BIN" eval --kb "$art" --index "$idx" --tickets "$t" --json > "$OUT/$name.json" 2>/dev/null
+  "$BIN" eval --kb "$art" --index "$idx" --tickets "$t" "${WEIGHTS[@]}" --json > "$OUT/$name.json" 2>/dev/null
   python3 - "$OUT/$name.json" <<'PY'
 import json, sys
 for s in json.load(open(sys.argv[1])):

@@ -213,11 +213,16 @@ pub fn search(config: &Config, a: SearchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{}{} match(es), {:.1} ms, terms: {}",
+        "{}{} match(es), {:.1} ms, terms: {}{}",
         if resp.total_exact { "" } else { "at least " },
         resp.total,
         resp.took_ms,
-        resp.terms.join(" ")
+        resp.terms.join(" "),
+        if resp.chatter.is_empty() {
+            String::new()
+        } else {
+            format!(" (chatter, weighted down: {})", resp.chatter.join(" "))
+        }
     );
     for (i, h) in resp.hits.iter().enumerate() {
         println!(

@@ -182,6 +182,11 @@ pub struct SearchResponse {
     pub took_ms: f64,
     /// Terms searched (after stop words, synonyms, long-ticket reduction).
     pub terms: Vec<String>,
+    /// Words of the ticket weighted down as chatter: rare in the KB only because
+    /// documentation does not talk that way (知道, 到底). Among `terms` unless a long
+    /// ticket's reduction dropped them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chatter: Vec<String>,
     /// Error codes matched exactly.
     pub codes: Vec<String>,
     /// Sum of the query's IDF: how much the query says.
@@ -212,6 +217,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         facets: FacetCounts::new(),
         took_ms: 0.0,
         terms: plan.terms.iter().map(|t| t.text.clone()).collect(),
+        chatter: plan.chatter.clone(),
         codes: plan.codes.clone(),
         information: plan.information(),
     };

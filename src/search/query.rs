@@ -46,6 +46,16 @@ pub struct Weights {
     /// and at its own IDF it made `ALIYUN::ECS::Instance` the answer to any English ticket
     /// about an instance.
     pub concept_idf: f32,
+    /// Chatter: a Chinese word of the ticket whose rarity in the KB is no more than its
+    /// rarity in general writing (general IDF − KB IDF below `chatter_lo` + `chatter_span`)
+    /// is weighted down, to `chatter_floor` at `chatter_lo` and below. 知道, 到底, 里面 are
+    /// rare in documentation only because documentation does not talk like a customer;
+    /// 监听 and 健康检查 are far more common in the KB than in general writing. 0 = off.
+    pub chatter_lo: f32,
+    /// See `chatter_lo`.
+    pub chatter_span: f32,
+    /// See `chatter_lo`.
+    pub chatter_floor: f32,
     /// Multiplier for sub-words (安全组 inside 安全组规则).
     pub sub_word: f32,
     /// Most informative terms kept from a long ticket.
@@ -79,6 +89,9 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     synonym: 0.6,
     translation: 0.6,
     concept_idf: 1.0,
+    chatter_lo: 4.0,
+    chatter_span: 3.0,
+    chatter_floor: 0.25,
     sub_word: 0.35,
     max_terms: 24,
     phrase: 5.0,
@@ -109,6 +122,9 @@ impl Weights {
                 "synonym" => self.synonym = x,
                 "translation" => self.translation = x,
                 "concept_idf" => self.concept_idf = x,
+                "chatter_lo" => self.chatter_lo = x,
+                "chatter_span" => self.chatter_span = x,
+                "chatter_floor" => self.chatter_floor = x,
                 "sub_word" => self.sub_word = x,
                 "max_terms" => self.max_terms = x as usize,
                 "coord" => self.coord = x,
@@ -206,7 +222,8 @@ impl TermClause {
 pub struct QueryTerm {
     /// The analysed term.
     pub text: String,
-    /// Its weight multiplier (1 for main words).
+    /// Its weight multiplier: 1 for a main word, below 1 for a main word read as chatter
+    /// ([`Weights::chatter_lo`]) and for secondary terms.
     pub weight: f32,
     /// Inverse document frequency in the body field.
     pub idf: f32,
@@ -225,6 +242,9 @@ pub struct Plan {
     pub terms: Vec<QueryTerm>,
     /// Canonical error codes matched exactly.
     pub codes: Vec<String>,
+    /// Main words weighted down as chatter ([`chatter_weight`]), before a long ticket's
+    /// reduction.
+    pub chatter: Vec<String>,
     /// The ticket describes a problem (see [`Weights::problem`]).
     pub problem: bool,
 }
@@ -278,6 +298,20 @@ impl Plan {
             .map(|t| t.idf)
             .sum()
     }
+}
+
+/// The weight a main word keeps as possible chatter ([`Weights::chatter_lo`]): 1 for a word
+/// the KB uses more than general writing does, down to `chatter_floor` for one it uses no
+/// more. Compared as IDFs: the KB's (per entry) against general Chinese (per word), so a
+/// word with the same share in both is `ln(words per entry)` ≈ 6 apart, and a word the KB
+/// rarely holds is chatter when its general IDF is no more than ~4–7 above its KB IDF.
+/// Only Chinese words: the general counts are jieba's, and English words keep their IDF.
+pub fn chatter_weight(w: &Weights, text: &str, idf: f32) -> f32 {
+    if w.chatter_lo <= 0.0 || !text.chars().any(crate::analysis::normalize::is_han) {
+        return 1.0;
+    }
+    let keyness = crate::analysis::tokenizer::general_idf(text) - idf;
+    ((keyness - w.chatter_lo) / w.chatter_span.max(0.01)).clamp(w.chatter_floor.min(1.0), 1.0)
 }
 
 /// A word that can carry meaning alone: anything but a lone Chinese character (用, 上).
@@ -373,6 +407,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 clauses,
                 terms,
                 codes: Vec::new(),
+                chatter: Vec::new(),
                 problem: false,
             };
         }
@@ -432,6 +467,15 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             t.sub,
         );
     }
+    // Chatter: customer words documentation does not use (知道, 到底, 里面) are rare in the KB
+    // for that reason alone, and by IDF would count as its most telling words.
+    let mut chatter = Vec::new();
+    for t in terms.iter_mut().filter(|t| !t.secondary) {
+        t.weight *= chatter_weight(&w, &t.text, t.idf);
+        if t.weight < 1.0 {
+            chatter.push(t.text.clone());
+        }
+    }
     // A long ticket is reduced to its most informative words: IDF times a dampened count.
     // Words the index has never seen take no place: they cannot match, and the rarest-first
     // order would fill the cap with them (chat words jieba glues together, 台前, 只放) and
@@ -461,7 +505,9 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             .iter()
             .map(|t| {
                 (
-                    t.idf * (1.0 + (counts.get(t.text.as_str()).copied().unwrap_or(1) as f32).ln()),
+                    t.idf
+                        * t.weight
+                        * (1.0 + (counts.get(t.text.as_str()).copied().unwrap_or(1) as f32).ln()),
                     t.text.clone(),
                 )
             })
@@ -762,6 +808,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         clauses,
         terms,
         codes,
+        chatter,
         problem,
     }
 }

@@ -475,6 +475,55 @@ fn long_ticket_is_reduced_to_informative_terms() {
 }
 
 #[test]
+fn a_ticket_s_chatter_is_weighted_below_its_topic() {
+    // Words a customer uses and documentation does not are rare in the KB for that reason
+    // alone; the words of the problem are not chatter, however common in the KB.
+    let t = "你好，之前用四层TCP监听的时候一直好好的，上礼拜同事把它改成了七层HTTP监听，\
+             结果健康检查就老是显示异常。我自己登上去看了半天，也不知道到底是哪里没弄对，\
+             后端那几台机器自己访问都是正常的，日志里面也能看见请求进来。";
+    let mut req = SearchRequest::new(t);
+    req.limit = 3;
+    req.explain = true;
+    let r = search::search(bundled(), &req).unwrap();
+    for c in ["知道", "到底", "里面", "进来", "半天"] {
+        assert!(
+            r.chatter.iter().any(|w| w == c),
+            "{c} not chatter: {:?}",
+            r.chatter
+        );
+    }
+    for t in [
+        "健康检查",
+        "监听",
+        "七层",
+        "四层",
+        "后端",
+        "异常",
+        "日志",
+        "tcp",
+        "http",
+    ] {
+        assert!(
+            !r.chatter.iter().any(|w| w == t),
+            "{t} read as chatter: {:?}",
+            r.chatter
+        );
+    }
+    assert_eq!(r.hits[0].id, "net-slb-health-check-fail");
+    // Scored at its weight: a chatter word the top entry holds adds less than at full weight.
+    let searcher = bundled().reader.searcher();
+    let plan = explained_plan(bundled(), &searcher, t);
+    let weight = |w: &str| {
+        plan.terms
+            .iter()
+            .find(|x| x.text == w && !x.secondary)
+            .map(|x| x.weight)
+    };
+    assert!(weight("知道").unwrap() < 0.5, "{:?}", weight("知道"));
+    assert_eq!(weight("健康检查"), Some(1.0));
+}
+
+#[test]
 fn bad_files_are_reported_and_the_rest_indexed() {
     let (dir, config) = temp_kb();
     let kb = &config.kb;
