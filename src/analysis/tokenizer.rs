@@ -244,11 +244,13 @@ impl Analyzer {
     }
 }
 
-/// Stems per thread; cleared when full (a bound, not an LRU).
+/// Stems (and general IDFs) per thread; cleared when full (a bound, not an LRU).
 const STEM_CACHE_WORDS: usize = 50_000;
 
 thread_local! {
     static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+    static GENERAL_IDFS: std::cell::RefCell<std::collections::HashMap<String, f32>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
@@ -262,8 +264,20 @@ const GENERAL_WORDS: f64 = 60_101_967.0;
 /// 配置 10.5, 监听 13.1, 健康检查 16.5. A KB's own user words do not count: this reads the
 /// default dictionary only.
 pub fn general_idf(word: &str) -> f32 {
-    let f = base_jieba().suggest_freq(word).max(1) as f64;
-    (GENERAL_WORDS / f).ln().max(0.0) as f32
+    // jieba segments the word to price it (a fifth of a long ticket's search when uncached);
+    // tickets repeat their vocabulary, so each thread keeps the words it has priced.
+    GENERAL_IDFS.with_borrow_mut(|cache| {
+        if let Some(&v) = cache.get(word) {
+            return v;
+        }
+        let f = base_jieba().suggest_freq(word).max(1) as f64;
+        let v = (GENERAL_WORDS / f).ln().max(0.0) as f32;
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(word.to_string(), v);
+        v
+    })
 }
 
 /// jieba with its default dictionary, loaded once per process (150–700 ms) and cloned for
