@@ -37,6 +37,7 @@ pub struct Norms {
     /// Documents, deleted ones included (tantivy's `total_num_docs`).
     pub docs: u64,
     fields: Vec<(Field, Box<[f32; 256]>)>,
+    averages: Vec<(Field, f32)>,
 }
 
 impl Norms {
@@ -44,6 +45,7 @@ impl Norms {
     pub fn new(searcher: &Searcher) -> Norms {
         let readers = searcher.segment_readers();
         let docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
+        let mut averages = Vec::new();
         let fields = searcher
             .schema()
             .fields()
@@ -55,6 +57,7 @@ impl Norms {
                     .map(|i| i.total_num_tokens())
                     .sum();
                 let average = tokens as f32 / docs as f32;
+                averages.push((field, average));
                 let mut norms = Box::new([0f32; 256]);
                 for (id, n) in norms.iter_mut().enumerate() {
                     let fieldnorm = FieldNormReader::id_to_fieldnorm(id as u8);
@@ -63,7 +66,19 @@ impl Norms {
                 (field, norms)
             })
             .collect();
-        Norms { docs, fields }
+        Norms {
+            docs,
+            fields,
+            averages,
+        }
+    }
+
+    /// The average number of tokens `field` holds per document (0 when it is not indexed).
+    pub fn average(&self, field: Field) -> f32 {
+        self.averages
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(0.0, |(_, a)| *a)
     }
 
     /// The table of `field` (None when it is not indexed).

@@ -46,15 +46,16 @@ pub struct Weights {
     /// and at its own IDF it made `ALIYUN::ECS::Instance` the answer to any English ticket
     /// about an instance.
     pub concept_idf: f32,
-    /// Chatter: a Chinese word of the ticket whose rarity in the KB is no more than its
-    /// rarity in general writing (general IDF − KB IDF below `chatter_lo` + `chatter_span`)
-    /// is weighted down, to `chatter_floor` at `chatter_lo` and below. 知道, 到底, 里面 are
-    /// rare in documentation only because documentation does not talk like a customer;
-    /// 监听 and 健康检查 are far more common in the KB than in general writing. 0 = off.
-    pub chatter_lo: f32,
-    /// See `chatter_lo`.
+    /// Chatter: a Chinese word of the ticket that the KB uses far less than general writing
+    /// would predict is weighted down ([`chatter_weight`]). 知道, 到底, 里面 are rare in
+    /// documentation only because documentation does not talk like a customer; 监听 and
+    /// 健康检查 are far more common in the KB than in general writing. The value is how many
+    /// nats (ln) below the predicted use a word sits at `chatter_floor`; from there its weight
+    /// rises linearly to 1 over `chatter_span` nats. 0 = off.
+    pub chatter: f32,
+    /// See `chatter`.
     pub chatter_span: f32,
-    /// See `chatter_lo`.
+    /// See `chatter`.
     pub chatter_floor: f32,
     /// Multiplier for sub-words (安全组 inside 安全组规则).
     pub sub_word: f32,
@@ -89,7 +90,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     synonym: 0.6,
     translation: 0.6,
     concept_idf: 1.0,
-    chatter_lo: 4.0,
+    chatter: 2.25,
     chatter_span: 3.0,
     chatter_floor: 0.25,
     sub_word: 0.35,
@@ -122,7 +123,7 @@ impl Weights {
                 "synonym" => self.synonym = x,
                 "translation" => self.translation = x,
                 "concept_idf" => self.concept_idf = x,
-                "chatter_lo" => self.chatter_lo = x,
+                "chatter" => self.chatter = x,
                 "chatter_span" => self.chatter_span = x,
                 "chatter_floor" => self.chatter_floor = x,
                 "sub_word" => self.sub_word = x,
@@ -223,7 +224,7 @@ pub struct QueryTerm {
     /// The analysed term.
     pub text: String,
     /// Its weight multiplier: 1 for a main word, below 1 for a main word read as chatter
-    /// ([`Weights::chatter_lo`]) and for secondary terms.
+    /// ([`Weights::chatter`]) and for secondary terms.
     pub weight: f32,
     /// Inverse document frequency in the body field.
     pub idf: f32,
@@ -300,18 +301,19 @@ impl Plan {
     }
 }
 
-/// The weight a main word keeps as possible chatter ([`Weights::chatter_lo`]): 1 for a word
-/// the KB uses more than general writing does, down to `chatter_floor` for one it uses no
-/// more. Compared as IDFs: the KB's (per entry) against general Chinese (per word), so a
-/// word with the same share in both is `ln(words per entry)` ≈ 6 apart, and a word the KB
-/// rarely holds is chatter when its general IDF is no more than ~4–7 above its KB IDF.
-/// Only Chinese words: the general counts are jieba's, and English words keep their IDF.
-pub fn chatter_weight(w: &Weights, text: &str, idf: f32) -> f32 {
-    if w.chatter_lo <= 0.0 || !text.chars().any(crate::analysis::normalize::is_han) {
+/// The weight a main word keeps as possible chatter ([`Weights::chatter`]). A word with
+/// general IDF `g` (its share of the words of general Chinese is e^−g) would be in a share
+/// e^−g × `avg_len` of entries `avg_len` words long if the KB wrote like everyone else; its
+/// excess is ln(actual share / that), ≈ `g` − ln(`avg_len`) − `idf`. Positive for the KB's
+/// own vocabulary (监听 +4), strongly negative for words customers use and documentation
+/// does not (知道 −4, 到底 −5). Only Chinese words: the general counts are jieba's, and
+/// English words keep their weight.
+pub fn chatter_weight(w: &Weights, text: &str, idf: f32, avg_len: f32) -> f32 {
+    if w.chatter <= 0.0 || avg_len < 1.0 || !text.chars().any(crate::analysis::normalize::is_han) {
         return 1.0;
     }
-    let keyness = crate::analysis::tokenizer::general_idf(text) - idf;
-    ((keyness - w.chatter_lo) / w.chatter_span.max(0.01)).clamp(w.chatter_floor.min(1.0), 1.0)
+    let excess = crate::analysis::tokenizer::general_idf(text) - avg_len.ln() - idf;
+    ((excess + w.chatter) / w.chatter_span.max(0.01)).clamp(w.chatter_floor.min(1.0), 1.0)
 }
 
 /// A word that can carry meaning alone: anything but a lone Chinese character (用, 上).
@@ -470,8 +472,9 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     // Chatter: customer words documentation does not use (知道, 到底, 里面) are rare in the KB
     // for that reason alone, and by IDF would count as its most telling words.
     let mut chatter = Vec::new();
+    let avg_len = loaded.bm25.average(f.body);
     for t in terms.iter_mut().filter(|t| !t.secondary) {
-        t.weight *= chatter_weight(&w, &t.text, t.idf);
+        t.weight *= chatter_weight(&w, &t.text, t.idf, avg_len);
         if t.weight < 1.0 {
             chatter.push(t.text.clone());
         }
@@ -810,5 +813,41 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         codes,
         chatter,
         problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{chatter_weight, DEFAULT_WEIGHTS};
+    use crate::analysis::tokenizer::general_idf;
+
+    /// The KB IDF of a word that is in a share `share` of the entries.
+    fn idf_at(share: f32) -> f32 {
+        (1.0 / share).ln()
+    }
+
+    #[test]
+    fn chatter_is_judged_against_the_use_the_kb_s_entry_length_predicts() {
+        let w = DEFAULT_WEIGHTS;
+        // A word used as often as general writing predicts for entries of that length keeps
+        // the same weight whether the KB's entries are short FAQ answers or long guides.
+        for word in ["配置", "知道", "监听"] {
+            let at = |len: f32| {
+                let share = (-general_idf(word)).exp() * len;
+                chatter_weight(&w, word, idf_at(share), len)
+            };
+            assert!((at(80.0) - at(1500.0)).abs() < 1e-3, "{word}");
+            assert!(at(500.0) > 0.5, "{word} {}", at(500.0));
+        }
+        // 知道 in 1 entry of 200 (kb/ has 3), and 监听 in 1 of 50.
+        assert_eq!(
+            chatter_weight(&w, "知道", idf_at(1.0 / 200.0), 560.0),
+            w.chatter_floor
+        );
+        assert_eq!(chatter_weight(&w, "监听", idf_at(1.0 / 50.0), 560.0), 1.0);
+        // English words, and the switch.
+        assert_eq!(chatter_weight(&w, "know", 9.0, 560.0), 1.0);
+        let off = super::Weights { chatter: 0.0, ..w };
+        assert_eq!(chatter_weight(&off, "知道", 9.0, 560.0), 1.0);
     }
 }
