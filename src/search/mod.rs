@@ -189,7 +189,7 @@ pub struct SearchResponse {
     pub chatter: Vec<String>,
     /// Error codes matched exactly.
     pub codes: Vec<String>,
-    /// Sum of the query's IDF: how much the query says.
+    /// Sum of the query's IDF, chatter at its reduced weight: how much the query says.
     pub information: f32,
 }
 

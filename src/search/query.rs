@@ -291,12 +291,14 @@ impl Plan {
         self.clauses.iter().any(|c| c.common && !c.rescore)
     }
 
-    /// Sum of IDF of the ticket's main terms: how much the ticket says.
+    /// Sum of IDF of the ticket's main terms, each at its weight: how much the ticket says.
+    /// Chatter counts at its reduced weight, as it scores: a chatty ticket says no more
+    /// than its topic words, and the highest score it can reach is that of those.
     pub fn information(&self) -> f32 {
         self.terms
             .iter()
             .filter(|t| !t.secondary)
-            .map(|t| t.idf)
+            .map(|t| t.idf * t.weight)
             .sum()
     }
 }
