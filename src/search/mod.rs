@@ -182,9 +182,9 @@ pub struct SearchResponse {
     pub took_ms: f64,
     /// Terms searched (after stop words, synonyms, long-ticket reduction).
     pub terms: Vec<String>,
-    /// Words of the ticket weighted down as chatter: rare in the KB only because
-    /// documentation does not talk that way (知道, 到底). Among `terms` unless a long
-    /// ticket's reduction dropped them.
+    /// Words of the ticket weighted down as chatter, to half their weight or less: rare in
+    /// the KB only because documentation does not talk that way (知道, 到底). Among `terms`
+    /// unless a long ticket's reduction dropped them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chatter: Vec<String>,
     /// Error codes matched exactly.

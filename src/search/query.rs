@@ -243,8 +243,8 @@ pub struct Plan {
     pub terms: Vec<QueryTerm>,
     /// Canonical error codes matched exactly.
     pub codes: Vec<String>,
-    /// Main words weighted down as chatter ([`chatter_weight`]), before a long ticket's
-    /// reduction.
+    /// Main words weighted down as chatter ([`chatter_weight`]) to half or less, before a long
+    /// ticket's reduction.
     pub chatter: Vec<String>,
     /// The ticket describes a problem (see [`Weights::problem`]).
     pub problem: bool,
@@ -477,7 +477,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     let avg_len = loaded.bm25.average(f.body);
     for t in terms.iter_mut().filter(|t| !t.secondary) {
         t.weight *= chatter_weight(&w, &t.text, t.idf, avg_len);
-        if t.weight < 1.0 {
+        if t.weight <= 0.5 {
             chatter.push(t.text.clone());
         }
     }
