@@ -216,6 +216,28 @@ fn asked(body: &str) -> Vec<String> {
 }
 
 #[test]
+fn chatter_around_a_ticket_does_not_make_its_fix_look_partial() {
+    // The same problem, told plainly and told the way an exasperated customer tells it. The
+    // chatter is weighed down in ranking, so the best score the ticket can reach is that of
+    // its topic: the fix reaches the same share of it either way.
+    let plain = answer_text("数据库连接数满了，报 Too many connections");
+    let chatty = answer_text(
+        "真是搞不懂，前几天还好好的，今天早上一来发现数据库连接数满了，报 Too many connections，\
+         到底是哪里出了毛病，我们这边也没改过啥",
+    );
+    let (p, c) = (&plain.fixes[0], &chatty.fixes[0]);
+    assert_eq!(p.id, c.id);
+    assert!(p.id.contains("too-many-connections"), "{}", p.id);
+    assert!(
+        c.features.relative_score >= 0.8 * p.features.relative_score,
+        "plain {:?} chatty {:?}",
+        p.features,
+        c.features
+    );
+    assert_eq!(chatty.decision, plain.decision, "{:?}", c.features);
+}
+
+#[test]
 fn a_pasted_error_settles_what_a_clarification_would_ask() {
     // "Can't ssh after a reboot" fits three entries; the customer asked which one fits.
     let open = answer_text("我们的ECS实例重启之后ssh一直连不上，麻烦帮忙看看");
