@@ -41,6 +41,13 @@ pub struct Weights {
     pub synonym: f32,
     /// Multiplier for the Chinese renderings of a ticket's English words (the glossary).
     pub translation: f32,
+    /// The same for an English ticket of [`SENTENCE_WORDS`] words or more. A short English
+    /// query is mostly a pasted error or a name that a Chinese KB keeps in English too
+    /// (TiDB's `Region is Unavailable`), where the English words should decide; a customer's
+    /// English sentence on a Chinese KB is answered by a page that says it in Chinese, and
+    /// at the short text's weight its English words found the API and template pages whose
+    /// code samples hold English prose instead.
+    pub translation_sentence: f32,
     /// An English word with a rendering takes the rendering's IDF when that is lower
     /// (1 on, 0 off): on a Chinese KB, `instance` is rare only because the KB writes 实例,
     /// and at its own IDF it made `ALIYUN::ECS::Instance` the answer to any English ticket
@@ -89,6 +96,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     proximity: 0.6,
     synonym: 0.6,
     translation: 0.6,
+    translation_sentence: 1.5,
     concept_idf: 1.0,
     chatter: 2.25,
     chatter_span: 3.0,
@@ -122,6 +130,7 @@ impl Weights {
                 "proximity" => self.proximity = x,
                 "synonym" => self.synonym = x,
                 "translation" => self.translation = x,
+                "translation_sentence" => self.translation_sentence = x,
                 "concept_idf" => self.concept_idf = x,
                 "chatter" => self.chatter = x,
                 "chatter_span" => self.chatter_span = x,
@@ -317,6 +326,10 @@ pub fn chatter_weight(w: &Weights, text: &str, idf: f32, avg_len: f32) -> f32 {
     let excess = crate::analysis::tokenizer::general_idf(text) - avg_len.ln() - idf;
     ((excess + w.chatter) / w.chatter_span.max(0.01)).clamp(w.chatter_floor.min(1.0), 1.0)
 }
+
+/// Words (after stop words) from which an English ticket reads as a sentence rather than a
+/// pasted error or a name: see [`Weights::translation_sentence`].
+pub const SENTENCE_WORDS: usize = 8;
 
 /// A word that can carry meaning alone: anything but a lone Chinese character (用, 上).
 fn informative(s: &str) -> bool {
@@ -627,6 +640,11 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             .collect();
         let mut added: HashMap<String, usize> = HashMap::new();
         let mut en_scale: HashMap<String, f32> = HashMap::new();
+        let tw = if mains.len() >= SENTENCE_WORDS {
+            w.translation_sentence
+        } else {
+            w.translation
+        };
         for m in res.find_translations(&main_seq) {
             let words = &main_seq[m.start..m.end];
             if !words.iter().any(|t| kept.contains(*t)) {
@@ -698,7 +716,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                                 positional: false,
                                 rescore: name != "body",
                                 common: name == "body" && common(idf),
-                                term: Some(TermClause::new(field, zh, boost * w.translation)),
+                                term: Some(TermClause::new(field, zh, boost * tw)),
                                 pair: None,
                             });
                         }
@@ -706,7 +724,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                     added.insert(zh.clone(), terms.len());
                     terms.push(QueryTerm {
                         text: zh.clone(),
-                        weight: w.translation,
+                        weight: tw,
                         idf,
                         secondary: true,
                         stands_for: stands.iter().map(|s| s.to_string()).collect(),
