@@ -84,7 +84,7 @@ alibaba_tickets2|tests/fixtures/alibaba_tickets2.jsonl|$FULL|alibaba
 alibaba_tickets_en|tests/fixtures/alibaba_tickets_en.jsonl|$FULL|alibaba
 tidb_tickets|tests/fixtures/tidb_tickets.jsonl|$DATA/pingcap-docs-cn/articles|tidb"
 echo
-printf '%-16s %-5s %4s  %-6s %-6s %-6s  %s\n' tickets split n MRR@10 R@1 R@10 "decisions: auto_reply precision / coverage, no-answer escalated"
+printf '%-18s %-5s %4s  %-6s %-6s %-6s  %s\n' tickets split n MRR@10 R@1 R@10 "decisions: auto_reply precision / coverage, no-answer escalated"
 echo "$TICKETS" | while IFS='|' read -r name t art idx; do
   idx=scratch/eval-index/$idx
   [ -d "$idx" ] || "$BIN" reindex --kb "$art" --index "$idx" >/dev/null 2>&1
@@ -94,6 +94,6 @@ import json, sys
 for s in json.load(open(sys.argv[1])):
     d = s.get("decisions") or {}
     dec = "%.3f / %.3f, %.3f" % (d["auto_precision"], d["auto_coverage"], d["escalation_recall_no_answer"]) if d else "-"
-    print("%-16s %-5s %4d  %.3f  %.3f  %.3f   %s" % (s["set"], s["split"], s["n"], s["mrr10"], s["r1"], s["r10"], dec))
+    print("%-18s %-5s %4d  %.3f  %.3f  %.3f   %s" % (s["set"], s["split"], s["n"], s["mrr10"], s["r1"], s["r10"], dec))
 PY
 done
