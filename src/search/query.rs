@@ -327,8 +327,8 @@ pub fn chatter_weight(w: &Weights, text: &str, idf: f32, avg_len: f32) -> f32 {
     ((excess + w.chatter) / w.chatter_span.max(0.01)).clamp(w.chatter_floor.min(1.0), 1.0)
 }
 
-/// Words (after stop words) from which an English ticket reads as a sentence rather than a
-/// pasted error or a name: see [`Weights::translation_sentence`].
+/// Words (stop words included) from which an English ticket reads as a sentence rather than
+/// a pasted error or a name: see [`Weights::translation_sentence`].
 pub const SENTENCE_WORDS: usize = 8;
 
 /// A word that can carry meaning alone: anything but a lone Chinese character (用, 上).
@@ -447,7 +447,8 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     };
     let tokens: Vec<_> = tokens.into_iter().filter(|t| !unseen_id(&t.text)).collect();
 
-    // Main words of the ticket, in order, without stop words.
+    // Main words of the ticket, in order: no sub-words, stop words included (the whole-ticket
+    // phrase matches them word for word).
     let mains: Vec<&str> = tokens
         .iter()
         .filter(|t| !t.sub)
