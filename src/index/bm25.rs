@@ -36,8 +36,8 @@ pub fn phrase_weight(dfs: &[u64], docs: u64) -> f32 {
 pub struct Norms {
     /// Documents, deleted ones included (tantivy's `total_num_docs`).
     pub docs: u64,
-    fields: Vec<(Field, Box<[f32; 256]>)>,
-    averages: Vec<(Field, f32)>,
+    /// Per indexed field: its average tokens per document, and its table.
+    fields: Vec<(Field, f32, Box<[f32; 256]>)>,
 }
 
 impl Norms {
@@ -45,7 +45,6 @@ impl Norms {
     pub fn new(searcher: &Searcher) -> Norms {
         let readers = searcher.segment_readers();
         let docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
-        let mut averages = Vec::new();
         let fields = searcher
             .schema()
             .fields()
@@ -57,35 +56,30 @@ impl Norms {
                     .map(|i| i.total_num_tokens())
                     .sum();
                 let average = tokens as f32 / docs as f32;
-                averages.push((field, average));
                 let mut norms = Box::new([0f32; 256]);
                 for (id, n) in norms.iter_mut().enumerate() {
                     let fieldnorm = FieldNormReader::id_to_fieldnorm(id as u8);
                     *n = K1 * (1.0 - B + B * fieldnorm as f32 / average);
                 }
-                (field, norms)
+                (field, average, norms)
             })
             .collect();
-        Norms {
-            docs,
-            fields,
-            averages,
-        }
+        Norms { docs, fields }
     }
 
     /// The average number of tokens `field` holds per document (0 when it is not indexed).
     pub fn average(&self, field: Field) -> f32 {
-        self.averages
+        self.fields
             .iter()
-            .find(|(f, _)| *f == field)
-            .map_or(0.0, |(_, a)| *a)
+            .find(|(f, ..)| *f == field)
+            .map_or(0.0, |(_, a, _)| *a)
     }
 
     /// The table of `field` (None when it is not indexed).
     pub fn of(&self, field: Field) -> Option<&[f32; 256]> {
         self.fields
             .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, n)| &**n)
+            .find(|(f, ..)| *f == field)
+            .map(|(.., n)| &**n)
     }
 }
