@@ -297,15 +297,17 @@ fn alibaba_full_corpus_floors() {
     // 0.536, R@10 0.775, and 12 of 15 no-answer tickets escalated, at the floor: the
     // vaguest (`RDS MySQL 慢查询特别多，CPU也很高，怎么优化`) is now asked to clarify.
     // English tickets on this Chinese KB (tests/fixtures/alibaba_tickets_en.README.md), the
-    // set English rendering was tuned on: MRR@10 0.439, R@10 0.800 since their sentences'
-    // renderings count at `translation_sentence` (0.274 / 0.680 before).
+    // set English rendering was tuned on: MRR@10 0.439, R@10 0.800 on its first 25 answerable
+    // tickets since their sentences' renderings count at `translation_sentence` (0.274 /
+    // 0.680 before). With the 15 labelled in a second pass (SLS, CMS, ARMS, Kafka, WAF, DDoS,
+    // certificates, Cloud Firewall, Bastionhost, KMS, ROS, Hologres, GPDB, DCDN): 0.361 / 0.675.
     let s = tickets_over(&loaded, "alibaba_tickets_en");
     eprintln!(
         "alibaba English tickets: MRR@10 {:.3} R@10 {:.3}",
         s.mrr10, s.r10
     );
     assert!(
-        s.mrr10 >= 0.40 && s.r10 >= 0.76,
+        s.mrr10 >= 0.33 && s.r10 >= 0.62,
         "alibaba English tickets {s:?}"
     );
     let s = tickets_over(&loaded, "alibaba_tickets2");
