@@ -14,6 +14,8 @@ pub struct Columns {
     pub dupkey: Vec<Option<Column<u64>>>,
     /// The `problem` column: 1 for entries that describe a problem and its fix.
     pub problem: Vec<Option<Column<u64>>>,
+    /// The `structured` column: percent of an entry's text in tables and code.
+    pub structured: Vec<Option<Column<u64>>>,
 }
 
 impl Columns {
@@ -33,6 +35,7 @@ impl Columns {
                 .collect(),
             dupkey: u64s("dupkey"),
             problem: u64s("problem"),
+            structured: u64s("structured"),
         }
     }
 }

@@ -618,6 +618,7 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
         // A file at the KB's root has no area: its copies are the ones in the same file.
         f.dupkey => dupkey(&e.title, area_of(e).unwrap_or(&e.path)),
         f.problem => u64::from(e.problem),
+        f.structured => (crate::ingest::markdown::structured_share(&e.markdown) * 100.0).round() as u64,
     );
     if let Some(a) = &e.anchor {
         d.add_text(f.anchor, a);

@@ -9,7 +9,7 @@ use crate::analysis::{PRETOKENIZED_NAME, TOKENIZER_NAME};
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 /// Bytes of an entry's text kept for snippets (a snippet comes from the article's head):
 /// 4 KB holds most FAQ answers and sections whole, and the start of a long article is where
@@ -90,6 +90,8 @@ pub struct Fields {
     pub dupkey: Field,
     /// 1 when the entry reads as a problem and its fix (`Entry::problem`), else 0.
     pub problem: Field,
+    /// Percent of the entry's text in tables and code blocks (`markdown::structured_share`).
+    pub structured: Field,
 }
 
 impl Fields {
@@ -146,6 +148,7 @@ impl Fields {
             area: b.add_text_field("area", STRING | STORED | FAST),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),
             problem: b.add_u64_field("problem", NumericOptions::default().set_fast()),
+            structured: b.add_u64_field("structured", NumericOptions::default().set_fast()),
         };
         (b.build(), fields)
     }

@@ -960,6 +960,34 @@ fn clip(s: &str) -> String {
     }
 }
 
+/// The share of an entry's text, in characters of its non-blank lines, that sits in tables
+/// and fenced code blocks: near 1 for reference pages (API parameters and responses,
+/// template syntax, metric lists), low for pages that explain and guide.
+pub fn structured_share(md: &str) -> f32 {
+    let (mut structured, mut all) = (0usize, 0usize);
+    let mut fence = false;
+    for line in md.lines() {
+        let s = line.trim();
+        if s.starts_with("```") || s.starts_with("~~~") {
+            fence = !fence;
+            continue;
+        }
+        if s.is_empty() {
+            continue;
+        }
+        let n = s.chars().count();
+        all += n;
+        if fence || s.starts_with('|') {
+            structured += n;
+        }
+    }
+    if all == 0 {
+        0.0
+    } else {
+        structured as f32 / all as f32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1177,5 +1205,18 @@ mod tests {
             solution_steps(md, true),
             vec!["欠费后 24 小时停机。", "充值后自动恢复。"]
         );
+    }
+
+    #[test]
+    fn structured_share_tells_reference_text_from_explanation() {
+        let api = "## 请求参数\n\n| 名称 | 类型 | 描述 |\n| --- | --- | --- |\n| InstanceId | String | 实例ID。 |\n| RegionId | String | 地域ID。 |\n\n## 返回示例\n\n```json\n{\"RequestId\": \"473469C7-AA6F\"}\n```\n";
+        let guide = "实例无法连接时，先检查安全组是否放行了22端口。\n\n1. 登录控制台，找到实例所在的安全组。\n2. 添加一条入方向规则：\n\n```\nsystemctl restart sshd\n```\n\n如果仍然无法连接，请检查实例内的防火墙设置，并确认sshd服务正在运行。\n";
+        let a = super::structured_share(api);
+        let g = super::structured_share(guide);
+        assert!(a > 0.7, "{a}");
+        assert!(g < 0.3, "{g}");
+        assert_eq!(super::structured_share(""), 0.0);
+        // An unclosed fence counts to the end, as Markdown renders it.
+        assert!(super::structured_share("说明\n```\nline one\nline two") > 0.6);
     }
 }

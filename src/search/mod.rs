@@ -331,6 +331,22 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                 .and_then(|c| c.as_ref())
                 .and_then(|c| c.first(addr.doc_id))
                 == Some(1);
+            // A reference entry (parameter tables, template syntax, code) is rarely what a
+            // ticket without an error code needs, though it holds every name the ticket uses.
+            let mut reference = None;
+            if w.reference > 0.0 && plan.codes.is_empty() {
+                let share = loaded
+                    .columns
+                    .structured
+                    .get(addr.segment_ord as usize)
+                    .and_then(|c| c.as_ref())
+                    .and_then(|c| c.first(addr.doc_id))
+                    .unwrap_or(0);
+                if share as f32 >= w.reference_share {
+                    reference = Some(-*score * w.reference);
+                    *score *= 1.0 - w.reference;
+                }
+            }
             let mut prior = None;
             if is_problem {
                 prior = Some(*score * w.problem);
@@ -342,6 +358,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                     raw,
                     coverage: *cv,
                     prior,
+                    reference,
                 },
             ));
         }
@@ -425,6 +442,12 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             if let Some(p) = noted.and_then(|n| n.prior) {
                 parts.push(ScorePart {
                     clause: "prior:problem-entry".into(),
+                    score: p,
+                });
+            }
+            if let Some(p) = noted.and_then(|n| n.reference) {
+                parts.push(ScorePart {
+                    clause: "prior:reference-entry".into(),
                     score: p,
                 });
             }
@@ -1194,6 +1217,8 @@ struct Noted {
     coverage: (f32, f32),
     /// Points the problem-entry prior added.
     prior: Option<f32>,
+    /// Points the reference-entry prior took (negative).
+    reference: Option<f32>,
 }
 
 /// A clause [`candidate_pass`] scores from the postings it reads.

@@ -48,6 +48,14 @@ pub struct Weights {
     /// at the short text's weight its English words found the API and template pages whose
     /// code samples hold English prose instead.
     pub translation_sentence: f32,
+    /// Reference entries lose this share of their score for a ticket without an error code:
+    /// those whose text is at least [`Weights::reference_share`] percent tables and code
+    /// (API parameters, template syntax, metric lists). They hold every name a ticket uses,
+    /// while the fix is in a page that explains.
+    pub reference: f32,
+    /// Percent of an entry's text in tables and fenced code from which it is reference
+    /// (`ingest::markdown::structured_share`).
+    pub reference_share: f32,
     /// An English word with a rendering takes the rendering's IDF when that is lower
     /// (1 on, 0 off): on a Chinese KB, `instance` is rare only because the KB writes 实例,
     /// and at its own IDF it made `ALIYUN::ECS::Instance` the answer to any English ticket
@@ -97,6 +105,8 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     synonym: 0.6,
     translation: 0.6,
     translation_sentence: 1.5,
+    reference: 0.1,
+    reference_share: 70.0,
     concept_idf: 1.0,
     chatter: 2.25,
     chatter_span: 3.0,
@@ -131,6 +141,8 @@ impl Weights {
                 "synonym" => self.synonym = x,
                 "translation" => self.translation = x,
                 "translation_sentence" => self.translation_sentence = x,
+                "reference" => self.reference = x,
+                "reference_share" => self.reference_share = x,
                 "concept_idf" => self.concept_idf = x,
                 "chatter" => self.chatter = x,
                 "chatter_span" => self.chatter_span = x,

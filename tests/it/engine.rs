@@ -1409,3 +1409,72 @@ fn output_into_a_closed_pipe_ends_the_command_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_reference_page_yields_to_the_page_that_explains() {
+    // An API page holds every name a ticket uses in its parameter tables; a ticket without
+    // an error code is answered by the page that explains. With a code, the API page's error
+    // table may be the answer, and it keeps its score.
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb/ecs");
+    fs::create_dir_all(&kb).unwrap();
+    fs::write(
+        kb.join("authorize-security-group.md"),
+        "# AuthorizeSecurityGroup\n\n调用AuthorizeSecurityGroup为安全组添加入方向规则，放行端口。\n\n\
+         ## 请求参数\n\n| 名称 | 类型 | 描述 |\n| --- | --- | --- |\n\
+         | SecurityGroupId | String | 安全组ID。 |\n| PortRange | String | 放行的端口范围，例如 8080/8080。 |\n\
+         | IpProtocol | String | 协议：tcp、udp。 |\n| SourceCidrIp | String | 授权的源地址段。 |\n\n\
+         ## 错误码\n\n| HTTP状态码 | 错误码 | 错误信息 |\n| --- | --- | --- |\n\
+         | 400 | InvalidPortRange.Malformed | 端口范围格式不正确。 |\n\n\
+         ## 返回示例\n\n```json\n{\"RequestId\": \"CEF72CEB-54B6-4AE8-B225-F876FF7BA984\"}\n```\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("open-a-port.md"),
+        "# 在安全组中放行端口\n\n应用监听了端口，外部却访问不到时，多半是安全组没有放行该端口。\n\n\
+         1. 在控制台找到实例所在的安全组，进入规则配置。\n\
+         2. 添加一条入方向规则，协议选 tcp，端口范围填 8080/8080，授权对象填访问方的地址段。\n\
+         3. 保存后立即生效，无需重启实例。\n\n\
+         仍然访问不到时，再检查实例内的防火墙是否也放行了该端口。\n",
+    )
+    .unwrap();
+    let root = dir.path().join("index");
+    index::build(
+        &dir.path().join("kb"),
+        &root,
+        &BuildOptions::default(),
+        |_| {},
+    )
+    .unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    let prior = |r: &search::SearchResponse, id: &str| {
+        let ids: Vec<&str> = r.hits.iter().map(|h| h.id.as_str()).collect();
+        let hit = r
+            .hits
+            .iter()
+            .find(|h| h.id == id)
+            .unwrap_or_else(|| panic!("{id} not among {ids:?}"));
+        hit.explain
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|p| p.clause == "prior:reference-entry")
+            .map(|p| p.score)
+    };
+    let mut req = SearchRequest::new("安全组怎么放行 8080 端口，tcp 协议");
+    req.explain = true;
+    let r = search::search(&loaded, &req).unwrap();
+    assert!(
+        prior(&r, "ecs/authorize-security-group").is_some_and(|p| p < 0.0),
+        "{:?}",
+        r.hits
+    );
+    assert_eq!(prior(&r, "ecs/open-a-port"), None);
+    assert_eq!(r.hits[0].id, "ecs/open-a-port");
+
+    let mut req = SearchRequest::new("放行 8080 端口报错 InvalidPortRange.Malformed");
+    req.explain = true;
+    let r = search::search(&loaded, &req).unwrap();
+    assert_eq!(prior(&r, "ecs/authorize-security-group"), None);
+    assert_eq!(r.hits[0].id, "ecs/authorize-security-group");
+}
