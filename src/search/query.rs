@@ -708,10 +708,12 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                         continue;
                     }
                     let idf = idf(searcher, f.body, zh);
-                    // A word no entry holds, a lone character (用 of 不可用), or one so common
-                    // it says nothing beside the ticket's rarer words.
+                    // A word no entry holds, a common lone character (用 of 不可用), or one so
+                    // common it says nothing beside the ticket's rarer words. A rarer lone
+                    // character stays: jieba splits some renderings into characters only an
+                    // entry about the concept holds (钉钉 → 钉 钉, 分布键 → 分布 键).
                     if idf >= unseen
-                        || !informative(zh)
+                        || (!informative(zh) && common(idf))
                         || (common(idf) && rare_word)
                         || added.len() >= w.max_terms
                     {

@@ -1478,3 +1478,28 @@ fn a_reference_page_yields_to_the_page_that_explains() {
     assert_eq!(prior(&r, "ecs/authorize-security-group"), None);
     assert_eq!(r.hits[0].id, "ecs/authorize-security-group");
 }
+
+#[test]
+fn a_rendering_jieba_splits_into_characters_still_finds_its_page() {
+    // 钉钉 (DingTalk) is cut into two lone characters. Only the page about the concept holds
+    // them, so they are rare in the KB and an English ticket's rendering keeps them; dropped
+    // as uninformative, the ticket found the alarm pages by 报警 alone.
+    let (_dir, config) = temp_kb();
+    fs::write(
+        config.kb.join("security/dingtalk-alerts.md"),
+        "# 把安全告警推送到钉钉群\n\n在钉钉群中添加自定义机器人，复制机器人的 Webhook 地址，\
+         填到通知设置的钉钉机器人一栏。之后该联系组收到的告警也会推送到钉钉群。\n",
+    )
+    .unwrap();
+    index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&config.index, None).unwrap();
+    let r = search::search(
+        &loaded,
+        &SearchRequest::new(
+            "How do we get the security alerts sent to our DingTalk group instead of email?",
+        ),
+    )
+    .unwrap();
+    let ids: Vec<&str> = r.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids[0], "security/dingtalk-alerts", "{ids:?}");
+}
