@@ -300,14 +300,16 @@ fn alibaba_full_corpus_floors() {
     // set English rendering was tuned on: MRR@10 0.439, R@10 0.800 on its first 25 answerable
     // tickets since their sentences' renderings count at `translation_sentence` (0.274 /
     // 0.680 before). With the 15 labelled in a second pass (SLS, CMS, ARMS, Kafka, WAF, DDoS,
-    // certificates, Cloud Firewall, Bastionhost, KMS, ROS, Hologres, GPDB, DCDN): 0.361 / 0.675.
+    // certificates, Cloud Firewall, Bastionhost, KMS, ROS, Hologres, GPDB, DCDN): 0.361 / 0.675;
+    // 0.444 / 0.775 since reference pages yield (78cf674), the glossary grew (68d72d0) and a
+    // rendering's rare lone characters are kept (3ee31b1).
     let s = tickets_over(&loaded, "alibaba_tickets_en");
     eprintln!(
         "alibaba English tickets: MRR@10 {:.3} R@10 {:.3}",
         s.mrr10, s.r10
     );
     assert!(
-        s.mrr10 >= 0.33 && s.r10 >= 0.62,
+        s.mrr10 >= 0.40 && s.r10 >= 0.72,
         "alibaba English tickets {s:?}"
     );
     let s = tickets_over(&loaded, "alibaba_tickets2");
