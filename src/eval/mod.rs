@@ -247,6 +247,40 @@ fn page_of(s: &str) -> String {
     norm_id(s).split('#').next().unwrap_or_default().to_string()
 }
 
+/// The first 10 distinct pages of a ranking of hits (entry id, ids of its collapsed
+/// copies), each with the index of the hit that stands for it. A hit stands for its copies:
+/// if one of them is relevant, the hit is that page. A hit on a page an earlier hit already
+/// stood for (another entry of a collapsed copy, say its lead) is the same answer again and
+/// is skipped, as are excluded pages.
+fn distinct_pages<'a>(
+    hits: impl Iterator<Item = (&'a str, &'a [String])>,
+    relevant: &HashSet<String>,
+    exclude: &HashSet<String>,
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for (i, (id, duplicates)) in hits.enumerate() {
+        let mut pages: Vec<String> = std::iter::once(page_of(id))
+            .chain(duplicates.iter().map(|d| page_of(d)))
+            .collect();
+        pages.dedup();
+        let page = pages
+            .iter()
+            .find(|p| relevant.contains(*p))
+            .cloned()
+            .unwrap_or_else(|| pages[0].clone());
+        if exclude.contains(&page) || pages.iter().any(|p| seen.contains(p)) {
+            continue;
+        }
+        seen.extend(pages);
+        out.push((i, page));
+        if out.len() == 10 {
+            break;
+        }
+    }
+    out
+}
+
 /// The outcome of one query.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryResult {
@@ -367,20 +401,12 @@ pub fn run(
         let mut got = Vec::new();
         let mut titles = Vec::new();
         let mut section_right = None;
-        for h in &resp.hits {
-            let mut pages: Vec<String> = std::iter::once(page_of(&h.id))
-                .chain(h.duplicates.iter().map(|d| page_of(d)))
-                .collect();
-            pages.dedup();
-            // A hit stands for its collapsed copies: if any copy is relevant, the hit is.
-            let page = pages
-                .iter()
-                .find(|p| relevant.contains(*p))
-                .cloned()
-                .unwrap_or_else(|| pages[0].clone());
-            if exclude.contains(&page) || got.contains(&page) {
-                continue;
-            }
+        let ids = resp
+            .hits
+            .iter()
+            .map(|h| (h.id.as_str(), h.duplicates.as_slice()));
+        for (i, page) in distinct_pages(ids, &relevant, &exclude) {
+            let h = &resp.hits[i];
             if let Some(want) = anchors.get(&page).filter(|_| !h.id.contains('#')) {
                 section_right.get_or_insert_with(|| {
                     h.section.as_ref().is_some_and(|s| match &s.anchor {
@@ -391,9 +417,6 @@ pub fn run(
             }
             got.push(page);
             titles.push(h.title.clone());
-            if got.len() == 10 {
-                break;
-            }
         }
         let m = metrics::score(&got, &relevant);
         out.push(QueryResult {
@@ -783,6 +806,41 @@ mod tests {
             }),
             section_right: None,
         }
+    }
+
+    #[test]
+    fn a_hit_on_a_copy_an_earlier_hit_stood_for_is_not_a_new_page() {
+        use std::collections::HashSet;
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<HashSet<String>>();
+        let dups = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let (a, b, c, d) = (
+            dups(&["old/faq#q1"]),
+            dups(&[]),
+            dups(&["new/faq"]),
+            dups(&[]),
+        );
+        // new/faq#q1 stands for its collapsed copy old/faq#q1. Later come old/faq's lead
+        // entry and old/faq#q2 (collapsed with new/faq's): the same two pages again.
+        let hits = vec![
+            ("new/faq#q1", a.as_slice()),
+            ("old/faq", b.as_slice()),
+            ("old/faq#q2", c.as_slice()),
+            ("other", d.as_slice()),
+        ];
+        let relevant = set(&["old/faq"]);
+        let got = super::distinct_pages(hits.clone().into_iter(), &relevant, &set(&[]));
+        // The first hit is the relevant copy; the two later hits on either copy are skipped.
+        assert_eq!(
+            got,
+            vec![(0, "old/faq".to_string()), (3, "other".to_string())]
+        );
+        // An excluded page's hit is skipped without marking its copies: a copy's own later
+        // hit is still a page (a copy of the own question is excluded by its own id).
+        let got = super::distinct_pages(hits.into_iter(), &set(&[]), &set(&["new/faq"]));
+        assert_eq!(
+            got,
+            vec![(1, "old/faq".to_string()), (3, "other".to_string())]
+        );
     }
 
     #[test]
