@@ -4,7 +4,7 @@
 //! column reads its header and, for the ids, its term dictionary's index.
 
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::Searcher;
+use tantivy::{DocAddress, Searcher};
 
 /// Per segment of a generation, in segment order (`DocAddress::segment_ord`).
 pub struct Columns {
@@ -16,6 +16,15 @@ pub struct Columns {
     pub problem: Vec<Option<Column<u64>>>,
     /// The `structured` column: percent of an entry's text in tables and code.
     pub structured: Vec<Option<Column<u64>>>,
+}
+
+/// The value of one of the u64 columns (`Columns::problem`, `Columns::structured`) for the
+/// entry at `addr`; `None` where its segment lacks the column.
+pub fn u64_at(column: &[Option<Column<u64>>], addr: DocAddress) -> Option<u64> {
+    column
+        .get(addr.segment_ord as usize)
+        .and_then(|c| c.as_ref())
+        .and_then(|c| c.first(addr.doc_id))
 }
 
 impl Columns {

@@ -326,22 +326,13 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             let raw = *score;
             // Soft AND: an entry holding more of the query's information rises.
             *score *= cv.0.max(0.05).powf(w.coord);
-            let is_problem = problem_col
-                .get(addr.segment_ord as usize)
-                .and_then(|c| c.as_ref())
-                .and_then(|c| c.first(addr.doc_id))
-                == Some(1);
+            let is_problem = crate::index::columns::u64_at(problem_col, *addr) == Some(1);
             // A reference entry (parameter tables, template syntax, code) is rarely what a
             // ticket without an error code needs, though it holds every name the ticket uses.
             let mut reference = None;
             if w.reference > 0.0 && plan.codes.is_empty() {
-                let share = loaded
-                    .columns
-                    .structured
-                    .get(addr.segment_ord as usize)
-                    .and_then(|c| c.as_ref())
-                    .and_then(|c| c.first(addr.doc_id))
-                    .unwrap_or(0);
+                let share =
+                    crate::index::columns::u64_at(&loaded.columns.structured, *addr).unwrap_or(0);
                 if share as f32 >= w.reference_share {
                     reference = Some(-*score * w.reference);
                     *score *= 1.0 - w.reference;
