@@ -658,8 +658,24 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         } else {
             w.translation
         };
-        for m in res.find_translations(&main_seq) {
-            let words = &main_seq[m.start..m.end];
+        // Matched over the words without their stop words (`close my account` is `close
+        // account`), and then over all main words for the glossary phrases that hold a stop
+        // word (`how long`, `log in`, `pay as you go`, `read only instance`), which the first
+        // pass cannot see. A match of stop words alone is none.
+        let with_stops = res
+            .find_translations(&mains)
+            .into_iter()
+            .map(|m| (&mains[m.start..m.end], m))
+            .filter(|(words, _)| {
+                words.iter().any(|t| res.is_stop(t)) && !words.iter().all(|t| res.is_stop(t))
+            });
+        let matches: Vec<_> = res
+            .find_translations(&main_seq)
+            .into_iter()
+            .map(|m| (&main_seq[m.start..m.end], m))
+            .chain(with_stops)
+            .collect();
+        for (words, m) in matches {
             if !words.iter().any(|t| kept.contains(*t)) {
                 continue;
             }

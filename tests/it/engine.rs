@@ -1503,3 +1503,23 @@ fn a_rendering_jieba_splits_into_characters_still_finds_its_page() {
     let ids: Vec<&str> = r.hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids[0], "security/dingtalk-alerts", "{ids:?}");
 }
+
+#[test]
+fn glossary_phrases_that_hold_a_stop_word_are_rendered() {
+    // `pay as you go` and `how long` hold stop words (as, you, how), which the words a
+    // phrase is matched against leave out; `close my account` still reads as `close account`.
+    let searcher = bundled().reader.searcher();
+    let rendered = |q: &str| -> Vec<String> {
+        explained_plan(bundled(), &searcher, q)
+            .terms
+            .iter()
+            .filter(|t| !t.stands_for.is_empty())
+            .map(|t| t.text.clone())
+            .collect()
+    };
+    let r = rendered("we are on pay as you go billing, how long until the refund arrives?");
+    assert!(r.iter().any(|t| t.starts_with("按量")), "{r:?}");
+    assert!(r.iter().any(|t| t == "多久" || t == "多长时间"), "{r:?}");
+    let r = rendered("how do i permanently close my account? dont need it anymore");
+    assert!(r.iter().any(|t| t == "注销"), "{r:?}");
+}
