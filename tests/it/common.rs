@@ -7,6 +7,15 @@ use deflect::config::Config;
 use deflect::engine::Engine;
 use deflect::index::{self, BuildOptions, Loaded};
 
+/// `articles` indexed into a temp directory (kept alive by the returned guard).
+pub fn built(articles: &Path) -> (tempfile::TempDir, Loaded) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("index");
+    index::build(articles, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+    (dir, loaded)
+}
+
 /// The repository's kb/.
 pub fn kb_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kb")

@@ -7,7 +7,7 @@ use deflect::index::{self, BuildOptions, IndexError};
 use deflect::ingest::Severity;
 use deflect::search::{self, Filters, SearchRequest};
 
-use super::common::{bundled, copy_dir, kb_dir, temp_kb};
+use super::common::{built, bundled, copy_dir, kb_dir, temp_kb};
 
 fn top_ids(q: &str, n: usize) -> Vec<String> {
     let mut req = SearchRequest::new(q);
@@ -688,9 +688,7 @@ fn snippet_with_a_compound_code_at_the_fragment_end_does_not_panic() {
         body.push_str(&format!("第{i}段：的浏览器提示证书不可信的排查方法 Chrome浏览器出现“ERR_CERTIFICATE_TRANSPARENCY_REQUIRED”报错 安装证书后谷歌浏览器仍提示 NET::ERR_CERT_AUTHORITY_INVALID。\n\n"));
     }
     fs::write(kb.join("cert.md"), body).unwrap();
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_index, loaded) = built(&kb);
     for q in [
         "ERR_CERTIFICATE_TRANSPARENCY_REQUIRED",
         "证书 transparency required 浏览器",
@@ -968,9 +966,7 @@ fn equal_scores_rank_in_id_order() {
         )
         .unwrap();
     }
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_index, loaded) = built(&kb);
     let mut req = SearchRequest::new("zorblefrond 防盗链");
     req.dedupe = false;
     req.limit = 12;
@@ -1008,9 +1004,7 @@ fn problem_tickets_prefer_troubleshooting_entries() {
         )
         .unwrap();
     }
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_index, loaded) = built(&kb);
     let run = |q: &str| {
         let mut req = SearchRequest::new(q);
         req.dedupe = false;
@@ -1123,9 +1117,7 @@ fn common_words_score_the_candidates_without_changing_the_ranking() {
         )
         .unwrap();
     }
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_index, loaded) = built(&kb);
     let run = |q: &str, facets: bool| {
         let mut req = SearchRequest::new(q);
         req.facets = facets;
@@ -1364,9 +1356,7 @@ fn pages_do_not_overlap() {
         )
         .unwrap();
     }
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_index, loaded) = built(&kb);
     let run = |offset: usize, limit: usize| {
         let mut req = SearchRequest::new("证书过期怎么办");
         req.offset = offset;
@@ -1438,15 +1428,7 @@ fn a_reference_page_yields_to_the_page_that_explains() {
          仍然访问不到时，再检查实例内的防火墙是否也放行了该端口。\n",
     )
     .unwrap();
-    let root = dir.path().join("index");
-    index::build(
-        &dir.path().join("kb"),
-        &root,
-        &BuildOptions::default(),
-        |_| {},
-    )
-    .unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_index, loaded) = built(&dir.path().join("kb"));
     let prior = |r: &search::SearchResponse, id: &str| {
         let ids: Vec<&str> = r.hits.iter().map(|h| h.id.as_str()).collect();
         let hit = r

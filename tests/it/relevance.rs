@@ -16,7 +16,7 @@ use deflect::eval::{load_jsonl, load_tsv, run, summarize, LabelledQuery, Summary
 use deflect::index::{self, BuildOptions};
 use deflect::search::{Mode, DEFAULT_WEIGHTS};
 
-use super::common::shared_data;
+use super::common::{built, shared_data};
 
 /// `rel` under ../shared/data, or None (the test skips) when it is missing outside CI.
 fn shared(rel: &str) -> Option<std::path::PathBuf> {
@@ -39,15 +39,6 @@ fn over_all(results: &[deflect::eval::QueryResult], set: &str) -> Summary {
         .into_iter()
         .find(|s| s.split == "all")
         .unwrap()
-}
-
-/// `articles` indexed into a temp directory (kept alive by the returned guard).
-fn built(articles: &std::path::Path) -> (tempfile::TempDir, index::Loaded) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("index");
-    index::build(articles, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
-    (dir, loaded)
 }
 
 /// The ranking of the `set` queries of `queries` over `loaded`, both splits.
