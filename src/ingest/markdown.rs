@@ -854,6 +854,22 @@ fn tidy(s: &str) -> String {
     out.trim_end().to_string()
 }
 
+/// True when a title names a problem to fix: it reads like a question but does not ask what
+/// something is. `什么是NAT网关` and `What is Auto Scaling` are questions, and FAQ pages are split
+/// at them, but they open a product's overview; a ticket about a failure that names the product
+/// is not answered there.
+pub fn names_problem(title: &str) -> bool {
+    is_question(title) && !is_definition(title)
+}
+
+/// True when a heading asks what something is (`什么是…`, `…是什么？`, `What is …`).
+pub fn is_definition(heading: &str) -> bool {
+    static D: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*什么是|是什么[？?]?\s*$|(?i:^\s*what\s+(is|are)\s)").expect("valid regex")
+    });
+    D.is_match(heading)
+}
+
 /// True when a heading reads like a question (FAQ pages are split at these).
 pub fn is_question(heading: &str) -> bool {
     static Q: LazyLock<Regex> = LazyLock::new(|| {
@@ -1138,6 +1154,20 @@ mod tests {
         assert!(is_question("为什么实例无法启动？"));
         assert!(is_question("How do I reset the password"));
         assert!(!is_question("操作步骤"));
+    }
+
+    #[test]
+    fn a_title_that_asks_what_something_is_names_no_problem() {
+        assert!(names_problem("为什么实例无法启动？"));
+        assert!(names_problem("什么情况下会触发限流？"));
+        for t in [
+            "什么是NAT网关",
+            "云数据库 MongoDB 版使用的数据库版本是什么？",
+            "What is Auto Scaling?",
+        ] {
+            assert!(is_question(t), "{t}");
+            assert!(!names_problem(t), "{t}");
+        }
     }
 
     #[test]

@@ -137,7 +137,8 @@ pub struct Entry {
     /// Fix steps for replies (see [`markdown::solution_steps`]).
     pub steps: Vec<String>,
     /// The entry reads as a problem and its fix: an FAQ question, a page with a symptom or
-    /// cause section, or a title that asks a question or names a failure. A ticket that
+    /// cause section, or a title that asks a question or names a failure; never one that asks
+    /// what something is (`什么是NAT网关` opens an overview, see `markdown::names_problem`). A ticket that
     /// describes a problem is most often answered by such an entry (see `Weights::problem`).
     pub problem: bool,
 }
@@ -579,7 +580,7 @@ pub fn parse_article(
                 codes,
                 steps: Vec::new(),
                 markdown: body[..end].to_string(),
-                problem: markdown::is_question(&title),
+                problem: markdown::names_problem(&title),
             });
         }
         let mut anchors: HashMap<String, usize> = HashMap::new();
@@ -624,7 +625,7 @@ pub fn parse_article(
                 codes,
                 steps: markdown::solution_steps(&md, true),
                 markdown: md,
-                problem: true,
+                problem: !markdown::is_definition(&s.heading),
             });
         }
     } else {
@@ -646,7 +647,7 @@ pub fn parse_article(
             .find(|s| s.kind == SectionKind::Solution)
             .map(|s| markdown::solution_steps(&body[s.range.0..s.range.1], false))
             .unwrap_or_default();
-        let problem = markdown::is_question(&title)
+        let problem = markdown::names_problem(&title)
             || parsed
                 .sections
                 .iter()
