@@ -800,6 +800,29 @@ mod tests {
             .iter()
             .filter(|x| x.kind == EntryKind::Faq)
             .all(|x| x.problem));
+        // Asking what something is opens an overview, as a page or as an FAQ entry.
+        let (e, _) = parse(
+            "# 什么是弹性伸缩？
+弹性伸缩按策略增减实例。
+",
+            "e.md",
+        );
+        assert!(!e[0].problem, "a definitional title");
+        let (e, _) = parse(
+            "---
+type: faq
+---
+# 伸缩组常见问题
+## 什么是伸缩组？
+一组实例。
+## 伸缩组为什么没有扩容？
+检查伸缩活动。
+",
+            "f.md",
+        );
+        let faq: Vec<_> = e.iter().filter(|x| x.kind == EntryKind::Faq).collect();
+        assert_eq!(faq.len(), 2);
+        assert!(!faq[0].problem && faq[1].problem);
     }
 
     #[test]
