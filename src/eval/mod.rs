@@ -243,6 +243,13 @@ pub fn heading_slug(heading: &str) -> String {
         .collect()
 }
 
+/// The other anchor labels give a heading that declares none: the first eight hex digits of
+/// the MD5 of its text, as the Alibaba Cloud docs' labels name such sections (see their
+/// README). A hit names the section when its anchor is either.
+pub fn heading_hash(heading: &str) -> String {
+    format!("{:x}", md5::compute(heading.as_bytes()))[..8].to_string()
+}
+
 fn page_of(s: &str) -> String {
     norm_id(s).split('#').next().unwrap_or_default().to_string()
 }
@@ -411,7 +418,10 @@ pub fn run(
                 section_right.get_or_insert_with(|| {
                     h.section.as_ref().is_some_and(|s| match &s.anchor {
                         Some(a) => want.contains(a),
-                        None => want.contains(&heading_slug(&s.heading)),
+                        None => {
+                            want.contains(&heading_slug(&s.heading))
+                                || want.contains(&heading_hash(&s.heading))
+                        }
                     })
                 });
             }
@@ -858,6 +868,8 @@ mod tests {
             "uselocaltransactionstate-和-rewritebatchedstatements-同时开启"
         );
         assert_eq!(heading_slug("What's new: v8.1 (LTS)"), "whats-new-v81-lts");
+        // Labels that hash the heading's text, image Markdown and all.
+        assert_eq!(heading_hash("案例：挂载时报错![](img/p1.png)"), "60b1b9af");
     }
 
     #[test]
