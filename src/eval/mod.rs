@@ -43,6 +43,9 @@ pub struct LabelledQuery {
     /// Expected escalation reason (tickets only).
     #[serde(default)]
     pub reason: Option<String>,
+    /// The ticket's category, when labelled (tickets only): the team a hand-off should reach.
+    #[serde(default)]
+    pub category: Option<String>,
 }
 
 impl LabelledQuery {
@@ -107,6 +110,7 @@ pub fn load_tsv(queries: &Path, qrels: &Path) -> anyhow::Result<Vec<LabelledQuer
             expect: None,
             decision: None,
             reason: None,
+            category: None,
         });
     }
     Ok(out)
@@ -124,6 +128,8 @@ struct TicketLine {
     decision: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
 }
 
 /// Reads JSONL tickets; the set name is the file stem.
@@ -150,6 +156,7 @@ pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<LabelledQuery>> {
             expect: t.expect,
             decision: t.decision,
             reason: t.reason,
+            category: t.category,
         });
     }
     Ok(out)
@@ -328,6 +335,10 @@ pub struct QueryResult {
     /// Whether the hit on a page labelled at one of its sections (`doc#anchor`, a page the
     /// engine keeps whole) names that section; None when no such hit is in the top 10.
     pub section_right: Option<bool>,
+    /// The team an escalated ticket was handed to (tickets).
+    pub team: Option<String>,
+    /// The team its labelled category belongs to (`answer::team_for`).
+    pub expected_team: Option<String>,
 }
 
 /// Runs every query; `answers` runs the full answer step (for ticket sets).
@@ -387,7 +398,7 @@ pub fn run(
         // As the answer step does: a long page's hit names the section the query names.
         req.sections = true;
         let resp = search::search(loaded, &req)?;
-        let (mut decision, mut conf, mut features) = (None, None, None);
+        let (mut decision, mut conf, mut features, mut team) = (None, None, None, None);
         if answers && matches!(mode, Mode::Ranked(_)) {
             let a = answer::answer(
                 loaded,
@@ -401,6 +412,7 @@ pub fn run(
                 },
             )?;
             decision = Some(a.decision.as_str().to_string());
+            team = (a.decision == answer::Decision::Escalate).then(|| a.escalation.team.clone());
             conf = Some(a.confidence);
             features = a.fixes.first().map(|f| f.features);
         }
@@ -447,6 +459,11 @@ pub fn run(
             top1_right: m.r1 > 0.0,
             features,
             section_right,
+            team,
+            expected_team: q
+                .category
+                .as_deref()
+                .map(|c| answer::team_for(Some(c)).to_string()),
         });
     }
     Ok(out)
@@ -511,6 +528,11 @@ pub struct DecisionSummary {
     pub escalation_recall_rules: f64,
     /// P0 / security / human-request tickets.
     pub n_rules: usize,
+    /// Share of the escalated tickets with a labelled category handed to that category's
+    /// team: a hand-off that reaches the general queue must be triaged again.
+    pub routing: f64,
+    /// Escalated tickets with a labelled category.
+    pub n_routed: usize,
     /// ROC-AUC of confidence for "top fix right" vs not.
     pub auc_top1: f64,
     /// ROC-AUC of confidence for answerable vs no-answer tickets.
@@ -635,7 +657,14 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
         let prec = sel.iter().filter(|(_, y)| *y).count() as f64 / sel.len().max(1) as f64;
         curve.push((t, sel.len() as f64 / n_answerable.max(1) as f64, prec));
     }
+    let routed: Vec<&&QueryResult> = rs
+        .iter()
+        .filter(|r| r.team.is_some() && r.expected_team.is_some())
+        .collect();
     DecisionSummary {
+        routing: routed.iter().filter(|r| r.team == r.expected_team).count() as f64
+            / routed.len().max(1) as f64,
+        n_routed: routed.len(),
         n: rs.len(),
         auto_precision: auto_right as f64 / autos.len().max(1) as f64,
         auto_coverage: autos.iter().filter(|r| r.top1_right).count() as f64
@@ -759,11 +788,12 @@ pub fn table(summaries: &[Summary]) -> String {
     for x in summaries.iter().filter(|x| x.decisions.is_some()) {
         let d = x.decisions.as_ref().expect("filtered");
         s.push_str(&format!(
-            "decisions {} {}: n={} auto_reply precision {:.3} coverage {:.3}, clarify rate {:.3}, vague tickets asked {}, no-answer escalated {}, rule tickets escalated {}, AUC top-1 {:.3}, AUC answerable {:.3}\n",
+            "decisions {} {}: n={} auto_reply precision {:.3} coverage {:.3}, clarify rate {:.3}, vague tickets asked {}, no-answer escalated {}, rule tickets escalated {}, escalations to the labelled team {}, AUC top-1 {:.3}, AUC answerable {:.3}\n",
             x.set, x.split, d.n, d.auto_precision, d.auto_coverage, d.clarify_rate,
             share(d.clarify_recall, d.n_clarify),
             share(d.escalation_recall_no_answer, d.n_no_answer),
             share(d.escalation_recall_rules, d.n_rules),
+            share(d.routing, d.n_routed),
             d.auc_top1, d.auc_answerable
         ));
         s.push_str("  reliability (confidence bucket: n, mean predicted, share right):");
@@ -805,6 +835,8 @@ mod tests {
             expected_decision: None,
             confidence: Some(0.5),
             top1_right: right,
+            team: None,
+            expected_team: None,
             features: Some(confidence::Features {
                 coverage,
                 title_coverage: coverage,

@@ -70,8 +70,8 @@ pub fn render(summaries: &[Summary], results: &[(String, Vec<QueryResult>)]) -> 
     s.push_str("</table>");
     for x in summaries.iter().filter(|x| x.split == "all") {
         if let Some(d) = &x.decisions {
-            s.push_str(&format!("<h2>Decisions: {}</h2><p>auto_reply precision {:.3}, coverage {:.3}; clarify rate {:.3}; vague tickets asked {}; no-answer tickets escalated {}; P0/security/human tickets escalated {}; ROC-AUC (top-1 right) {:.3}; ROC-AUC (answerable) {:.3}</p>",
-                html_escape(&x.set), d.auto_precision, d.auto_coverage, d.clarify_rate, super::share(d.clarify_recall, d.n_clarify), super::share(d.escalation_recall_no_answer, d.n_no_answer), super::share(d.escalation_recall_rules, d.n_rules), d.auc_top1, d.auc_answerable));
+            s.push_str(&format!("<h2>Decisions: {}</h2><p>auto_reply precision {:.3}, coverage {:.3}; clarify rate {:.3}; vague tickets asked {}; no-answer tickets escalated {}; P0/security/human tickets escalated {}; escalations to the labelled team {}; ROC-AUC (top-1 right) {:.3}; ROC-AUC (answerable) {:.3}</p>",
+                html_escape(&x.set), d.auto_precision, d.auto_coverage, d.clarify_rate, super::share(d.clarify_recall, d.n_clarify), super::share(d.escalation_recall_no_answer, d.n_no_answer), super::share(d.escalation_recall_rules, d.n_rules), super::share(d.routing, d.n_routed), d.auc_top1, d.auc_answerable));
             let curve: Vec<(f64, f64)> = d.curve.iter().map(|(_, c, p)| (*c, *p)).collect();
             let rel: Vec<(f64, f64)> = d
                 .reliability
