@@ -173,10 +173,11 @@ pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<Missi
         field: field.into(),
         question: if en { english } else { zh }.into(),
     };
-    let has_instance = e
-        .resource_ids
-        .iter()
-        .any(|r| r.starts_with("i-") || r.starts_with("rm-") || r.starts_with("r-"));
+    let has_instance = e.resource_ids.iter().any(|r| {
+        ["i-", "rm-", "r-", "dds-", "pc-"]
+            .iter()
+            .any(|p| r.starts_with(p))
+    });
     let has_resource = !e.resource_ids.is_empty();
     let mut out = Vec::new();
     let need_instance = |out: &mut Vec<MissingInfo>| {
@@ -242,7 +243,15 @@ pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<Missi
             need_error(&mut out);
         }
         "database" => {
-            need_instance(&mut out);
+            // Database instances are named rm-… (RDS), r-… (Redis), dds-… (MongoDB), pc-…
+            // (PolarDB): asking for an `i-…` sends the customer to the ECS console.
+            if !has_instance {
+                out.push(q(
+                    "instance_id",
+                    "请提供出问题的数据库实例 ID（如 rm-xxxxxxxx、r-xxxxxxxx），可在控制台实例列表中复制。",
+                    "Which database instance is affected? Please send its instance ID (rm-…, r-…), copied from the console.",
+                ));
+            }
             need_error(&mut out);
         }
         "security" => {
@@ -280,6 +289,24 @@ pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<Missi
 mod tests {
     use super::*;
     use crate::analysis::entities::extract;
+
+    #[test]
+    fn a_database_ticket_is_asked_for_a_database_instance_id() {
+        let asked = missing_info(Some("database"), &extract("RDS 连接数满了"), false);
+        let q = &asked
+            .iter()
+            .find(|m| m.field == "instance_id")
+            .unwrap()
+            .question;
+        assert!(q.contains("rm-") && !q.contains("i-x"), "{q}");
+        // A MongoDB instance named in the ticket is the instance.
+        let given = missing_info(
+            Some("database"),
+            &extract("dds-bp1a2b3c4d5e6f7g 连不上"),
+            false,
+        );
+        assert!(given.iter().all(|m| m.field != "instance_id"));
+    }
 
     #[test]
     fn human_requests() {
