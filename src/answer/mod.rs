@@ -435,7 +435,12 @@ pub fn answer(
         .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok());
     let (prio, signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
     let entities = entities::extract(&text);
-    let missing_info = rules::missing_info(category.as_deref(), &entities, en);
+    let missing_info = rules::missing_info(
+        category.as_deref(),
+        &entities,
+        en,
+        entities::describes_problem(&text),
+    );
 
     // The decision. The products the ticket names: its text, and its product field.
     let named = match t.product.as_deref() {

@@ -167,8 +167,16 @@ pub struct MissingInfo {
     pub question: String,
 }
 
-/// What is still missing for a ticket of `category`, given what was found.
-pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<MissingInfo> {
+/// What is still missing for a ticket of `category`, given what was found. `problem`: the
+/// ticket reports something going wrong (`entities::describes_problem`); one that asks how
+/// to do something (`ECS 怎么挂载数据盘`) has no error message to paste and no time it started,
+/// and is not asked for them.
+pub fn missing_info(
+    category: Option<&str>,
+    e: &Entities,
+    en: bool,
+    problem: bool,
+) -> Vec<MissingInfo> {
     let q = |field: &str, zh: &str, english: &str| MissingInfo {
         field: field.into(),
         question: if en { english } else { zh }.into(),
@@ -197,7 +205,7 @@ pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<Missi
     // An error code, or a pasted message (`报 Connection refused`), is the error: asking for
     // it again tells the customer nobody read the ticket.
     let need_error = |out: &mut Vec<MissingInfo>| {
-        if e.error_codes.is_empty() && e.error_messages.is_empty() {
+        if problem && e.error_codes.is_empty() && e.error_messages.is_empty() {
             out.push(q(
                 "error_message",
                 "请贴出完整的报错信息或截图（原文即可）。",
@@ -206,7 +214,7 @@ pub fn missing_info(category: Option<&str>, e: &Entities, en: bool) -> Vec<Missi
         }
     };
     let need_time = |out: &mut Vec<MissingInfo>| {
-        if e.timestamps.is_empty() {
+        if problem && e.timestamps.is_empty() {
             out.push(q(
                 "time",
                 "问题是从什么时间开始的？是否一直存在还是偶发？",
@@ -292,7 +300,7 @@ mod tests {
 
     #[test]
     fn a_database_ticket_is_asked_for_a_database_instance_id() {
-        let asked = missing_info(Some("database"), &extract("RDS 连接数满了"), false);
+        let asked = missing_info(Some("database"), &extract("RDS 连接数满了"), false, true);
         let q = &asked
             .iter()
             .find(|m| m.field == "instance_id")
@@ -304,6 +312,7 @@ mod tests {
             Some("database"),
             &extract("dds-bp1a2b3c4d5e6f7g 连不上"),
             false,
+            true,
         );
         assert!(given.iter().all(|m| m.field != "instance_id"));
     }
@@ -458,17 +467,33 @@ mod tests {
     #[test]
     fn missing_info_per_category() {
         let e = extract("ssh 连不上");
-        let m = missing_info(Some("compute"), &e, false);
+        let m = missing_info(Some("compute"), &e, false, true);
         let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["instance_id", "region", "error_message"]);
+        // A how-to question has no error to paste.
+        let m = missing_info(
+            Some("compute"),
+            &extract("ECS 怎么挂载数据盘"),
+            false,
+            false,
+        );
+        let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(fields, ["instance_id", "region"]);
+        let m = missing_info(Some("cdn"), &extract("CDN 怎么配置 HTTPS"), false, false);
+        assert!(m
+            .iter()
+            .all(|x| x.field != "error_message" && x.field != "time"));
         let e = extract("实例 i-bp1a2b3c4d5e6f7g8h 在 cn-hangzhou 报 Permission denied (publickey) 错误码 ERR_AUTH_FAILED");
-        assert!(missing_info(Some("compute"), &e, false).is_empty());
+        assert!(missing_info(Some("compute"), &e, false, true).is_empty());
         let e = extract("ECS 实例重启之后 ssh 一直连不上，报 Connection refused，麻烦看看");
         assert_eq!(e.error_messages, ["Connection refused"]);
-        let m = missing_info(Some("compute"), &e, false);
+        let m = missing_info(Some("compute"), &e, false, true);
         let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["instance_id", "region"], "the message was given");
         let e = extract("多扣了钱");
-        assert_eq!(missing_info(Some("billing"), &e, true)[0].field, "order_id");
+        assert_eq!(
+            missing_info(Some("billing"), &e, true, true)[0].field,
+            "order_id"
+        );
     }
 }
