@@ -183,11 +183,45 @@ pub struct AnswerConfig {
     pub human_contact_zh: String,
     /// How to reach a human, in replies (en).
     pub human_contact_en: String,
+    /// The team a hand-off goes to, per ticket category (lower case). Added to
+    /// [`DEFAULT_TEAMS`] and overriding it, so a KB with categories of its own
+    /// (`container = "k8s-oncall"`) routes them without restating the rest.
+    pub teams: std::collections::BTreeMap<String, String>,
+    /// The team for a ticket whose category no entry names, or that has none.
+    pub default_team: String,
     /// Ranking weights for the candidates: the defaults, unless `deflect eval --weights`
     /// tries others (so that its decision figures are those of the weights tried). Not read
     /// from the config file.
     #[serde(skip)]
     pub weights: Option<crate::search::Weights>,
+}
+
+/// The teams of the bundled KB's categories; `[answer.teams]` adds to and overrides them.
+pub const DEFAULT_TEAMS: [(&str, &str); 8] = [
+    ("compute", "compute-support"),
+    ("network", "network-support"),
+    ("storage", "storage-support"),
+    ("database", "database-support"),
+    ("security", "security-response"),
+    ("cdn", "cdn-support"),
+    ("billing", "billing-support"),
+    ("account", "account-services"),
+];
+
+impl AnswerConfig {
+    /// The team a ticket of `category` is handed to: `[answer.teams]`, else
+    /// [`DEFAULT_TEAMS`], else `default_team`.
+    pub fn team_for(&self, category: Option<&str>) -> &str {
+        let Some(c) = category.map(str::trim).filter(|c| !c.is_empty()) else {
+            return &self.default_team;
+        };
+        let c = c.to_lowercase();
+        self.teams
+            .get(&c)
+            .map(String::as_str)
+            .or_else(|| DEFAULT_TEAMS.iter().find(|(k, _)| *k == c).map(|(_, t)| *t))
+            .unwrap_or(&self.default_team)
+    }
 }
 
 impl Default for AnswerConfig {
@@ -202,6 +236,8 @@ impl Default for AnswerConfig {
             human_contact_zh: "如问题仍未解决，请直接回复“转人工”，工程师会接手处理。".into(),
             human_contact_en:
                 "If this does not solve it, reply \"human\" and an engineer will take over.".into(),
+            teams: std::collections::BTreeMap::new(),
+            default_team: "general-support".into(),
             weights: None,
         }
     }
@@ -343,6 +379,20 @@ impl Config {
                     .into(),
             });
         }
+        for (category, team) in &a.teams {
+            if team.trim().is_empty() || category.trim().is_empty() {
+                return Err(ConfigError::Value {
+                    key: format!("answer.teams.{category}"),
+                    message: "a category and its team must both be named".into(),
+                });
+            }
+        }
+        if a.default_team.trim().is_empty() {
+            return Err(ConfigError::Value {
+                key: "answer.default_team".into(),
+                message: "must name a team".into(),
+            });
+        }
         for k in self.admin_keys.iter().chain(&self.api_keys) {
             if k.len() < 16 {
                 return Err(ConfigError::Value {
@@ -410,6 +460,23 @@ mod tests {
         assert_eq!(c.kb, PathBuf::from("x"));
         assert_eq!(c.limits.max_limit, 5);
         assert_eq!(c.admin_keys, vec!["0123456789abcdef"]);
+    }
+
+    #[test]
+    fn teams_add_to_the_built_in_map_and_override_it() {
+        let c: Config = toml::from_str(
+            "[answer]\ndefault_team = \"triage\"\n[answer.teams]\ncontainer = \"k8s-oncall\"\nbilling = \"finance\"\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let a = &c.answer;
+        assert_eq!(a.team_for(Some("container")), "k8s-oncall");
+        assert_eq!(a.team_for(Some("Billing")), "finance");
+        assert_eq!(a.team_for(Some("compute")), "compute-support");
+        assert_eq!(a.team_for(Some("other")), "triage");
+        assert_eq!(a.team_for(None), "triage");
+        let bad: Config = toml::from_str("[answer.teams]\nbilling = \" \"\n").unwrap();
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -257,21 +257,6 @@ fn new_answer_id() -> String {
     format!("ans-{t:x}-{:x}", ANSWER_SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Team owning a category.
-pub fn team_for(category: Option<&str>) -> &'static str {
-    match category.unwrap_or("") {
-        "compute" => "compute-support",
-        "network" => "network-support",
-        "storage" => "storage-support",
-        "database" => "database-support",
-        "security" => "security-response",
-        "cdn" => "cdn-support",
-        "billing" => "billing-support",
-        "account" => "account-services",
-        _ => "general-support",
-    }
-}
-
 /// Candidates considered for fixes and clarifying questions.
 const CANDIDATES: usize = 5;
 
@@ -498,7 +483,7 @@ pub fn answer(
     let sla = cfg.sla_minutes.get(prio as usize).copied().unwrap_or(1440);
     let escalation = Escalation {
         tier: tier.into(),
-        team: team_for(team_category).into(),
+        team: cfg.team_for(team_category).into(),
         reason,
         sla_minutes: sla,
         candidate_fixes: fixes.iter().map(|f| f.id.clone()).collect(),

@@ -337,7 +337,7 @@ pub struct QueryResult {
     pub section_right: Option<bool>,
     /// The team an escalated ticket was handed to (tickets).
     pub team: Option<String>,
-    /// The team its labelled category belongs to (`answer::team_for`).
+    /// The team its labelled category belongs to (`AnswerConfig::team_for`).
     pub expected_team: Option<String>,
 }
 
@@ -463,7 +463,7 @@ pub fn run(
             expected_team: q
                 .category
                 .as_deref()
-                .map(|c| answer::team_for(Some(c)).to_string()),
+                .map(|c| cfg.team_for(Some(c)).to_string()),
         });
     }
     Ok(out)

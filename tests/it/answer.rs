@@ -97,7 +97,7 @@ fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
         );
         if let (Decision::Escalate, Some(c)) = (a.decision, t.category.as_deref()) {
             handed += 1;
-            if a.escalation.team == deflect::answer::team_for(Some(c)) {
+            if a.escalation.team == cfg.team_for(Some(c)) {
                 handed_right += 1;
             }
         }
@@ -199,6 +199,34 @@ fn a_hand_off_reaches_the_team_its_candidates_agree_on() {
     // Candidates spread over topics and no product named: the general queue triages it.
     let a = answer_text("想把服务器从杭州迁到北京，数据怎么迁");
     assert_eq!(a.escalation.team, "general-support");
+    // A support team names its own queues (`[answer.teams]`, `default_team`).
+    let mut cfg = AnswerConfig::default();
+    cfg.teams.insert("billing".into(), "finance-desk".into());
+    cfg.default_team = "triage".into();
+    let ask = |body: &str| {
+        answer(
+            bundled(),
+            &cfg,
+            &AnswerRequest {
+                ticket: Ticket {
+                    body: body.into(),
+                    ..Default::default()
+                },
+                options: None,
+            },
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        ask("账单上这个月多扣了 300 块，我没开新的服务啊")
+            .escalation
+            .team,
+        "finance-desk"
+    );
+    assert_eq!(
+        ask("想把服务器从杭州迁到北京，数据怎么迁").escalation.team,
+        "triage"
+    );
 }
 
 #[test]
