@@ -276,9 +276,16 @@ fn named_category(hits: &[Hit], ticket_norm: &str) -> Option<String> {
                 .as_deref()
                 .is_some_and(|a| mentions(ticket_norm, &normalize_str(a)))
         })
-        .map(|h| h.category.as_deref());
+        .map(routing_key);
     let first = named.next()??;
-    named.all(|c| c == Some(first)).then(|| first.to_string())
+    named.all(|c| c.as_ref() == Some(&first)).then_some(first)
+}
+
+/// What a hit routes a ticket by: its category, else its area (the declared product, else
+/// the top-level folder), so that a KB organised by product folders without categories
+/// routes too once `[answer.teams]` names its folders (`ecs = "compute-support"`).
+fn routing_key(h: &Hit) -> Option<String> {
+    h.category.clone().or_else(|| h.area.clone())
 }
 
 /// Candidates that must agree for [`agreed_category`].
@@ -291,12 +298,12 @@ const AGREEING: usize = 3;
 /// labelled tickets, 16 of 17 such hand-offs went to the labelled team.
 fn agreed_category(hits: &[Hit]) -> Option<String> {
     let first = hits.first().filter(|h| h.coverage >= MATCH_COVERAGE)?;
-    let category = first.category.as_deref()?;
+    let category = routing_key(first)?;
     (hits.len() >= AGREEING
         && hits[..AGREEING]
             .iter()
-            .all(|h| h.category.as_deref() == Some(category)))
-    .then(|| category.to_string())
+            .all(|h| routing_key(h).as_ref() == Some(&category)))
+    .then_some(category)
 }
 
 /// Answers a ticket.
@@ -407,7 +414,7 @@ pub fn answer(
     let inferred_from = hits.first().filter(|_| top_conf >= suggest_t);
     let category = given
         .map(|c| c.trim().to_lowercase())
-        .or_else(|| inferred_from.and_then(|h| h.category.clone()))
+        .or_else(|| inferred_from.and_then(routing_key))
         .or_else(|| agreed_category(hits))
         .or_else(|| named_category(hits, &norm));
     let product = t

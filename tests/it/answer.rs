@@ -489,6 +489,50 @@ fn a_kb_organised_by_product_folders_tells_products_apart_without_front_matter()
 }
 
 #[test]
+fn a_kb_without_categories_routes_by_its_product_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    for (path, text) in [
+        (
+            "ecs/disk-full.md",
+            "# 实例系统盘满了\n\n## 解决方案\n1. 用 du 找出大文件并清理日志。\n",
+        ),
+        (
+            "ecs/cpu-high.md",
+            "# 实例 CPU 使用率 100%\n\n## 解决方案\n1. 用 top 找出占用高的进程。\n",
+        ),
+        (
+            "ecs/ssh-refused.md",
+            "# 实例 SSH 连接被拒绝\n\n## 解决方案\n1. 检查 sshd 是否在运行。\n",
+        ),
+        (
+            "oss/upload-403.md",
+            "# 上传文件返回 403\n\n## 解决方案\n1. 检查 RAM 授权。\n",
+        ),
+    ] {
+        fs::create_dir_all(kb.join(path).parent().unwrap()).unwrap();
+        fs::write(kb.join(path), text).unwrap();
+    }
+    let (_idx, loaded) = super::common::built(&kb);
+    let mut cfg = AnswerConfig::default();
+    cfg.teams.insert("ecs".into(), "compute-support".into());
+    let a = answer(
+        &loaded,
+        &cfg,
+        &AnswerRequest {
+            ticket: Ticket {
+                body: "ECS 实例能不能在线修改主机名以外的网卡 MAC 地址".into(),
+                ..Default::default()
+            },
+            options: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(a.classification.category.as_deref(), Some("ecs"), "{a:?}");
+    assert_eq!(a.escalation.team, "compute-support");
+}
+
+#[test]
 fn a_fix_on_a_long_reference_page_names_the_section_the_ticket_names() {
     let dir = tempfile::tempdir().unwrap();
     let kb = dir.path().join("kb");
