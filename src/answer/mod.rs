@@ -410,13 +410,18 @@ pub fn answer(
     // Classification: the ticket's own fields first, else the confident top hit, else what
     // the candidates agree on (the team a hand-off goes to).
     let norm = ticket_norm;
+    // The products the ticket names: its text, and its product field.
+    let named = match t.product.as_deref() {
+        Some(p) => format!("{norm}\n{}", normalize_str(p)),
+        None => norm.clone(),
+    };
     let given = t.category.as_deref().filter(|c| !c.trim().is_empty());
     let inferred_from = hits.first().filter(|_| top_conf >= suggest_t);
     let category = given
         .map(|c| c.trim().to_lowercase())
         .or_else(|| inferred_from.and_then(routing_key))
         .or_else(|| agreed_category(hits))
-        .or_else(|| named_category(hits, &norm));
+        .or_else(|| named_category(hits, &named));
     let product = t
         .product
         .clone()
@@ -434,11 +439,7 @@ pub fn answer(
         entities::describes_problem(&text),
     );
 
-    // The decision. The products the ticket names: its text, and its product field.
-    let named = match t.product.as_deref() {
-        Some(p) => format!("{norm}\n{}", normalize_str(p)),
-        None => norm.clone(),
-    };
+    // The decision.
     let human = rules::asks_for_human(&norm);
     // As `rules::is_security_incident(&norm)`: `priority` has just looked.
     let security = signals.iter().any(|s| s.name == "security_incident");

@@ -203,20 +203,7 @@ fn a_hand_off_reaches_the_team_its_candidates_agree_on() {
     let mut cfg = AnswerConfig::default();
     cfg.teams.insert("billing".into(), "finance-desk".into());
     cfg.default_team = "triage".into();
-    let ask = |body: &str| {
-        answer(
-            bundled(),
-            &cfg,
-            &AnswerRequest {
-                ticket: Ticket {
-                    body: body.into(),
-                    ..Default::default()
-                },
-                options: None,
-            },
-        )
-        .unwrap()
-    };
+    let ask = |body: &str| answer_with(bundled(), &cfg, body);
     assert_eq!(
         ask("账单上这个月多扣了 300 块，我没开新的服务啊")
             .escalation
@@ -259,6 +246,11 @@ fn english_ticket_gets_an_english_reply() {
 
 /// The answer to a ticket that is only `body`, with the default configuration, on `loaded`.
 fn answer_on(loaded: &Loaded, body: &str) -> AnswerResponse {
+    answer_with(loaded, &AnswerConfig::default(), body)
+}
+
+/// The same with settings of its own.
+fn answer_with(loaded: &Loaded, cfg: &AnswerConfig, body: &str) -> AnswerResponse {
     let req = AnswerRequest {
         ticket: Ticket {
             body: body.into(),
@@ -266,7 +258,7 @@ fn answer_on(loaded: &Loaded, body: &str) -> AnswerResponse {
         },
         options: None,
     };
-    answer(loaded, &AnswerConfig::default(), &req).unwrap()
+    answer(loaded, cfg, &req).unwrap()
 }
 
 /// The answer to a ticket that is only `body`, on the bundled KB.
@@ -516,18 +508,11 @@ fn a_kb_without_categories_routes_by_its_product_folders() {
     let (_idx, loaded) = super::common::built(&kb);
     let mut cfg = AnswerConfig::default();
     cfg.teams.insert("ecs".into(), "compute-support".into());
-    let a = answer(
+    let a = answer_with(
         &loaded,
         &cfg,
-        &AnswerRequest {
-            ticket: Ticket {
-                body: "ECS 实例能不能在线修改主机名以外的网卡 MAC 地址".into(),
-                ..Default::default()
-            },
-            options: None,
-        },
-    )
-    .unwrap();
+        "ECS 实例能不能在线修改主机名以外的网卡 MAC 地址",
+    );
     assert_eq!(a.classification.category.as_deref(), Some("ecs"), "{a:?}");
     assert_eq!(a.escalation.team, "compute-support");
 }
