@@ -281,6 +281,20 @@ fn named_category(hits: &[Hit], ticket_norm: &str) -> Option<String> {
     named.all(|c| c.as_ref() == Some(&first)).then_some(first)
 }
 
+/// What the products a ticket names route it by when no candidate is of them: the route
+/// the entries of each area of the KB it names share (`Loaded::area_routes`), when they
+/// agree. A ticket form's `product` field routes this way whatever the text matched
+/// (`RDS` → database-support). It comes after [`named_category`]: the candidates of a
+/// product whose entries span categories (ECS: compute, network, storage) still say which.
+fn area_category(routes: &[(String, Option<String>)], named: &str) -> Option<String> {
+    let mut found = routes
+        .iter()
+        .filter(|(area, _)| mentions(named, area))
+        .map(|(_, route)| route.clone());
+    let first = found.next()??;
+    found.all(|r| r.as_ref() == Some(&first)).then_some(first)
+}
+
 /// What a hit routes a ticket by: its category, else its area (the declared product, else
 /// the top-level folder), so that a KB organised by product folders without categories
 /// routes too once `[answer.teams]` names its folders (`ecs = "compute-support"`).
@@ -421,7 +435,8 @@ pub fn answer(
         .map(|c| c.trim().to_lowercase())
         .or_else(|| inferred_from.and_then(routing_key))
         .or_else(|| agreed_category(hits))
-        .or_else(|| named_category(hits, &named));
+        .or_else(|| named_category(hits, &named))
+        .or_else(|| area_category(&loaded.area_routes, &named));
     let product = t
         .product
         .clone()

@@ -904,6 +904,10 @@ pub struct Loaded {
     pub bm25: bm25::Norms,
     /// The fast-field columns searches read per candidate.
     pub columns: columns::Columns,
+    /// Each area of the KB (normalised, as a ticket names it) and what its entries route a
+    /// ticket by: their one category, the area itself when none has a category, `None` when
+    /// they are of several categories.
+    pub area_routes: Vec<(String, Option<String>)>,
 }
 
 impl Loaded {
@@ -1063,6 +1067,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
     // The reader is never reloaded: a generation's statistics are fixed.
     let bm25 = bm25::Norms::new(&reader.searcher());
     let columns = columns::Columns::new(&reader.searcher());
+    let area_routes = area_routes(&reader.searcher());
     Ok(Loaded {
         index,
         reader,
@@ -1074,7 +1079,44 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         store: TextStore::open(&dir.join(TEXT_STORE_FILE)).ok(),
         bm25,
         columns,
+        area_routes,
     })
+}
+
+/// [`Loaded::area_routes`], read from the `area` and `category` columns of every entry.
+fn area_routes(searcher: &tantivy::Searcher) -> Vec<(String, Option<String>)> {
+    // Area → its entries' categories (None for an entry without one).
+    let mut seen: std::collections::BTreeMap<String, std::collections::BTreeSet<Option<String>>> =
+        std::collections::BTreeMap::new();
+    let mut text = String::new();
+    let mut value = |col: &tantivy::columnar::StrColumn, doc: u32| -> Option<String> {
+        let ord = col.term_ords(doc).next()?;
+        text.clear();
+        col.ord_to_str(ord, &mut text).ok()?.then(|| text.clone())
+    };
+    for reader in searcher.segment_readers() {
+        let Ok(Some(areas)) = reader.fast_fields().str("area") else {
+            continue;
+        };
+        let categories = reader.fast_fields().str("category").ok().flatten();
+        for doc in 0..reader.max_doc() {
+            let Some(area) = value(&areas, doc) else {
+                continue;
+            };
+            let category = categories.as_ref().and_then(|c| value(c, doc));
+            seen.entry(area).or_default().insert(category);
+        }
+    }
+    seen.into_iter()
+        .map(|(area, cats)| {
+            let route = match cats.iter().collect::<Vec<_>>().as_slice() {
+                [Some(c)] => Some(c.clone()),
+                [None] => Some(area.clone()),
+                _ => None,
+            };
+            (crate::analysis::normalize::normalize_str(&area), route)
+        })
+        .collect()
 }
 
 /// Codes with a space or lower-case prose in them are not found by the code patterns in a

@@ -199,6 +199,21 @@ fn a_hand_off_reaches_the_team_its_candidates_agree_on() {
     // Candidates spread over topics and no product named: the general queue triages it.
     let a = answer_text("想把服务器从杭州迁到北京，数据怎么迁");
     assert_eq!(a.escalation.team, "general-support");
+    // A ticket form's product field routes it even when no candidate is of that product.
+    let form = answer(
+        bundled(),
+        &AnswerConfig::default(),
+        &AnswerRequest {
+            ticket: Ticket {
+                body: "能不能开通 PostgreSQL 的 pg_cron 插件".into(),
+                product: Some("RDS".into()),
+                ..Default::default()
+            },
+            options: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(form.escalation.team, "database-support");
     // A support team names its own queues (`[answer.teams]`, `default_team`).
     let mut cfg = AnswerConfig::default();
     cfg.teams.insert("billing".into(), "finance-desk".into());
