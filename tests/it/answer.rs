@@ -200,19 +200,7 @@ fn a_hand_off_reaches_the_team_its_candidates_agree_on() {
     let a = answer_text("想把服务器从杭州迁到北京，数据怎么迁");
     assert_eq!(a.escalation.team, "general-support");
     // A ticket form's product field routes it even when no candidate is of that product.
-    let form = answer(
-        bundled(),
-        &AnswerConfig::default(),
-        &AnswerRequest {
-            ticket: Ticket {
-                body: "能不能开通 PostgreSQL 的 pg_cron 插件".into(),
-                product: Some("RDS".into()),
-                ..Default::default()
-            },
-            options: None,
-        },
-    )
-    .unwrap();
+    let form = answer_with_product("能不能开通 PostgreSQL 的 pg_cron 插件", "RDS");
     assert_eq!(form.escalation.team, "database-support");
     // A support team names its own queues (`[answer.teams]`, `default_team`).
     let mut cfg = AnswerConfig::default();
@@ -262,6 +250,19 @@ fn english_ticket_gets_an_english_reply() {
 /// The answer to a ticket that is only `body`, with the default configuration, on `loaded`.
 fn answer_on(loaded: &Loaded, body: &str) -> AnswerResponse {
     answer_with(loaded, &AnswerConfig::default(), body)
+}
+
+/// The answer on the bundled KB to a ticket whose form names its product.
+fn answer_with_product(body: &str, product: &str) -> AnswerResponse {
+    let req = AnswerRequest {
+        ticket: Ticket {
+            body: body.into(),
+            product: Some(product.into()),
+            ..Default::default()
+        },
+        options: None,
+    };
+    answer(bundled(), &AnswerConfig::default(), &req).unwrap()
 }
 
 /// The same with settings of its own.
@@ -352,19 +353,7 @@ fn a_named_product_settles_what_a_clarification_would_ask() {
     let named = answer_text("ECS 磁盘满了，无法写入");
     assert_ne!(named.decision, Decision::Clarify);
     assert_eq!(named.fixes[0].id, "ecs-disk-full");
-    let field = answer(
-        bundled(),
-        &AnswerConfig::default(),
-        &AnswerRequest {
-            ticket: Ticket {
-                body: "磁盘满了，无法写入".into(),
-                product: Some("ecs".into()),
-                ..Default::default()
-            },
-            options: None,
-        },
-    )
-    .unwrap();
+    let field = answer_with_product("磁盘满了，无法写入", "ecs");
     assert_ne!(field.decision, Decision::Clarify);
     assert_eq!(field.fixes[0].id, "ecs-disk-full");
 }
