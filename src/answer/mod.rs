@@ -447,12 +447,7 @@ pub fn answer(
         .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok());
     let (prio, signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
     let entities = entities::extract(&text);
-    let missing_info = rules::missing_info(
-        category.as_deref(),
-        &entities,
-        en,
-        entities::describes_problem(&text),
-    );
+    let missing_info = rules::missing_info(category.as_deref(), &entities, en, resp.problem);
 
     // The decision.
     let human = rules::asks_for_human(&norm);

@@ -168,7 +168,8 @@ pub struct MissingInfo {
 }
 
 /// What is still missing for a ticket of `category`, given what was found. `problem`: the
-/// ticket reports something going wrong (`entities::describes_problem`); one that asks how
+/// ticket reports something going wrong (an error code, or `entities::describes_problem`,
+/// as the search read it); one that asks how
 /// to do something (`ECS 怎么挂载数据盘`) has no error message to paste and no time it started,
 /// and is not asked for them.
 pub fn missing_info(

@@ -191,6 +191,10 @@ pub struct SearchResponse {
     pub codes: Vec<String>,
     /// Sum of the query's IDF, chatter at its reduced weight: how much the query says.
     pub information: f32,
+    /// The query reports a problem: an error code, or failure wording
+    /// (`entities::describes_problem`). What the problem-entry prior reads, and what the
+    /// answer step asks follow-up questions by.
+    pub problem: bool,
 }
 
 /// Search errors.
@@ -220,6 +224,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         chatter: plan.chatter.clone(),
         codes: plan.codes.clone(),
         information: plan.information(),
+        problem: plan.problem,
     };
     if plan.is_empty() {
         resp.took_ms = started.elapsed().as_secs_f64() * 1000.0;
