@@ -138,8 +138,11 @@ pub struct Fix {
     pub title: String,
     /// Calibrated confidence that this fix answers the ticket.
     pub confidence: f32,
-    /// Solution steps.
+    /// Solution steps, one line of plain text each.
     pub steps: Vec<String>,
+    /// The same steps as Markdown, each with the commands (fenced code), sub-points and
+    /// notes the article gives it: what an agent's screen or a rich chat widget shows.
+    pub steps_markdown: Vec<String>,
     /// Expected minutes to fix.
     pub expected_fix_minutes: Option<u64>,
     /// Automation action the article declares (deflect never runs it).
@@ -402,6 +405,15 @@ pub fn answer(
             title: h.title.clone(),
             confidence: *c,
             steps: h.steps.clone(),
+            steps_markdown: {
+                // The plain steps stand in if the store cannot be read.
+                let md = loaded.steps_markdown(h);
+                if md.len() == h.steps.len() {
+                    md
+                } else {
+                    h.steps.clone()
+                }
+            },
             expected_fix_minutes: h.avg_fix_minutes,
             automation: h.automation.clone(),
             // A named section's anchor takes a portal's page straight to it.

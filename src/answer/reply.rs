@@ -56,9 +56,15 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
             fix.title
         ));
     }
-    for (i, s) in fix.steps.iter().enumerate() {
-        md.push_str(&format!("{}. {s}\n", i + 1));
-        text.push_str(&format!("{}. {s}\n", i + 1));
+    // Steps with more than one block (a command under the prose) make a loose list: a
+    // blank line between items keeps each command visibly under its own step.
+    let loose = fix.steps_markdown.iter().any(|s| s.contains("\n\n"));
+    for (i, s) in fix.steps_markdown.iter().enumerate() {
+        if loose && i > 0 {
+            md.push('\n');
+        }
+        md.push_str(&step_markdown(i + 1, s));
+        text.push_str(&step_text(i + 1, s));
     }
     if let Some(m) = fix.expected_fix_minutes {
         let line = if en {
@@ -98,6 +104,91 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
         text: localize(text, lang),
         markdown: localize(md, lang),
     }
+}
+
+/// A step's Markdown (`markdown::Step`) as item `n` of a numbered list: its later blocks
+/// (paragraphs, points, fenced code) indented under the number, so that they stay in the item.
+fn step_markdown(n: usize, md: &str) -> String {
+    let number = format!("{n}. ");
+    let pad = " ".repeat(number.len());
+    let mut out = number;
+    for (i, line) in md.lines().enumerate() {
+        if i > 0 && !line.is_empty() {
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if md.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// A step's Markdown as plain text for channels that show no formatting: prose without
+/// code-span backticks, commands indented under the step, no fences.
+fn step_text(n: usize, md: &str) -> String {
+    let mut out = String::new();
+    let mut numbered = false;
+    let mut fence: Option<&str> = None;
+    let number = |out: &mut String, numbered: &mut bool| {
+        if !*numbered {
+            out.push_str(&format!("{n}."));
+            *numbered = true;
+            true
+        } else {
+            false
+        }
+    };
+    for line in md.lines() {
+        if let Some(f) = fence {
+            if line.trim() == f {
+                fence = None;
+            } else {
+                if number(&mut out, &mut numbered) {
+                    out.push('\n');
+                }
+                out.push_str("     ");
+                out.push_str(line);
+                out.push('\n');
+            }
+            continue;
+        }
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            let marks = t.chars().take_while(|c| *c == '`' || *c == '~').count();
+            fence = Some(&t[..marks]);
+            continue;
+        }
+        if t.is_empty() {
+            continue;
+        }
+        // A table row, as its cells; the header's rule line goes.
+        if let Some(row) = t.strip_prefix('|') {
+            if !row.chars().all(|c| matches!(c, '-' | '|' | ':' | ' ')) {
+                if number(&mut out, &mut numbered) {
+                    out.push('\n');
+                }
+                let row = row.strip_suffix('|').unwrap_or(row).trim();
+                out.push_str("     ");
+                out.push_str(&row.replace("\\|", "|").replace('`', ""));
+                out.push('\n');
+            }
+            continue;
+        }
+        let plain = t.replace("`` ", "").replace(" ``", "").replace('`', "");
+        if number(&mut out, &mut numbered) {
+            out.push(' ');
+        } else {
+            out.push_str("   ");
+        }
+        out.push_str(&plain);
+        out.push('\n');
+    }
+    if !numbered {
+        out.push_str(&format!("{n}.\n"));
+    }
+    out
 }
 
 /// The suggestion: the top fixes as choices.
@@ -223,6 +314,7 @@ mod tests {
             title: "SSH 连接被拒绝".into(),
             confidence: 0.95,
             steps: steps.iter().map(|s| s.to_string()).collect(),
+            steps_markdown: steps.iter().map(|s| s.to_string()).collect(),
             expected_fix_minutes: None,
             automation: None,
             link: "https://help.example.com/kb/ecs-ssh".into(),
@@ -259,6 +351,36 @@ mod tests {
         );
         let r = auto_reply(&fix(&[]), Lang::En, &cfg);
         assert!(!r.text.contains("Steps:"), "{}", r.text);
+    }
+
+    #[test]
+    fn a_reply_shows_each_steps_commands_under_it() {
+        let cfg = AnswerConfig::default();
+        let mut f = fix(&["检查实例内防火墙：", "重启 sshd"]);
+        f.steps_markdown = vec![
+            "检查实例内防火墙：\n\n```bash\nufw status\n```\n\n放行 `22` 端口：\n\n- CentOS 用 firewalld\n\n```\nufw allow 22/tcp\n```".into(),
+            "重启 sshd".into(),
+        ];
+        let r = auto_reply(&f, Lang::Zh, &cfg);
+        // Markdown: the commands stay fenced inside their item, and items are apart.
+        assert!(
+            r.markdown.contains(
+                "1. 检查实例内防火墙：\n\n   ```bash\n   ufw status\n   ```\n\n   放行 `22` 端口：\n\n   - CentOS 用 firewalld\n\n   ```\n   ufw allow 22/tcp\n   ```\n\n2. 重启 sshd\n"
+            ),
+            "{}",
+            r.markdown
+        );
+        // Plain text: no fences or backticks, commands indented under their step.
+        assert!(
+            r.text.contains(
+                "1. 检查实例内防火墙：\n     ufw status\n   放行 22 端口：\n   - CentOS 用 firewalld\n     ufw allow 22/tcp\n2. 重启 sshd\n"
+            ),
+            "{}",
+            r.text
+        );
+        // A traditional-Chinese ticket's reply converts the prose; commands are ASCII.
+        let r = auto_reply(&f, Lang::ZhHant, &cfg);
+        assert!(r.text.contains("防火牆：\n     ufw status"), "{}", r.text);
     }
 
     #[test]

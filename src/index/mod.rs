@@ -386,6 +386,7 @@ pub fn build(
                     ((fields.markdown_at, fields.markdown_len), &e.markdown),
                     ((fields.head_at, fields.head_len), &e.head),
                     ((fields.headings_at, fields.headings_len), &e.headings),
+                    ((fields.steps_at, fields.steps_len), &e.steps),
                 ] {
                     added = std::io::Write::write_all(&mut md_out, packed)
                         .map_err(io("write the text store"));
@@ -517,6 +518,25 @@ struct ReadyEntry {
     /// The section headings of a long entry (see [`headings_record`]), LZ4; empty when
     /// there are none to point into.
     headings: Vec<u8>,
+    /// The fix steps' Markdown (see [`steps_record`]), LZ4; empty when there are none.
+    steps: Vec<u8>,
+}
+
+/// Separates the steps of a [`steps_record`]; never part of a step's Markdown.
+const STEP_SEPARATOR: char = '\u{1e}';
+
+/// The Markdown of an entry's fix steps (`ingest::markdown::Step`), LZ4, for the replies
+/// of the answers it is a fix of.
+fn steps_record(steps: &[ingest::markdown::Step]) -> Vec<u8> {
+    if steps.is_empty() {
+        return Vec::new();
+    }
+    let joined = steps
+        .iter()
+        .map(|s| s.markdown.replace(STEP_SEPARATOR, " "))
+        .collect::<Vec<_>>()
+        .join(&STEP_SEPARATOR.to_string());
+    lz4_flex::compress_prepend_size(joined.as_bytes())
 }
 
 /// Markdown bytes above which an entry is long enough for a hit to point into one of its
@@ -573,6 +593,7 @@ fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyF
                     &e.body.as_bytes()[..floor_char_boundary(&e.body, BODY_HEAD)],
                 ),
                 headings: headings_record(&e.markdown),
+                steps: steps_record(&e.steps),
             })
             .collect();
         (ready, warnings, bytes)
@@ -653,7 +674,7 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
         d.add_text(f.related, r);
     }
     for s in &e.steps {
-        d.add_text(f.steps, s);
+        d.add_text(f.steps, &s.text);
     }
     if let Some(u) = &m.updated {
         d.add_text(f.updated, u);
@@ -941,6 +962,21 @@ impl Loaded {
             .collect()
     }
 
+    /// The Markdown of a hit's fix steps, one per step of `hit.steps` (empty when it has
+    /// none or the store cannot be read).
+    pub fn steps_markdown(&self, hit: &crate::search::Hit) -> Vec<String> {
+        let Some((at, len)) = hit.steps_record else {
+            return Vec::new();
+        };
+        let Some(bytes) = self.store.as_ref().and_then(|s| s.bytes_at(at, len)) else {
+            return Vec::new();
+        };
+        String::from_utf8_lossy(&bytes)
+            .split(STEP_SEPARATOR)
+            .map(str::to_string)
+            .collect()
+    }
+
     /// The first [`BODY_HEAD`] bytes of a stored entry's text, which snippets are cut from
     /// (None when the store cannot be read). Not validated as UTF-8: a snippet checks only
     /// the bytes it shows.
@@ -982,8 +1018,13 @@ impl TextStore {
         at: tantivy::schema::Field,
         len: tantivy::schema::Field,
     ) -> Option<Vec<u8>> {
-        let at = usize::try_from(doc.u64(at)?).ok()?;
-        let len = usize::try_from(doc.u64(len)?).ok()?;
+        self.bytes_at(doc.u64(at)?, doc.u64(len)?)
+    }
+
+    /// The bytes of the LZ4 record at `at`, `len` bytes long.
+    fn bytes_at(&self, at: u64, len: u64) -> Option<Vec<u8>> {
+        let at = usize::try_from(at).ok()?;
+        let len = usize::try_from(len).ok()?;
         // A record beyond the file is corruption, not a reason to allocate it.
         let buf = self.bytes.as_slice().get(at..at.checked_add(len)?)?;
         let claimed = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;

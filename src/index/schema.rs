@@ -9,7 +9,7 @@ use crate::analysis::{PRETOKENIZED_NAME, TOKENIZER_NAME};
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 14;
+pub const SCHEMA_VERSION: u32 = 15;
 
 /// Bytes of an entry's text kept for snippets (a snippet comes from the article's head):
 /// 4 KB holds most FAQ answers and sections whole, and the start of a long article is where
@@ -78,8 +78,14 @@ pub struct Fields {
     pub headings_at: Field,
     /// Its compressed length.
     pub headings_len: Field,
-    /// Fix steps, extracted at ingest (multi-valued).
+    /// Fix steps, extracted at ingest (multi-valued): one line of plain text each.
     pub steps: Field,
+    /// Where the same steps as Markdown, with their commands and sub-points (LZ4, see
+    /// `index::steps_record`), start in the [`TEXT_STORE_FILE`]: only an answer's fixes read
+    /// them, so they stay out of the document store every hit decodes.
+    pub steps_at: Field,
+    /// Its compressed length; 0 when the entry has no steps.
+    pub steps_len: Field,
     /// Unknown front matter fields as JSON.
     pub extra: Field,
     /// The entry's area, lower case: its declared product, else the top-level folder of its
@@ -144,6 +150,8 @@ impl Fields {
             headings_at: b.add_u64_field("headings_at", NumericOptions::default().set_stored()),
             headings_len: b.add_u64_field("headings_len", NumericOptions::default().set_stored()),
             steps: b.add_text_field("steps", STORED),
+            steps_at: b.add_u64_field("steps_at", NumericOptions::default().set_stored()),
+            steps_len: b.add_u64_field("steps_len", NumericOptions::default().set_stored()),
             extra: b.add_text_field("extra", STORED),
             area: b.add_text_field("area", STRING | STORED | FAST),
             dupkey: b.add_u64_field("dupkey", NumericOptions::default().set_fast()),

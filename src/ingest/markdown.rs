@@ -883,20 +883,203 @@ pub fn is_question(heading: &str) -> bool {
 const MAX_STEPS: usize = 8;
 /// Longest step, chars.
 const MAX_STEP_CHARS: usize = 240;
+/// Most paragraphs, point lists and code blocks in one step's Markdown.
+const MAX_STEP_BLOCKS: usize = 8;
+/// Most code blocks and tables in one step's Markdown.
+const MAX_STEP_CODE: usize = 4;
+/// Most lines of one code block in a step (the rest is on the article's page).
+const MAX_CODE_LINES: usize = 12;
+/// Most sub-points of one step.
+const MAX_POINTS: usize = 6;
+/// Most body rows of one table in a step.
+const MAX_TABLE_ROWS: usize = 10;
+
+/// A fix step, as a reply lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Step {
+    /// What to do: the step's prose as one line of plain text.
+    pub text: String,
+    /// The step as Markdown: its paragraphs (inline code kept), its sub-points and the
+    /// commands it shows as fenced code, so that a reply can tell the customer what to run
+    /// (`放行 SSH 端口：` and the command, not a sentence that ends in a colon).
+    pub markdown: String,
+}
+
+/// The Markdown of one step, built block by block as the parser walks it.
+#[derive(Default)]
+struct StepMarkdown {
+    blocks: Vec<String>,
+    para: String,
+    points: Vec<String>,
+    code_blocks: usize,
+    /// A block was left out: the step ends here (the article has the rest).
+    full: bool,
+}
+
+impl StepMarkdown {
+    fn inline(&mut self, t: &str, code: bool) {
+        if code {
+            // A code span holding a backtick needs a longer fence.
+            if t.contains('`') {
+                self.para.push_str(&format!("`` {t} ``"));
+            } else {
+                self.para.push_str(&format!("`{t}`"));
+            }
+        } else {
+            self.para.push_str(t);
+        }
+    }
+
+    fn push(&mut self, block: String) {
+        if self.blocks.len() >= MAX_STEP_BLOCKS {
+            self.full = true;
+        }
+        if !self.full {
+            self.blocks.push(block);
+        }
+    }
+
+    /// Room for one more code block or table; when there is none the step ends, without
+    /// the sentence that announced what is left out (`/etc/docker/daemon.json:`).
+    fn room_for_code(&mut self) -> bool {
+        if self.code_blocks >= MAX_STEP_CODE || self.blocks.len() >= MAX_STEP_BLOCKS {
+            if !self.full
+                && self
+                    .blocks
+                    .last()
+                    .is_some_and(|b| b.ends_with('：') || b.ends_with(':'))
+            {
+                self.blocks.pop();
+            }
+            self.full = true;
+        }
+        if self.full {
+            return false;
+        }
+        self.code_blocks += 1;
+        true
+    }
+
+    fn end_paragraph(&mut self) {
+        let p = clip(self.para.trim());
+        self.para.clear();
+        if !p.is_empty() {
+            self.flush_points();
+            self.push(p);
+        }
+    }
+
+    fn flush_points(&mut self) {
+        if !self.points.is_empty() {
+            let list = self
+                .points
+                .drain(..)
+                .map(|p| format!("- {p}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            self.push(list);
+        }
+    }
+
+    /// A sub-point, with the code blocks under it (already fenced and indented).
+    fn point(&mut self, t: &str, code: &str) {
+        self.end_paragraph();
+        let p = clip(t.trim());
+        if !p.is_empty() && self.points.len() < MAX_POINTS && !self.full {
+            self.points.push(format!("{p}{code}"));
+        }
+    }
+
+    fn code(&mut self, lang: &str, body: &str) {
+        self.end_paragraph();
+        self.flush_points();
+        if let Some(block) = self.fenced(lang, body) {
+            self.push(block);
+        }
+    }
+
+    /// The code block under a sub-point: indented into the point's list item.
+    fn point_code(&mut self, lang: &str, body: &str) -> String {
+        match self.fenced(lang, body) {
+            Some(block) => {
+                let indented: Vec<String> = block.lines().map(|l| format!("  {l}")).collect();
+                format!("\n\n{}", indented.join("\n"))
+            }
+            None => String::new(),
+        }
+    }
+
+    /// A code block fenced, cut to [`MAX_CODE_LINES`]; `None` when it is empty or the step
+    /// has no room left.
+    fn fenced(&mut self, lang: &str, body: &str) -> Option<String> {
+        let lines: Vec<&str> = body.trim_end_matches('\n').lines().collect();
+        if lines.iter().all(|l| l.trim().is_empty()) || !self.room_for_code() {
+            return None;
+        }
+        let mut code = lines[..lines.len().min(MAX_CODE_LINES)].join("\n");
+        if lines.len() > MAX_CODE_LINES {
+            code.push_str("\n…");
+        }
+        // A fence longer than any run of backticks in the code.
+        let run = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(run.max(2) + 1);
+        Some(format!("{fence}{lang}\n{code}\n{fence}"))
+    }
+
+    /// A table (header row first) as GFM; cells keep their inline code.
+    fn table(&mut self, rows: &[Vec<String>]) {
+        self.end_paragraph();
+        self.flush_points();
+        let Some(head) = rows.first().filter(|h| !h.is_empty()) else {
+            return;
+        };
+        if !self.room_for_code() {
+            return;
+        }
+        let line = |r: &Vec<String>| {
+            let cells: Vec<String> = r
+                .iter()
+                .map(|c| clip(c.trim()).replace('|', "\\|"))
+                .collect();
+            format!("| {} |", cells.join(" | "))
+        };
+        let mut out = vec![line(head), format!("|{}", "---|".repeat(head.len()))];
+        out.extend(rows[1..].iter().take(MAX_TABLE_ROWS).map(line));
+        if rows.len() > MAX_TABLE_ROWS + 1 {
+            out.push(format!("| …{} |", " |".repeat(head.len() - 1)));
+        }
+        self.push(out.join("\n"));
+    }
+
+    fn finish(mut self) -> String {
+        self.end_paragraph();
+        self.flush_points();
+        self.blocks.join("\n\n")
+    }
+}
 
 /// The fix steps of an entry, extracted once at ingest: the top-level items of the solution
-/// section's first list, or, for an FAQ answer (`whole`), its first paragraphs.
-pub fn solution_steps(md: &str, whole: bool) -> Vec<String> {
+/// section's first list, or, for an FAQ answer (`whole`) or a solution without a list, its
+/// first paragraphs (each with the code blocks that follow it).
+pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
     let mut out = Vec::new();
     let mut in_solution = whole;
     let mut heading = false;
     let mut heading_text = String::new();
     let mut list_depth = 0usize;
     let mut item_depth = 0usize;
+    let mut tables = 0usize;
+    let mut rows: Vec<Vec<String>> = Vec::new();
     let mut cur = String::new();
+    let mut cur_md = StepMarkdown::default();
+    let mut point = String::new();
+    let mut point_code = String::new();
     let mut in_code = false;
-    let mut paragraphs = Vec::new();
+    let mut code = String::new();
+    let mut code_lang = String::new();
+    let mut paragraphs: Vec<(String, StepMarkdown)> = Vec::new();
     let mut para = String::new();
+    let mut para_md = StepMarkdown::default();
     for ev in Parser::new_ext(
         md,
         Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
@@ -924,37 +1107,126 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<String> {
             }
             Event::Start(Tag::Item) => {
                 item_depth += 1;
-                if item_depth == 1 {
-                    cur.clear();
+                match item_depth {
+                    1 => {
+                        cur.clear();
+                        cur_md = StepMarkdown::default();
+                    }
+                    2 => {
+                        point.clear();
+                        point_code.clear();
+                    }
+                    _ => {}
                 }
             }
             Event::End(TagEnd::Item) => {
+                if item_depth == 2 && in_solution {
+                    cur_md.point(&point, &point_code);
+                }
                 if item_depth == 1 && in_solution && out.len() < MAX_STEPS {
                     let s = clip(cur.trim());
+                    let markdown = std::mem::take(&mut cur_md).finish();
                     if !s.is_empty() {
-                        out.push(s);
+                        out.push(Step { text: s, markdown });
                     }
                 }
                 item_depth = item_depth.saturating_sub(1);
             }
-            Event::Start(Tag::CodeBlock(_)) => in_code = true,
-            Event::End(TagEnd::CodeBlock) => in_code = false,
-            Event::Text(t) | Event::Code(t) => {
-                if heading {
-                    heading_text.push_str(&t);
-                } else if in_solution && !in_code {
+            Event::Start(Tag::Table(_)) => {
+                tables += 1;
+                rows.clear();
+            }
+            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => rows.push(Vec::new()),
+            Event::Start(Tag::TableCell) => {
+                if let Some(r) = rows.last_mut() {
+                    r.push(String::new());
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                tables = tables.saturating_sub(1);
+                if in_solution && tables == 0 {
                     if item_depth == 1 && list_depth == 1 {
-                        cur.push_str(&t);
+                        cur_md.table(&rows);
                     } else if item_depth == 0 {
-                        para.push_str(&t);
+                        if let Some((_, m)) = paragraphs.last_mut() {
+                            m.table(&rows);
+                        }
                     }
                 }
             }
-            Event::SoftBreak | Event::HardBreak if item_depth == 1 => cur.push(' '),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                in_code = true;
+                code.clear();
+                code_lang = match kind {
+                    pulldown_cmark::CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    pulldown_cmark::CodeBlockKind::Indented => String::new(),
+                };
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code = false;
+                if in_solution && tables == 0 {
+                    if item_depth == 1 && list_depth == 1 {
+                        cur_md.code(&code_lang, &code);
+                    } else if item_depth == 2 {
+                        let block = cur_md.point_code(&code_lang, &code);
+                        point_code.push_str(&block);
+                    } else if item_depth == 0 {
+                        if let Some((_, m)) = paragraphs.last_mut() {
+                            m.code(&code_lang, &code);
+                        }
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) if in_code => code.push_str(&t),
+            Event::Text(ref t) | Event::Code(ref t) => {
+                let inline = matches!(ev, Event::Code(_));
+                if heading {
+                    heading_text.push_str(t);
+                } else if tables > 0 {
+                    if let Some(c) = rows.last_mut().and_then(|r| r.last_mut()) {
+                        if inline {
+                            c.push('`');
+                            c.push_str(t);
+                            c.push('`');
+                        } else {
+                            c.push_str(t);
+                        }
+                    }
+                } else if in_solution {
+                    if item_depth == 1 && list_depth == 1 {
+                        cur.push_str(t);
+                        cur_md.inline(t, inline);
+                    } else if item_depth >= 2 {
+                        if inline {
+                            point.push('`');
+                            point.push_str(t);
+                            point.push('`');
+                        } else {
+                            point.push_str(t);
+                        }
+                    } else if item_depth == 0 {
+                        para.push_str(t);
+                        para_md.inline(t, inline);
+                    }
+                }
+            }
+            Event::SoftBreak | Event::HardBreak if item_depth == 1 => {
+                cur.push(' ');
+                cur_md.inline(" ", false);
+            }
+            Event::SoftBreak | Event::HardBreak if item_depth >= 2 => point.push(' '),
+            Event::End(TagEnd::Paragraph) if item_depth == 1 && in_solution => {
+                cur.push(' ');
+                cur_md.end_paragraph();
+            }
             Event::End(TagEnd::Paragraph) if item_depth == 0 && in_solution => {
                 let p = clip(para.trim());
+                let mut m = std::mem::take(&mut para_md);
+                m.end_paragraph();
                 if !p.is_empty() {
-                    paragraphs.push(p);
+                    paragraphs.push((p, m));
                 }
                 para.clear();
             }
@@ -963,7 +1235,13 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<String> {
     }
     if out.is_empty() {
         paragraphs.truncate(3);
-        return paragraphs;
+        return paragraphs
+            .into_iter()
+            .map(|(text, m)| Step {
+                text,
+                markdown: m.finish(),
+            })
+            .collect();
     }
     out
 }
@@ -1225,16 +1503,22 @@ mod tests {
     #[test]
     fn steps_from_solution_list() {
         let md = "# T\n## 现象\n1. not a step\n## 解决方案\n1. 检查安全组\n   ```bash\n   ss -tlnp\n   ```\n2. 重启 **sshd**\n   - sub item\n## 验证\n1. nope\n";
-        assert_eq!(solution_steps(md, false), vec!["检查安全组", "重启 sshd"]);
+        let steps = solution_steps(md, false);
+        let texts: Vec<&str> = steps.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, vec!["检查安全组", "重启 sshd"]);
+        // The reply's Markdown keeps the step's command and its sub-point.
+        assert_eq!(steps[0].markdown, "检查安全组\n\n```bash\nss -tlnp\n```");
+        assert_eq!(steps[1].markdown, "重启 sshd\n\n- sub item");
     }
 
     #[test]
     fn faq_answer_paragraphs() {
         let md = "## 欠费会停机吗？\n欠费后 24 小时停机。\n\n充值后自动恢复。\n";
-        assert_eq!(
-            solution_steps(md, true),
-            vec!["欠费后 24 小时停机。", "充值后自动恢复。"]
-        );
+        let texts: Vec<String> = solution_steps(md, true)
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
+        assert_eq!(texts, vec!["欠费后 24 小时停机。", "充值后自动恢复。"]);
     }
 
     #[test]

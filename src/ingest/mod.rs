@@ -135,7 +135,7 @@ pub struct Entry {
     /// The entry's Markdown (the page's body, or the question's section).
     pub markdown: String,
     /// Fix steps for replies (see [`markdown::solution_steps`]).
-    pub steps: Vec<String>,
+    pub steps: Vec<markdown::Step>,
     /// The entry reads as a problem and its fix: an FAQ question, a page with a symptom or
     /// cause section, or a title that asks a question or names a failure; never one that asks
     /// what something is (`什么是NAT网关` opens an overview, see `markdown::names_problem`). A ticket that

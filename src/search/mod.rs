@@ -135,9 +135,12 @@ pub struct Hit {
     pub automation: Option<String>,
     /// Related article ids.
     pub related: Vec<String>,
-    /// Fix steps (for the answer step; not part of search responses).
+    /// Fix steps, plain text (for the answer step; not part of search responses).
     #[serde(skip)]
     pub steps: Vec<String>,
+    /// Where the steps' Markdown is in the text store (`Loaded::steps_markdown`).
+    #[serde(skip)]
+    pub steps_record: Option<(u64, u64)>,
     /// Error codes of the entry that the query matched exactly.
     pub matched_codes: Vec<String>,
     /// Share of the query's information (IDF) this entry contains, 0–1.
@@ -539,6 +542,10 @@ pub fn to_hit(loaded: &Loaded, doc: &mut impl FieldSource, score: f32) -> Hit {
         automation: doc.take_text(f.automation),
         related: doc.take_texts(f.related),
         steps: doc.take_texts(f.steps),
+        steps_record: doc
+            .u64(f.steps_at)
+            .zip(doc.u64(f.steps_len))
+            .filter(|&(_, len)| len > 0),
         matched_codes: Vec::new(),
         coverage: 0.0,
         title_coverage: 0.0,
