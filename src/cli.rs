@@ -491,7 +491,7 @@ pub fn eval(config: &Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         Some(kb) => {
             let stale = match index::open(&root, None) {
-                Err(index::IndexError::Version { .. }) => true,
+                Err(index::IndexError::Version { .. } | index::IndexError::Fields { .. }) => true,
                 // Results must describe the KB as it is, not as it was at the last build.
                 Ok(l) => match index::kb_changed_since(&kb, l.meta.built_at) {
                     Some(p) => {

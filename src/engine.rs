@@ -47,7 +47,9 @@ impl Engine {
         let mut summary = None;
         let loaded = match index::open(&config.index, Some(&config.kb)) {
             Ok(l) => l,
-            Err(IndexError::Missing(_) | IndexError::Version { .. }) => {
+            Err(
+                IndexError::Missing(_) | IndexError::Version { .. } | IndexError::Fields { .. },
+            ) => {
                 tracing::info!(kb = %config.kb.display(), index = %config.index.display(), "no usable index: building one");
                 summary = Some(index::build(&config.kb, &config.index, &build, |_| {})?);
                 index::open(&config.index, Some(&config.kb))?

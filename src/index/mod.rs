@@ -54,6 +54,13 @@ pub enum IndexError {
         /// Version needed.
         expected: u32,
     },
+    /// Built with other fields than this deflect reads, under the same version number (a
+    /// build of unreleased code): read, it would give wrong values for every later field.
+    #[error("the index at {path} was built with other fields than this deflect reads: run `deflect reindex`")]
+    Fields {
+        /// Index root.
+        path: PathBuf,
+    },
     /// Another build holds the lock.
     #[error("another reindex is running on {0}; wait for it to finish")]
     Busy(PathBuf),
@@ -1092,13 +1099,18 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         .unwrap_or_else(|| dir.clone());
     let resources = QueryResources::load(&analyzer, &res_dir).unwrap_or_default();
     let index = Index::open_in_dir(dir.join(TANTIVY_DIR))?;
+    let (schema, fields) = Fields::build();
+    if index.schema() != schema {
+        return Err(IndexError::Fields {
+            path: root.to_path_buf(),
+        });
+    }
     index
         .tokenizers()
         .register(TOKENIZER_NAME, DeflectTokenizer::new(analyzer.clone()));
     index
         .tokenizers()
         .register(PRETOKENIZED_NAME, PreTokenizedTokenizer);
-    let fields = Fields::build().1;
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)

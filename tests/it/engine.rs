@@ -601,6 +601,32 @@ fn failed_reindex_leaves_the_serving_index_untouched() {
         .is_empty());
 }
 
+/// An index whose fields differ from the ones this build reads, under the same schema
+/// version (a build of unreleased code), is never read: its values would land in the wrong
+/// fields. The server rebuilds it on start, as it does an index of an older version.
+#[test]
+fn an_index_with_other_fields_under_the_same_version_is_rebuilt_not_read() {
+    let (_dir, config) = temp_kb();
+    index::build(&config.kb, &config.index, &BuildOptions::default(), |_| {}).unwrap();
+    let tantivy_dir = config.index.join("gen-000001/tantivy");
+    fs::remove_dir_all(&tantivy_dir).unwrap();
+    fs::create_dir_all(&tantivy_dir).unwrap();
+    let mut other = tantivy::schema::Schema::builder();
+    other.add_text_field("id", tantivy::schema::STRING | tantivy::schema::STORED);
+    tantivy::Index::create_in_dir(&tantivy_dir, other.build()).unwrap();
+    let Err(err) = index::open(&config.index, None) else {
+        panic!("an index with other fields was read");
+    };
+    assert!(matches!(err, IndexError::Fields { .. }), "{err}");
+    assert!(err.to_string().contains("deflect reindex"), "{err}");
+    let (engine, built) = deflect::engine::Engine::open_or_build(&config).unwrap();
+    assert!(built.is_some(), "rebuilt on open");
+    let hits = search::search(&engine.loaded(), &SearchRequest::new("ssh"))
+        .unwrap()
+        .hits;
+    assert!(!hits.is_empty());
+}
+
 #[test]
 fn leftover_build_directories_are_cleaned() {
     let (_dir, config) = temp_kb();
