@@ -143,6 +143,9 @@ pub struct Fix {
     /// The same steps as Markdown, each with the commands (fenced code), sub-points and
     /// notes the article gives it: what an agent's screen or a rich chat widget shows.
     pub steps_markdown: Vec<String>,
+    /// The steps are those of `section`, the page having none of its own.
+    #[serde(skip)]
+    pub steps_from_section: bool,
     /// Expected minutes to fix.
     pub expected_fix_minutes: Option<u64>,
     /// Automation action the article declares (deflect never runs it).
@@ -323,6 +326,56 @@ fn agreed_category(hits: &[Hit]) -> Option<String> {
     .then_some(category)
 }
 
+/// A fix's steps, plain and as Markdown, and whether they are a section's excerpt. An
+/// entry's own steps come from the text store (its plain steps stand in if the store cannot
+/// be read). A long page has none, but when the hit names the section that holds the
+/// ticket, the top fix gets one step, the opening of that section (`markdown::excerpt`):
+/// the reply then says what the section says, not only where it is. Only the top fix
+/// reads its page, so an answer decompresses at most one.
+fn fix_steps(loaded: &Loaded, h: &Hit, top: bool) -> (Vec<String>, Vec<String>, bool) {
+    if h.steps.is_empty() {
+        if let (true, Some(sec)) = (top, &h.section) {
+            let steps = section_steps(loaded, &h.id, sec);
+            let found = !steps.is_empty();
+            return (
+                steps.iter().map(|s| s.text.clone()).collect(),
+                steps.into_iter().map(|s| s.markdown).collect(),
+                found,
+            );
+        }
+        return (Vec::new(), Vec::new(), false);
+    }
+    let md = loaded.steps_markdown(h);
+    if md.len() == h.steps.len() {
+        (h.steps.clone(), md, false)
+    } else {
+        (h.steps.clone(), h.steps.clone(), false)
+    }
+}
+
+/// The opening of one section of an entry's page, as a step (see `markdown::excerpt`).
+fn section_steps(
+    loaded: &Loaded,
+    id: &str,
+    sec: &search::HitSection,
+) -> Vec<crate::ingest::markdown::Step> {
+    use crate::ingest::markdown;
+    let Some(md) = search::fetch(loaded, id).and_then(|doc| loaded.markdown(&doc)) else {
+        return Vec::new();
+    };
+    let parsed = markdown::parse(&md);
+    let found = parsed.sections.iter().find(|s| match &sec.anchor {
+        Some(a) => s.anchor.as_deref() == Some(a.as_str()),
+        None => s.heading == sec.heading,
+    });
+    match found {
+        Some(s) => markdown::excerpt(&md[s.range.0..s.range.1])
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 /// Answers a ticket.
 pub fn answer(
     loaded: &Loaded,
@@ -400,36 +453,33 @@ pub fn answer(
         .iter()
         .zip(&confs)
         .take(max_fixes)
-        .map(|(h, (c, f))| Fix {
-            id: h.id.clone(),
-            title: h.title.clone(),
-            confidence: *c,
-            steps: h.steps.clone(),
-            steps_markdown: {
-                // The plain steps stand in if the store cannot be read.
-                let md = loaded.steps_markdown(h);
-                if md.len() == h.steps.len() {
-                    md
-                } else {
-                    h.steps.clone()
-                }
-            },
-            expected_fix_minutes: h.avg_fix_minutes,
-            automation: h.automation.clone(),
-            // A named section's anchor takes a portal's page straight to it.
-            link: match h.section.as_ref().and_then(|s| s.anchor.as_deref()) {
-                Some(a) => format!(
-                    "{}{}#{}",
-                    cfg.article_base_url,
-                    urlencode_id(&h.id),
-                    urlencode_id(a)
-                ),
-                None => format!("{}{}", cfg.article_base_url, urlencode_id(&h.id)),
-            },
-            related: h.related.clone(),
-            category: h.category.clone(),
-            features: *f,
-            section: h.section.clone(),
+        .enumerate()
+        .map(|(i, (h, (c, f)))| {
+            let (steps, steps_markdown, steps_from_section) = fix_steps(loaded, h, i == 0);
+            Fix {
+                id: h.id.clone(),
+                title: h.title.clone(),
+                confidence: *c,
+                steps,
+                steps_markdown,
+                steps_from_section,
+                expected_fix_minutes: h.avg_fix_minutes,
+                automation: h.automation.clone(),
+                // A named section's anchor takes a portal's page straight to it.
+                link: match h.section.as_ref().and_then(|s| s.anchor.as_deref()) {
+                    Some(a) => format!(
+                        "{}{}#{}",
+                        cfg.article_base_url,
+                        urlencode_id(&h.id),
+                        urlencode_id(a)
+                    ),
+                    None => format!("{}{}", cfg.article_base_url, urlencode_id(&h.id)),
+                },
+                related: h.related.clone(),
+                category: h.category.clone(),
+                features: *f,
+                section: h.section.clone(),
+            }
         })
         .collect();
 

@@ -33,9 +33,16 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
     // A long page without steps: the section that holds the ticket, so the reader need not
     // search the page for it.
     let section = fix.section.as_ref().map(|s| s.heading.as_str());
+    let from = section.filter(|_| fix.steps_from_section);
     let steps_head = match (en, fix.steps.is_empty(), section) {
-        (true, false, _) => "\n\nSteps:\n".to_string(),
-        (false, false, _) => "\n\n处理步骤：\n".to_string(),
+        (true, false, _) => match from {
+            Some(h) => format!("\n\nFrom the section \"{h}\" of the guide:\n"),
+            None => "\n\nSteps:\n".to_string(),
+        },
+        (false, false, _) => match from {
+            Some(h) => format!("\n\n以下摘自指南中的“{h}”一节：\n"),
+            None => "\n\n处理步骤：\n".to_string(),
+        },
         (true, true, Some(h)) => {
             format!("\n\nThe section \"{h}\" of the guide linked below walks through the fix.\n")
         }
@@ -60,11 +67,18 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
     // blank line between items keeps each command visibly under its own step.
     let loose = fix.steps_markdown.iter().any(|s| s.contains("\n\n"));
     for (i, s) in fix.steps_markdown.iter().enumerate() {
+        if from.is_some() {
+            // A quoted section is not a numbered step.
+            md.push_str(s);
+            md.push('\n');
+            text.push_str(&step_text(None, s));
+            continue;
+        }
         if loose && i > 0 {
             md.push('\n');
         }
         md.push_str(&step_markdown(i + 1, s));
-        text.push_str(&step_text(i + 1, s));
+        text.push_str(&step_text(Some(i + 1), s));
     }
     if let Some(m) = fix.expected_fix_minutes {
         let line = if en {
@@ -127,15 +141,18 @@ fn step_markdown(n: usize, md: &str) -> String {
 
 /// A step's Markdown as plain text for channels that show no formatting: prose without
 /// code-span backticks, commands indented under the step, no fences.
-fn step_text(n: usize, md: &str) -> String {
+fn step_text(n: Option<usize>, md: &str) -> String {
     let mut out = String::new();
     let mut numbered = false;
     let mut fence: Option<&str> = None;
+    // An unnumbered block (a quoted section) starts its first line at the margin.
     let number = |out: &mut String, numbered: &mut bool| {
         if !*numbered {
-            out.push_str(&format!("{n}."));
+            if let Some(n) = n {
+                out.push_str(&format!("{n}."));
+            }
             *numbered = true;
-            true
+            n.is_some()
         } else {
             false
         }
@@ -185,7 +202,7 @@ fn step_text(n: usize, md: &str) -> String {
         out.push_str(&plain);
         out.push('\n');
     }
-    if !numbered {
+    if let (false, Some(n)) = (numbered, n) {
         out.push_str(&format!("{n}.\n"));
     }
     out
@@ -315,6 +332,7 @@ mod tests {
             confidence: 0.95,
             steps: steps.iter().map(|s| s.to_string()).collect(),
             steps_markdown: steps.iter().map(|s| s.to_string()).collect(),
+            steps_from_section: false,
             expected_fix_minutes: None,
             automation: None,
             link: "https://help.example.com/kb/ecs-ssh".into(),

@@ -1246,6 +1246,120 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
     out
 }
 
+/// The opening of a page's section as one block of Markdown: its first paragraphs, lists,
+/// code blocks and tables in page order, capped as a step is. What a reply quotes from the
+/// section of a long guide that holds the ticket, where numbered steps would misread
+/// prose and parameter lists. `None` when the section has no text.
+pub fn excerpt(md: &str) -> Option<Step> {
+    let mut m = StepMarkdown::default();
+    let mut text = String::new();
+    let mut plain = String::new();
+    let (mut heading, mut in_code, mut depth, mut tables) = (false, false, 0usize, 0usize);
+    let (mut code, mut code_lang, mut point) = (String::new(), String::new(), String::new());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for ev in Parser::new_ext(
+        md,
+        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
+    ) {
+        match ev {
+            Event::Start(Tag::Heading { .. }) => heading = true,
+            Event::End(TagEnd::Heading(_)) => heading = false,
+            Event::Start(Tag::Item) => {
+                depth += 1;
+                if depth == 1 {
+                    point.clear();
+                } else {
+                    point.push(' ');
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                if depth == 1 {
+                    m.point(&point, "");
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                in_code = true;
+                code.clear();
+                code_lang = match kind {
+                    pulldown_cmark::CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    pulldown_cmark::CodeBlockKind::Indented => String::new(),
+                };
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code = false;
+                if depth == 0 {
+                    m.code(&code_lang, &code);
+                }
+            }
+            Event::Start(Tag::Table(_)) => {
+                tables += 1;
+                rows.clear();
+            }
+            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => rows.push(Vec::new()),
+            Event::Start(Tag::TableCell) => {
+                if let Some(r) = rows.last_mut() {
+                    r.push(String::new());
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                tables = tables.saturating_sub(1);
+                if tables == 0 && depth == 0 {
+                    m.table(&rows);
+                }
+            }
+            Event::Text(t) | Event::Code(t) if in_code => code.push_str(&t),
+            Event::Text(ref t) | Event::Code(ref t) if !heading => {
+                let inline = matches!(ev, Event::Code(_));
+                let t = if inline {
+                    format!("`{t}`")
+                } else {
+                    t.to_string()
+                };
+                if tables > 0 {
+                    if let Some(c) = rows.last_mut().and_then(|r| r.last_mut()) {
+                        c.push_str(&t);
+                    }
+                } else if depth >= 1 {
+                    point.push_str(&t);
+                } else {
+                    m.para.push_str(&t);
+                    plain.push_str(t.trim_matches('`'));
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if depth >= 1 {
+                    point.push(' ');
+                } else {
+                    m.para.push(' ');
+                    plain.push(' ');
+                }
+            }
+            Event::End(TagEnd::Paragraph) if depth == 0 && tables == 0 => {
+                if text.is_empty() {
+                    text = clip(plain.trim());
+                }
+                plain.clear();
+                m.end_paragraph();
+            }
+            _ => {}
+        }
+        if m.full {
+            break;
+        }
+    }
+    let markdown = m.finish();
+    if markdown.is_empty() {
+        return None;
+    }
+    if text.is_empty() {
+        text = clip(&markdown.replace('`', ""));
+    }
+    Some(Step { text, markdown })
+}
+
 fn clip(s: &str) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     match s.char_indices().nth(MAX_STEP_CHARS) {
@@ -1509,6 +1623,34 @@ mod tests {
         // The reply's Markdown keeps the step's command and its sub-point.
         assert_eq!(steps[0].markdown, "检查安全组\n\n```bash\nss -tlnp\n```");
         assert_eq!(steps[1].markdown, "重启 sshd\n\n- sub item");
+    }
+
+    #[test]
+    fn an_excerpt_keeps_the_sections_blocks_in_page_order() {
+        let md = "## 自动轮转\n\n**配置策略**\n\n调用时需配置以下参数：\n\n- `Enable`：是否开启。\n  - 子项\n- `Interval`：周期。\n\n计算方式如下：\n\n```\nnext = last + interval\n```\n\n| 参数 | 含义 |\n|---|---|\n| a | b |\n";
+        let e = excerpt(md).expect("an excerpt");
+        assert_eq!(e.text, "配置策略");
+        assert_eq!(
+            e.markdown,
+            "配置策略\n\n调用时需配置以下参数：\n\n- `Enable`：是否开启。 子项\n- `Interval`：周期。\n\n计算方式如下：\n\n```\nnext = last + interval\n```\n\n| 参数 | 含义 |\n|---|---|\n| a | b |"
+        );
+        assert_eq!(excerpt("## 空\n"), None);
+    }
+
+    #[test]
+    fn a_step_past_its_code_cap_ends_before_announcing_what_is_cut() {
+        let mut md = String::from("## 解决方案\n1. 清理：\n");
+        for i in 0..6 {
+            md.push_str(&format!("\n   第 {i} 步：\n\n   ```\n   cmd{i}\n   ```\n"));
+        }
+        md.push_str("2. 完成\n");
+        let steps = solution_steps(&md, false);
+        let m = &steps[0].markdown;
+        // Eight blocks: the lead, then three sentences and their commands; the fourth
+        // sentence goes with the command there is no room for.
+        assert!(m.contains("cmd2") && !m.contains("第 3 步"), "{m}");
+        assert!(m.ends_with("```"), "{m}");
+        assert_eq!(steps[1].text, "完成");
     }
 
     #[test]

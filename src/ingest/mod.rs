@@ -34,6 +34,10 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
 /// Default deepest list / block-quote nesting kept as structure.
 pub const DEFAULT_MAX_NESTING: usize = 64;
 
+/// Bytes of Markdown up to which a page with no solution section and at most one section
+/// is answered by its own text (see `markdown::solution_steps`).
+const SHORT_PAGE: usize = 4 << 10;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -641,12 +645,21 @@ pub fn parse_article(
         let codes = entry_codes(&base_codes, &title, &all_text);
         // Only the solution section is parsed again (its range is known from the first pass);
         // most real-world pages have none and cost nothing here.
-        let steps = parsed
+        let steps = match parsed
             .sections
             .iter()
             .find(|s| s.kind == SectionKind::Solution)
-            .map(|s| markdown::solution_steps(&body[s.range.0..s.range.1], false))
-            .unwrap_or_default();
+        {
+            Some(s) => markdown::solution_steps(&body[s.range.0..s.range.1], false),
+            // A short page without sections is one answer (`停用CDN服务后，为什么仍会有一部分
+            // 费用产生`): its lead paragraphs or first list are the reply, as an FAQ
+            // answer's are. A longer page without a solution section is a guide the
+            // reply links to (naming the section the ticket names).
+            None if parsed.sections.len() <= 1 && body.len() <= SHORT_PAGE => {
+                markdown::solution_steps(&body, true)
+            }
+            None => Vec::new(),
+        };
         let problem = markdown::names_problem(&title)
             || parsed
                 .sections

@@ -709,3 +709,64 @@ fn auto_replies_show_the_commands_their_steps_announce() {
         "{with_code} of {replies} show a command"
     );
 }
+
+/// A page without a solution section still answers in the reply: a short page by its own
+/// text, a long guide by the opening of the section the ticket names (quoted as it reads,
+/// not numbered), instead of a title and a link.
+#[test]
+fn a_reply_quotes_what_a_page_without_steps_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    fs::write(
+        kb.join("billing.md"),
+        "# 停用加速服务后为什么还有少量流量费用\n\n停用后，用户本地 DNS 的缓存未过期前，仍会把请求解析到加速节点，产生少量流量费用。\n\n缓存过期后费用不再产生。\n",
+    )
+    .unwrap();
+    let mut guide = String::from("# 客户端接入指南\n\n本文介绍各类客户端如何接入。\n");
+    for (name, cmd) in [
+        ("Nginx 配置方案", "real_ip_header X-Forwarded-For;"),
+        ("Apache 配置方案", "RemoteIPHeader X-Forwarded-For"),
+        ("Tomcat 配置方案", "<Valve className=\"RemoteIpValve\"/>"),
+    ] {
+        guide.push_str(&format!(
+            "\n## {name}\n\n在配置文件中加入以下内容：\n\n```\n{cmd}\n```\n\n"
+        ));
+        for i in 0..10 {
+            guide.push_str(&format!(
+                "{name} 的第 {i} 条注意事项：修改配置后需要重新加载服务，并在日志中确认获取到的是客户端的真实地址。\n\n"
+            ));
+        }
+    }
+    fs::write(kb.join("guide.md"), &guide).unwrap();
+    let root = dir.path().join("index");
+    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    let loaded = index::open(&root, None).unwrap();
+
+    let a = answer_on(&loaded, "停用加速服务后为什么还有少量流量费用");
+    assert_eq!(a.fixes[0].id, "billing");
+    assert_eq!(a.fixes[0].steps.len(), 2, "{:?}", a.fixes[0].steps);
+    assert!(a.fixes[0].steps[0].contains("本地 DNS 的缓存"));
+
+    let a = answer_on(&loaded, "Apache 配置方案 怎么拿到客户端真实地址");
+    let top = &a.fixes[0];
+    assert_eq!(top.id, "guide");
+    assert_eq!(
+        top.section.as_ref().map(|s| s.heading.as_str()),
+        Some("Apache 配置方案")
+    );
+    assert_eq!(top.steps_markdown.len(), 1, "{:?}", top.steps_markdown);
+    assert!(
+        top.steps_markdown[0]
+            .starts_with("在配置文件中加入以下内容：\n\n```\nRemoteIPHeader X-Forwarded-For\n```"),
+        "{}",
+        top.steps_markdown[0]
+    );
+    let reply = deflect::answer::reply::auto_reply(
+        top,
+        deflect::analysis::Lang::Zh,
+        &AnswerConfig::default(),
+    );
+    assert!(reply.text.contains("以下摘自指南中的“Apache 配置方案”一节：\n   在配置文件中加入以下内容：\n     RemoteIPHeader X-Forwarded-For\n"), "{}", reply.text);
+    assert!(!reply.text.contains("1. 在配置文件"), "{}", reply.text);
+}
