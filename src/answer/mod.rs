@@ -143,7 +143,12 @@ pub struct Fix {
     /// The same steps as Markdown, each with the commands (fenced code), sub-points and
     /// notes the article gives it: what an agent's screen or a rich chat widget shows.
     pub steps_markdown: Vec<String>,
-    /// The steps are those of `section`, the page having none of its own.
+    /// What the article says before its numbered steps, as Markdown: a first action (`先通过
+    /// VNC 登录实例`), or the whole fix when it is prose and points, not numbered steps. For a
+    /// long guide, the opening of the section the ticket names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps_intro: Option<String>,
+    /// `steps_intro` is a quote of `section`, the page having no fix of its own.
     #[serde(skip)]
     pub steps_from_section: bool,
     /// Expected minutes to fix.
@@ -326,54 +331,58 @@ fn agreed_category(hits: &[Hit]) -> Option<String> {
     .then_some(category)
 }
 
-/// A fix's steps, plain and as Markdown, and whether they are a section's excerpt. An
-/// entry's own steps come from the text store (its plain steps stand in if the store cannot
-/// be read). A long page has none, but when the hit names the section that holds the
-/// ticket, the top fix gets one step, the opening of that section (`markdown::excerpt`):
+/// What a reply says of a fix.
+struct FixContent {
+    intro: Option<String>,
+    steps: Vec<String>,
+    steps_markdown: Vec<String>,
+    from_section: bool,
+}
+
+/// A fix's introduction and steps (plain and as Markdown), and whether they are a
+/// section's excerpt. An entry's own come from the text store (its plain steps stand in if
+/// the store cannot be read). A long page has none, but when the hit names the section that
+/// holds the ticket, the top fix quotes the opening of that section (`markdown::excerpt`):
 /// the reply then says what the section says, not only where it is. Only the top fix
 /// reads its page, so an answer decompresses at most one.
-fn fix_steps(loaded: &Loaded, h: &Hit, top: bool) -> (Vec<String>, Vec<String>, bool) {
-    if h.steps.is_empty() {
-        if let (true, Some(sec)) = (top, &h.section) {
-            let steps = section_steps(loaded, &h.id, sec);
-            let found = !steps.is_empty();
-            return (
-                steps.iter().map(|s| s.text.clone()).collect(),
-                steps.into_iter().map(|s| s.markdown).collect(),
-                found,
-            );
-        }
-        return (Vec::new(), Vec::new(), false);
-    }
-    let md = loaded.steps_markdown(h);
-    if md.len() == h.steps.len() {
-        (h.steps.clone(), md, false)
-    } else {
-        (h.steps.clone(), h.steps.clone(), false)
+fn fix_content(loaded: &Loaded, h: &Hit, top: bool) -> FixContent {
+    let plain = |intro| FixContent {
+        intro,
+        steps: h.steps.clone(),
+        steps_markdown: h.steps.clone(),
+        from_section: false,
+    };
+    match loaded.fix_markdown(h) {
+        Some((intro, md)) if md.len() == h.steps.len() => FixContent {
+            intro,
+            steps: h.steps.clone(),
+            steps_markdown: md,
+            from_section: false,
+        },
+        Some(_) => plain(None),
+        None => match (top && h.steps.is_empty(), &h.section) {
+            (true, Some(sec)) => {
+                let intro = section_excerpt(loaded, &h.id, sec);
+                FixContent {
+                    from_section: intro.is_some(),
+                    ..plain(intro)
+                }
+            }
+            _ => plain(None),
+        },
     }
 }
 
-/// The opening of one section of an entry's page, as a step (see `markdown::excerpt`).
-fn section_steps(
-    loaded: &Loaded,
-    id: &str,
-    sec: &search::HitSection,
-) -> Vec<crate::ingest::markdown::Step> {
+/// The opening of one section of an entry's page (see `markdown::excerpt`).
+fn section_excerpt(loaded: &Loaded, id: &str, sec: &search::HitSection) -> Option<String> {
     use crate::ingest::markdown;
-    let Some(md) = search::fetch(loaded, id).and_then(|doc| loaded.markdown(&doc)) else {
-        return Vec::new();
-    };
+    let md = search::fetch(loaded, id).and_then(|doc| loaded.markdown(&doc))?;
     let parsed = markdown::parse(&md);
-    let found = parsed.sections.iter().find(|s| match &sec.anchor {
+    let s = parsed.sections.iter().find(|s| match &sec.anchor {
         Some(a) => s.anchor.as_deref() == Some(a.as_str()),
         None => s.heading == sec.heading,
-    });
-    match found {
-        Some(s) => markdown::excerpt(&md[s.range.0..s.range.1])
-            .into_iter()
-            .collect(),
-        None => Vec::new(),
-    }
+    })?;
+    markdown::excerpt(&md[s.range.0..s.range.1]).map(|e| e.markdown)
 }
 
 /// Answers a ticket.
@@ -455,14 +464,15 @@ pub fn answer(
         .take(max_fixes)
         .enumerate()
         .map(|(i, (h, (c, f)))| {
-            let (steps, steps_markdown, steps_from_section) = fix_steps(loaded, h, i == 0);
+            let content = fix_content(loaded, h, i == 0);
             Fix {
                 id: h.id.clone(),
                 title: h.title.clone(),
                 confidence: *c,
-                steps,
-                steps_markdown,
-                steps_from_section,
+                steps: content.steps,
+                steps_markdown: content.steps_markdown,
+                steps_intro: content.intro,
+                steps_from_section: content.from_section,
                 expected_fix_minutes: h.avg_fix_minutes,
                 automation: h.automation.clone(),
                 // A named section's anchor takes a portal's page straight to it.

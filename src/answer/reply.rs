@@ -34,14 +34,17 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
     // search the page for it.
     let section = fix.section.as_ref().map(|s| s.heading.as_str());
     let from = section.filter(|_| fix.steps_from_section);
-    let steps_head = match (en, fix.steps.is_empty(), section) {
-        (true, false, _) => match from {
-            Some(h) => format!("\n\nFrom the section \"{h}\" of the guide:\n"),
-            None => "\n\nSteps:\n".to_string(),
+    let said = !fix.steps.is_empty() || fix.steps_intro.is_some();
+    let steps_head = match (en, !said, section) {
+        (true, false, _) => match (from, fix.steps.is_empty()) {
+            (Some(h), _) => format!("\n\nFrom the section \"{h}\" of the guide:\n"),
+            (None, false) => "\n\nSteps:\n".to_string(),
+            (None, true) => "\n\nWhat to do:\n".to_string(),
         },
-        (false, false, _) => match from {
-            Some(h) => format!("\n\n以下摘自指南中的“{h}”一节：\n"),
-            None => "\n\n处理步骤：\n".to_string(),
+        (false, false, _) => match (from, fix.steps.is_empty()) {
+            (Some(h), _) => format!("\n\n以下摘自指南中的“{h}”一节：\n"),
+            (None, false) => "\n\n处理步骤：\n".to_string(),
+            (None, true) => "\n\n处理方法：\n".to_string(),
         },
         (true, true, Some(h)) => {
             format!("\n\nThe section \"{h}\" of the guide linked below walks through the fix.\n")
@@ -66,14 +69,13 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
     // Steps with more than one block (a command under the prose) make a loose list: a
     // blank line between items keeps each command visibly under its own step.
     let loose = fix.steps_markdown.iter().any(|s| s.contains("\n\n"));
+    // What the article says before its steps (or instead of them), quoted as it reads.
+    if let Some(intro) = &fix.steps_intro {
+        md.push_str(intro);
+        md.push_str(if fix.steps.is_empty() { "\n" } else { "\n\n" });
+        text.push_str(&step_text(None, intro));
+    }
     for (i, s) in fix.steps_markdown.iter().enumerate() {
-        if from.is_some() {
-            // A quoted section is not a numbered step.
-            md.push_str(s);
-            md.push('\n');
-            text.push_str(&step_text(None, s));
-            continue;
-        }
         if loose && i > 0 {
             md.push('\n');
         }
@@ -145,7 +147,13 @@ fn step_text(n: Option<usize>, md: &str) -> String {
     let mut out = String::new();
     let mut numbered = false;
     let mut fence: Option<&str> = None;
-    // An unnumbered block (a quoted section) starts its first line at the margin.
+    // A numbered step's later lines sit under its text; an unnumbered block (an
+    // introduction, a quoted section) keeps its prose at the margin.
+    let (prose_pad, block_pad) = if n.is_some() {
+        ("   ", "     ")
+    } else {
+        ("", "    ")
+    };
     let number = |out: &mut String, numbered: &mut bool| {
         if !*numbered {
             if let Some(n) = n {
@@ -165,7 +173,7 @@ fn step_text(n: Option<usize>, md: &str) -> String {
                 if number(&mut out, &mut numbered) {
                     out.push('\n');
                 }
-                out.push_str("     ");
+                out.push_str(block_pad);
                 out.push_str(line);
                 out.push('\n');
             }
@@ -187,7 +195,7 @@ fn step_text(n: Option<usize>, md: &str) -> String {
                     out.push('\n');
                 }
                 let row = row.strip_suffix('|').unwrap_or(row).trim();
-                out.push_str("     ");
+                out.push_str(block_pad);
                 out.push_str(&row.replace("\\|", "|").replace('`', ""));
                 out.push('\n');
             }
@@ -197,7 +205,7 @@ fn step_text(n: Option<usize>, md: &str) -> String {
         if number(&mut out, &mut numbered) {
             out.push(' ');
         } else {
-            out.push_str("   ");
+            out.push_str(prose_pad);
         }
         out.push_str(&plain);
         out.push('\n');
@@ -332,6 +340,7 @@ mod tests {
             confidence: 0.95,
             steps: steps.iter().map(|s| s.to_string()).collect(),
             steps_markdown: steps.iter().map(|s| s.to_string()).collect(),
+            steps_intro: None,
             steps_from_section: false,
             expected_fix_minutes: None,
             automation: None,

@@ -525,22 +525,24 @@ struct ReadyEntry {
     /// The section headings of a long entry (see [`headings_record`]), LZ4; empty when
     /// there are none to point into.
     headings: Vec<u8>,
-    /// The fix steps' Markdown (see [`steps_record`]), LZ4; empty when there are none.
+    /// The fix's introduction and steps as Markdown (see [`steps_record`]), LZ4; empty
+    /// when there are none.
     steps: Vec<u8>,
 }
 
 /// Separates the steps of a [`steps_record`]; never part of a step's Markdown.
 const STEP_SEPARATOR: char = '\u{1e}';
 
-/// The Markdown of an entry's fix steps (`ingest::markdown::Step`), LZ4, for the replies
-/// of the answers it is a fix of.
-fn steps_record(steps: &[ingest::markdown::Step]) -> Vec<u8> {
-    if steps.is_empty() {
+/// The Markdown of an entry's fix (`ingest::markdown::FixText`), LZ4, for the replies of
+/// the answers it is a fix of: the introduction (empty when none), then each step, joined
+/// by [`STEP_SEPARATOR`].
+fn steps_record(fix: &ingest::markdown::FixText) -> Vec<u8> {
+    if fix.intro.is_none() && fix.steps.is_empty() {
         return Vec::new();
     }
-    let joined = steps
-        .iter()
-        .map(|s| s.markdown.replace(STEP_SEPARATOR, " "))
+    let joined = std::iter::once(fix.intro.as_deref().unwrap_or(""))
+        .chain(fix.steps.iter().map(|s| s.markdown.as_str()))
+        .map(|s| s.replace(STEP_SEPARATOR, " "))
         .collect::<Vec<_>>()
         .join(&STEP_SEPARATOR.to_string());
     lz4_flex::compress_prepend_size(joined.as_bytes())
@@ -600,7 +602,7 @@ fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyF
                     &e.body.as_bytes()[..floor_char_boundary(&e.body, BODY_HEAD)],
                 ),
                 headings: headings_record(&e.markdown),
-                steps: steps_record(&e.steps),
+                steps: steps_record(&e.fix),
             })
             .collect();
         (ready, warnings, bytes)
@@ -680,7 +682,7 @@ fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
     for r in &m.related {
         d.add_text(f.related, r);
     }
-    for s in &e.steps {
+    for s in &e.fix.steps {
         d.add_text(f.steps, &s.text);
     }
     if let Some(u) = &m.updated {
@@ -969,19 +971,15 @@ impl Loaded {
             .collect()
     }
 
-    /// The Markdown of a hit's fix steps, one per step of `hit.steps` (empty when it has
-    /// none or the store cannot be read).
-    pub fn steps_markdown(&self, hit: &crate::search::Hit) -> Vec<String> {
-        let Some((at, len)) = hit.steps_record else {
-            return Vec::new();
-        };
-        let Some(bytes) = self.store.as_ref().and_then(|s| s.bytes_at(at, len)) else {
-            return Vec::new();
-        };
-        String::from_utf8_lossy(&bytes)
-            .split(STEP_SEPARATOR)
-            .map(str::to_string)
-            .collect()
+    /// The Markdown of a hit's fix: its introduction and one string per step of
+    /// `hit.steps`; `None` when it has none or the store cannot be read.
+    pub fn fix_markdown(&self, hit: &crate::search::Hit) -> Option<(Option<String>, Vec<String>)> {
+        let (at, len) = hit.steps_record?;
+        let bytes = self.store.as_ref()?.bytes_at(at, len)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let mut parts = text.split(STEP_SEPARATOR).map(str::to_string);
+        let intro = parts.next().filter(|i| !i.is_empty());
+        Some((intro, parts.collect()))
     }
 
     /// The first [`BODY_HEAD`] bytes of a stored entry's text, which snippets are cut from

@@ -58,6 +58,7 @@ pub fn section_kind(heading: &str) -> SectionKind {
         "steps",
         "how to fix",
         "workaround",
+        "remedy",
         "fix",
     ]) {
         SectionKind::Solution
@@ -1246,6 +1247,56 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
     out
 }
 
+/// What a reply says of a fix: what the article says before its numbered steps, and the
+/// steps. A solution written as prose and bullet points (`对于没有TCP timestamp信息的客户端，
+/// 需要将TCP长连接替换短链接` and a list of caveats) is all introduction: reading its points
+/// as numbered steps would drop the one sentence that is the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FixText {
+    /// Markdown before the first numbered list (all of it when there is none), quoted as
+    /// it reads (see [`excerpt`]).
+    pub intro: Option<String>,
+    /// The numbered list's items.
+    pub steps: Vec<Step>,
+}
+
+/// The [`FixText`] of a solution section (`whole` false: `md` starts with its heading) or
+/// of a whole answer (an FAQ answer, a short page, a section a ticket names).
+pub fn fix_text(md: &str, whole: bool) -> FixText {
+    // The first top-level list: where it starts, and whether it is numbered.
+    let mut first = None;
+    let mut depth = 0usize;
+    for (ev, range) in Parser::new_ext(
+        md,
+        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
+    )
+    .into_offset_iter()
+    {
+        match ev {
+            Event::Start(Tag::List(start)) => {
+                if depth == 0 {
+                    first = Some((range.start, start.is_some()));
+                    break;
+                }
+                depth += 1;
+            }
+            Event::Start(Tag::BlockQuote(_)) => depth += 1,
+            Event::End(TagEnd::BlockQuote(_)) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    match first {
+        Some((at, true)) => FixText {
+            intro: excerpt(&md[..at]).map(|s| s.markdown),
+            steps: solution_steps(md, whole),
+        },
+        _ => FixText {
+            intro: excerpt(md).map(|s| s.markdown),
+            steps: Vec::new(),
+        },
+    }
+}
+
 /// The opening of a page's section as one block of Markdown: its first paragraphs, lists,
 /// code blocks and tables in page order, capped as a step is. What a reply quotes from the
 /// section of a long guide that holds the ticket, where numbered steps would misread
@@ -1651,6 +1702,42 @@ mod tests {
         assert!(m.contains("cmd2") && !m.contains("第 3 步"), "{m}");
         assert!(m.ends_with("```"), "{m}");
         assert_eq!(steps[1].text, "完成");
+    }
+
+    #[test]
+    fn a_fix_is_its_numbered_steps_after_what_comes_first() {
+        // What the article says before the numbered list leads the reply; the list items
+        // are the steps.
+        let md =
+            "## 解决方案\n先通过 VNC 登录实例：`控制台 > 实例`。\n\n1. 检查 sshd\n2. 重启 sshd\n";
+        let f = fix_text(md, false);
+        assert_eq!(
+            f.intro.as_deref(),
+            Some("先通过 VNC 登录实例：`控制台 > 实例`。")
+        );
+        let steps: Vec<&str> = f.steps.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(steps, vec!["检查 sshd", "重启 sshd"]);
+        // Prose and bullet points are not numbered steps: all of it is quoted, the
+        // sentence that is the fix first.
+        let md =
+            "## Remedy\n\n将长连接替换为短连接。\n\n还需关注：\n\n- 源端口数量\n- 文件描述符数量\n";
+        let f = fix_text(md, false);
+        assert!(f.steps.is_empty());
+        assert_eq!(
+            f.intro.as_deref(),
+            Some("将长连接替换为短连接。\n\n还需关注：\n\n- 源端口数量\n- 文件描述符数量")
+        );
+        assert_eq!(section_kind("Remedy"), SectionKind::Solution);
+        // An FAQ answer in prose: its paragraphs, quoted.
+        let f = fix_text(
+            "## 欠费会停机吗？\n欠费后 24 小时停机。\n\n充值后自动恢复。\n",
+            true,
+        );
+        assert_eq!(
+            f.intro.as_deref(),
+            Some("欠费后 24 小时停机。\n\n充值后自动恢复。")
+        );
+        assert!(f.steps.is_empty());
     }
 
     #[test]

@@ -138,8 +138,9 @@ pub struct Entry {
     pub codes: Vec<String>,
     /// The entry's Markdown (the page's body, or the question's section).
     pub markdown: String,
-    /// Fix steps for replies (see [`markdown::solution_steps`]).
-    pub steps: Vec<markdown::Step>,
+    /// What a reply says of the fix: an introduction and numbered steps (see
+    /// [`markdown::fix_text`]).
+    pub fix: markdown::FixText,
     /// The entry reads as a problem and its fix: an FAQ question, a page with a symptom or
     /// cause section, or a title that asks a question or names a failure; never one that asks
     /// what something is (`什么是NAT网关` opens an overview, see `markdown::names_problem`). A ticket that
@@ -582,7 +583,7 @@ pub fn parse_article(
                 body: lead_text,
                 sections: leading.to_vec(),
                 codes,
-                steps: Vec::new(),
+                fix: markdown::FixText::default(),
                 markdown: body[..end].to_string(),
                 problem: markdown::names_problem(&title),
             });
@@ -627,7 +628,7 @@ pub fn parse_article(
                 body: text,
                 sections: owned.to_vec(),
                 codes,
-                steps: markdown::solution_steps(&md, true),
+                fix: markdown::fix_text(&md, true),
                 markdown: md,
                 problem: !markdown::is_definition(&s.heading),
             });
@@ -645,20 +646,20 @@ pub fn parse_article(
         let codes = entry_codes(&base_codes, &title, &all_text);
         // Only the solution section is parsed again (its range is known from the first pass);
         // most real-world pages have none and cost nothing here.
-        let steps = match parsed
+        let fix = match parsed
             .sections
             .iter()
             .find(|s| s.kind == SectionKind::Solution)
         {
-            Some(s) => markdown::solution_steps(&body[s.range.0..s.range.1], false),
+            Some(s) => markdown::fix_text(&body[s.range.0..s.range.1], false),
             // A short page without sections is one answer (`停用CDN服务后，为什么仍会有一部分
             // 费用产生`): its lead paragraphs or first list are the reply, as an FAQ
             // answer's are. A longer page without a solution section is a guide the
             // reply links to (naming the section the ticket names).
             None if parsed.sections.len() <= 1 && body.len() <= SHORT_PAGE => {
-                markdown::solution_steps(&body, true)
+                markdown::fix_text(&body, true)
             }
-            None => Vec::new(),
+            None => markdown::FixText::default(),
         };
         let problem = markdown::names_problem(&title)
             || parsed
@@ -681,7 +682,7 @@ pub fn parse_article(
             body: all_text,
             sections: parsed.sections,
             codes,
-            steps,
+            fix,
             markdown: body.into_owned(),
             problem,
         });
