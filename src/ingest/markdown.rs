@@ -918,16 +918,10 @@ struct StepMarkdown {
 }
 
 impl StepMarkdown {
-    fn inline(&mut self, t: &str, code: bool) {
-        if code {
-            // A code span holding a backtick needs a longer fence.
-            if t.contains('`') {
-                self.para.push_str(&format!("`` {t} ``"));
-            } else {
-                self.para.push_str(&format!("`{t}`"));
-            }
-        } else {
-            self.para.push_str(t);
+    fn block(&mut self, b: Block) {
+        match b {
+            Block::Code(lang, code) => self.code(&lang, &code),
+            Block::Table(rows) => self.table(&rows),
         }
     }
 
@@ -1059,9 +1053,113 @@ impl StepMarkdown {
     }
 }
 
-/// The fix steps of an entry, extracted once at ingest: the top-level items of the solution
-/// section's first list, or, for an FAQ answer (`whole`) or a solution without a list, its
-/// first paragraphs (each with the code blocks that follow it).
+/// A code block or a table, as [`BlockReader`] reads it.
+enum Block {
+    /// Info string's first word, and the code.
+    Code(String, String),
+    /// Rows of cells, the header first; cells keep their inline code in backticks.
+    Table(Vec<Vec<String>>),
+}
+
+/// What [`BlockReader::read`] made of an event.
+enum Read {
+    /// Not part of a code block or table.
+    Not,
+    /// Part of one, still open.
+    Taken,
+    /// The end of one.
+    Done(Block),
+}
+
+/// Reads code blocks and tables out of a Markdown event stream, for the Markdown of steps
+/// and excerpts.
+#[derive(Default)]
+struct BlockReader {
+    in_code: bool,
+    code: String,
+    lang: String,
+    tables: usize,
+    rows: Vec<Vec<String>>,
+}
+
+impl BlockReader {
+    fn read(&mut self, ev: &Event) -> Read {
+        match ev {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                self.in_code = true;
+                self.code.clear();
+                self.lang = match kind {
+                    pulldown_cmark::CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    pulldown_cmark::CodeBlockKind::Indented => String::new(),
+                };
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                self.in_code = false;
+                let (lang, code) = (
+                    std::mem::take(&mut self.lang),
+                    std::mem::take(&mut self.code),
+                );
+                return Read::Done(Block::Code(lang, code));
+            }
+            Event::Text(t) | Event::Code(t) if self.in_code => self.code.push_str(t),
+            Event::Start(Tag::Table(_)) => {
+                self.tables += 1;
+                self.rows.clear();
+            }
+            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                self.rows.push(Vec::new())
+            }
+            Event::Start(Tag::TableCell) => {
+                if let Some(r) = self.rows.last_mut() {
+                    r.push(String::new());
+                }
+            }
+            Event::Text(t) | Event::Code(t) if self.tables > 0 => {
+                if let Some(c) = self.rows.last_mut().and_then(|r| r.last_mut()) {
+                    if matches!(ev, Event::Code(_)) {
+                        c.push('`');
+                        c.push_str(t);
+                        c.push('`');
+                    } else {
+                        c.push_str(t);
+                    }
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                self.tables = self.tables.saturating_sub(1);
+                if self.tables == 0 {
+                    return Read::Done(Block::Table(std::mem::take(&mut self.rows)));
+                }
+            }
+            _ if self.in_code || self.tables > 0 => {}
+            _ => return Read::Not,
+        }
+        Read::Taken
+    }
+}
+
+/// The parser the fix extraction reads a solution with: tables and heading anchors on.
+fn fix_parser(md: &str) -> Parser<'_> {
+    Parser::new_ext(
+        md,
+        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
+    )
+}
+
+/// Text as Markdown inline: a code span in backticks.
+fn inline_md(t: &str, code: bool) -> String {
+    match (code, t.contains('`')) {
+        (false, _) => t.to_string(),
+        (true, false) => format!("`{t}`"),
+        (true, true) => format!("`` {t} ``"),
+    }
+}
+
+/// The numbered steps of a fix: the top-level items of the first list of the solution
+/// section (`whole` false: found by its heading) or of all of `md` (`whole`), each with its
+/// Markdown (see [`Step`]). See [`fix_text`], which calls it for a numbered list only.
 pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
     let mut out = Vec::new();
     let mut in_solution = whole;
@@ -1069,22 +1167,28 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
     let mut heading_text = String::new();
     let mut list_depth = 0usize;
     let mut item_depth = 0usize;
-    let mut tables = 0usize;
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut blocks = BlockReader::default();
     let mut cur = String::new();
     let mut cur_md = StepMarkdown::default();
     let mut point = String::new();
     let mut point_code = String::new();
-    let mut in_code = false;
-    let mut code = String::new();
-    let mut code_lang = String::new();
-    let mut paragraphs: Vec<(String, StepMarkdown)> = Vec::new();
-    let mut para = String::new();
-    let mut para_md = StepMarkdown::default();
-    for ev in Parser::new_ext(
-        md,
-        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
-    ) {
+    for ev in fix_parser(md) {
+        match blocks.read(&ev) {
+            Read::Taken => continue,
+            Read::Done(block) => {
+                if in_solution {
+                    match (item_depth, block) {
+                        (1, b) if list_depth == 1 => cur_md.block(b),
+                        (2, Block::Code(lang, code)) => {
+                            point_code.push_str(&cur_md.point_code(&lang, &code))
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+            Read::Not => {}
+        }
         match ev {
             Event::Start(Tag::Heading { .. }) => {
                 heading = true;
@@ -1102,7 +1206,7 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
             Event::Start(Tag::List(_)) => list_depth += 1,
             Event::End(TagEnd::List(_)) => {
                 list_depth = list_depth.saturating_sub(1);
-                if in_solution && list_depth == 0 && out.len() >= 2 && !whole {
+                if in_solution && list_depth == 0 && !out.is_empty() {
                     break;
                 }
             }
@@ -1117,7 +1221,7 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
                         point.clear();
                         point_code.clear();
                     }
-                    _ => {}
+                    _ => point.push(' '),
                 }
             }
             Event::End(TagEnd::Item) => {
@@ -1133,116 +1237,28 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
                 }
                 item_depth = item_depth.saturating_sub(1);
             }
-            Event::Start(Tag::Table(_)) => {
-                tables += 1;
-                rows.clear();
-            }
-            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => rows.push(Vec::new()),
-            Event::Start(Tag::TableCell) => {
-                if let Some(r) = rows.last_mut() {
-                    r.push(String::new());
-                }
-            }
-            Event::End(TagEnd::Table) => {
-                tables = tables.saturating_sub(1);
-                if in_solution && tables == 0 {
-                    if item_depth == 1 && list_depth == 1 {
-                        cur_md.table(&rows);
-                    } else if item_depth == 0 {
-                        if let Some((_, m)) = paragraphs.last_mut() {
-                            m.table(&rows);
-                        }
-                    }
-                }
-            }
-            Event::Start(Tag::CodeBlock(kind)) => {
-                in_code = true;
-                code.clear();
-                code_lang = match kind {
-                    pulldown_cmark::CodeBlockKind::Fenced(info) => {
-                        info.split_whitespace().next().unwrap_or("").to_string()
-                    }
-                    pulldown_cmark::CodeBlockKind::Indented => String::new(),
-                };
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                in_code = false;
-                if in_solution && tables == 0 {
-                    if item_depth == 1 && list_depth == 1 {
-                        cur_md.code(&code_lang, &code);
-                    } else if item_depth == 2 {
-                        let block = cur_md.point_code(&code_lang, &code);
-                        point_code.push_str(&block);
-                    } else if item_depth == 0 {
-                        if let Some((_, m)) = paragraphs.last_mut() {
-                            m.code(&code_lang, &code);
-                        }
-                    }
-                }
-            }
-            Event::Text(t) | Event::Code(t) if in_code => code.push_str(&t),
             Event::Text(ref t) | Event::Code(ref t) => {
                 let inline = matches!(ev, Event::Code(_));
                 if heading {
                     heading_text.push_str(t);
-                } else if tables > 0 {
-                    if let Some(c) = rows.last_mut().and_then(|r| r.last_mut()) {
-                        if inline {
-                            c.push('`');
-                            c.push_str(t);
-                            c.push('`');
-                        } else {
-                            c.push_str(t);
-                        }
-                    }
-                } else if in_solution {
-                    if item_depth == 1 && list_depth == 1 {
-                        cur.push_str(t);
-                        cur_md.inline(t, inline);
-                    } else if item_depth >= 2 {
-                        if inline {
-                            point.push('`');
-                            point.push_str(t);
-                            point.push('`');
-                        } else {
-                            point.push_str(t);
-                        }
-                    } else if item_depth == 0 {
-                        para.push_str(t);
-                        para_md.inline(t, inline);
-                    }
+                } else if in_solution && item_depth == 1 && list_depth == 1 {
+                    cur.push_str(t);
+                    cur_md.para.push_str(&inline_md(t, inline));
+                } else if in_solution && item_depth >= 2 {
+                    point.push_str(&inline_md(t, inline));
                 }
             }
             Event::SoftBreak | Event::HardBreak if item_depth == 1 => {
                 cur.push(' ');
-                cur_md.inline(" ", false);
+                cur_md.para.push(' ');
             }
             Event::SoftBreak | Event::HardBreak if item_depth >= 2 => point.push(' '),
             Event::End(TagEnd::Paragraph) if item_depth == 1 && in_solution => {
                 cur.push(' ');
                 cur_md.end_paragraph();
             }
-            Event::End(TagEnd::Paragraph) if item_depth == 0 && in_solution => {
-                let p = clip(para.trim());
-                let mut m = std::mem::take(&mut para_md);
-                m.end_paragraph();
-                if !p.is_empty() {
-                    paragraphs.push((p, m));
-                }
-                para.clear();
-            }
             _ => {}
         }
-    }
-    if out.is_empty() {
-        paragraphs.truncate(3);
-        return paragraphs
-            .into_iter()
-            .map(|(text, m)| Step {
-                text,
-                markdown: m.finish(),
-            })
-            .collect();
     }
     out
 }
@@ -1266,12 +1282,7 @@ pub fn fix_text(md: &str, whole: bool) -> FixText {
     // The first top-level list: where it starts, and whether it is numbered.
     let mut first = None;
     let mut depth = 0usize;
-    for (ev, range) in Parser::new_ext(
-        md,
-        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
-    )
-    .into_offset_iter()
-    {
+    for (ev, range) in fix_parser(md).into_offset_iter() {
         match ev {
             Event::Start(Tag::List(start)) => {
                 if depth == 0 {
@@ -1305,97 +1316,60 @@ pub fn excerpt(md: &str) -> Option<Step> {
     let mut m = StepMarkdown::default();
     let mut text = String::new();
     let mut plain = String::new();
-    let (mut heading, mut in_code, mut depth, mut tables) = (false, false, 0usize, 0usize);
-    let (mut code, mut code_lang, mut point) = (String::new(), String::new(), String::new());
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for ev in Parser::new_ext(
-        md,
-        Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES,
-    ) {
-        match ev {
-            Event::Start(Tag::Heading { .. }) => heading = true,
-            Event::End(TagEnd::Heading(_)) => heading = false,
-            Event::Start(Tag::Item) => {
-                depth += 1;
-                if depth == 1 {
-                    point.clear();
-                } else {
-                    point.push(' ');
-                }
-            }
-            Event::End(TagEnd::Item) => {
-                if depth == 1 {
-                    m.point(&point, "");
-                }
-                depth = depth.saturating_sub(1);
-            }
-            Event::Start(Tag::CodeBlock(kind)) => {
-                in_code = true;
-                code.clear();
-                code_lang = match kind {
-                    pulldown_cmark::CodeBlockKind::Fenced(info) => {
-                        info.split_whitespace().next().unwrap_or("").to_string()
-                    }
-                    pulldown_cmark::CodeBlockKind::Indented => String::new(),
-                };
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                in_code = false;
+    let (mut heading, mut depth) = (false, 0usize);
+    let mut blocks = BlockReader::default();
+    let mut point = String::new();
+    for ev in fix_parser(md) {
+        match blocks.read(&ev) {
+            Read::Taken => continue,
+            Read::Done(block) => {
                 if depth == 0 {
-                    m.code(&code_lang, &code);
+                    m.block(block);
                 }
             }
-            Event::Start(Tag::Table(_)) => {
-                tables += 1;
-                rows.clear();
-            }
-            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => rows.push(Vec::new()),
-            Event::Start(Tag::TableCell) => {
-                if let Some(r) = rows.last_mut() {
-                    r.push(String::new());
-                }
-            }
-            Event::End(TagEnd::Table) => {
-                tables = tables.saturating_sub(1);
-                if tables == 0 && depth == 0 {
-                    m.table(&rows);
-                }
-            }
-            Event::Text(t) | Event::Code(t) if in_code => code.push_str(&t),
-            Event::Text(ref t) | Event::Code(ref t) if !heading => {
-                let inline = matches!(ev, Event::Code(_));
-                let t = if inline {
-                    format!("`{t}`")
-                } else {
-                    t.to_string()
-                };
-                if tables > 0 {
-                    if let Some(c) = rows.last_mut().and_then(|r| r.last_mut()) {
-                        c.push_str(&t);
+            Read::Not => match ev {
+                Event::Start(Tag::Heading { .. }) => heading = true,
+                Event::End(TagEnd::Heading(_)) => heading = false,
+                Event::Start(Tag::Item) => {
+                    depth += 1;
+                    if depth == 1 {
+                        point.clear();
+                    } else {
+                        point.push(' ');
                     }
-                } else if depth >= 1 {
-                    point.push_str(&t);
-                } else {
-                    m.para.push_str(&t);
-                    plain.push_str(t.trim_matches('`'));
                 }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if depth >= 1 {
-                    point.push(' ');
-                } else {
-                    m.para.push(' ');
-                    plain.push(' ');
+                Event::End(TagEnd::Item) => {
+                    if depth == 1 {
+                        m.point(&point, "");
+                    }
+                    depth = depth.saturating_sub(1);
                 }
-            }
-            Event::End(TagEnd::Paragraph) if depth == 0 && tables == 0 => {
-                if text.is_empty() {
-                    text = clip(plain.trim());
+                Event::Text(ref t) | Event::Code(ref t) if !heading => {
+                    let t = inline_md(t, matches!(ev, Event::Code(_)));
+                    if depth >= 1 {
+                        point.push_str(&t);
+                    } else {
+                        m.para.push_str(&t);
+                        plain.push_str(t.trim_matches('`'));
+                    }
                 }
-                plain.clear();
-                m.end_paragraph();
-            }
-            _ => {}
+                Event::SoftBreak | Event::HardBreak => {
+                    if depth >= 1 {
+                        point.push(' ');
+                    } else {
+                        m.para.push(' ');
+                        plain.push(' ');
+                    }
+                }
+                Event::End(TagEnd::Paragraph) if depth == 0 => {
+                    if text.is_empty() {
+                        text = clip(plain.trim());
+                    }
+                    plain.clear();
+                    m.end_paragraph();
+                }
+                _ => {}
+            },
         }
         if m.full {
             break;
@@ -1738,16 +1712,6 @@ mod tests {
             Some("欠费后 24 小时停机。\n\n充值后自动恢复。")
         );
         assert!(f.steps.is_empty());
-    }
-
-    #[test]
-    fn faq_answer_paragraphs() {
-        let md = "## 欠费会停机吗？\n欠费后 24 小时停机。\n\n充值后自动恢复。\n";
-        let texts: Vec<String> = solution_steps(md, true)
-            .into_iter()
-            .map(|s| s.text)
-            .collect();
-        assert_eq!(texts, vec!["欠费后 24 小时停机。", "充值后自动恢复。"]);
     }
 
     #[test]
