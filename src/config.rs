@@ -189,6 +189,10 @@ pub struct AnswerConfig {
     pub teams: std::collections::BTreeMap<String, String>,
     /// The team for a ticket whose category no entry names, or that has none.
     pub default_team: String,
+    /// Longest auto-reply text, in characters, for channels with a limit (SMS, some chat
+    /// apps); a request's `options.reply_max_chars` overrides it. Past it, steps lose their
+    /// commands, then the last steps go (see `answer::reply::auto_reply`). None: no limit.
+    pub reply_max_chars: Option<usize>,
     /// Ranking weights for the candidates: the defaults, unless `deflect eval --weights`
     /// tries others (so that its decision figures are those of the weights tried). Not read
     /// from the config file.
@@ -238,6 +242,7 @@ impl Default for AnswerConfig {
                 "If this does not solve it, reply \"human\" and an engineer will take over.".into(),
             teams: std::collections::BTreeMap::new(),
             default_team: "general-support".into(),
+            reply_max_chars: None,
             weights: None,
         }
     }
@@ -387,6 +392,18 @@ impl Config {
                 });
             }
         }
+        if let Some(m) = a
+            .reply_max_chars
+            .filter(|&m| m < crate::answer::reply::MIN_REPLY_CHARS)
+        {
+            return Err(ConfigError::Value {
+                key: "answer.reply_max_chars".into(),
+                message: format!(
+                    "{m} is below {}, too short for the title, link and contact lines",
+                    crate::answer::reply::MIN_REPLY_CHARS
+                ),
+            });
+        }
         if a.default_team.trim().is_empty() {
             return Err(ConfigError::Value {
                 key: "answer.default_team".into(),
@@ -477,6 +494,16 @@ mod tests {
         assert_eq!(a.team_for(None), "triage");
         let bad: Config = toml::from_str("[answer.teams]\nbilling = \" \"\n").unwrap();
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn a_reply_cap_too_short_for_the_link_is_refused() {
+        let c: Config = toml::from_str("[answer]\nreply_max_chars = 600\n").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.answer.reply_max_chars, Some(600));
+        let bad: Config = toml::from_str("[answer]\nreply_max_chars = 70\n").unwrap();
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("answer.reply_max_chars"), "{err}");
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub struct AnswerOptions {
     pub max_fixes: Option<usize>,
     /// Threshold overrides.
     pub thresholds: Option<Thresholds>,
+    /// Longest auto-reply text, in characters, for this channel (at least 200; overrides
+    /// `answer.reply_max_chars`). A longer reply keeps its title, link and contact and
+    /// shows each step as one line, then fewer steps.
+    pub reply_max_chars: Option<usize>,
 }
 
 /// `POST /v1/answer` body.
@@ -582,7 +586,14 @@ pub fn answer(
     let clarify = (decision == Decision::Clarify)
         .then(|| reply::clarify(hits, &confs, rival.unwrap_or(1), language, cfg));
     let reply = match decision {
-        Decision::AutoReply => Some(reply::auto_reply(&fixes[0], language, cfg)),
+        Decision::AutoReply => Some(reply::auto_reply(
+            &fixes[0],
+            language,
+            cfg,
+            opts.reply_max_chars
+                .or(cfg.reply_max_chars)
+                .map(|m| m.max(reply::MIN_REPLY_CHARS)),
+        )),
         Decision::Suggest => Some(reply::suggest(&fixes, language, cfg)),
         Decision::Clarify => clarify.as_ref().map(|c| reply::clarify_reply(c, language)),
         Decision::Escalate => None,

@@ -23,8 +23,42 @@ fn contact(lang: Lang, cfg: &AnswerConfig) -> &str {
     }
 }
 
-/// The auto-reply: the fix, its steps, expected time, link, and how to reach a human.
-pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
+/// The fewest characters a capped reply may be given: the title, link and contact lines.
+pub const MIN_REPLY_CHARS: usize = 200;
+
+/// How much of a fix an auto-reply shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Detail {
+    /// Every step with its commands, points and tables.
+    Full,
+    /// The first `n` steps as one plain line each, and the introduction's first line.
+    Lines(usize),
+}
+
+/// The auto-reply: the fix, its steps, expected time, link, and how to reach a human. With
+/// `max_chars` (a channel's limit, `reply_max_chars`), a plain text longer than that is
+/// made shorter: each step one line without its commands, then fewer steps, with a note
+/// that the link has the rest. The title, link and contact are always kept.
+pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig, max_chars: Option<usize>) -> Reply {
+    let full = compose(fix, lang, cfg, Detail::Full);
+    let Some(max) = max_chars else {
+        return full;
+    };
+    let fits = |r: &Reply| r.text.chars().count() <= max;
+    if fits(&full) {
+        return full;
+    }
+    let mut n = fix.steps.len();
+    loop {
+        let r = compose(fix, lang, cfg, Detail::Lines(n));
+        if fits(&r) || n == 0 {
+            return r;
+        }
+        n -= 1;
+    }
+}
+
+fn compose(fix: &Fix, lang: Lang, cfg: &AnswerConfig, detail: Detail) -> Reply {
     let en = lang == Lang::En;
     let mut md = String::new();
     let mut text = String::new();
@@ -69,18 +103,47 @@ pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig) -> Reply {
     // Steps with more than one block (a command under the prose) make a loose list: a
     // blank line between items keeps each command visibly under its own step.
     let loose = fix.steps_markdown.iter().any(|s| s.contains("\n\n"));
-    // What the article says before its steps (or instead of them), quoted as it reads.
-    if let Some(intro) = &fix.steps_intro {
-        md.push_str(intro);
-        md.push_str(if fix.steps.is_empty() { "\n" } else { "\n\n" });
-        text.push_str(&step_text(None, intro));
-    }
-    for (i, s) in fix.steps_markdown.iter().enumerate() {
-        if loose && i > 0 {
-            md.push('\n');
+    match detail {
+        Detail::Full => {
+            // What the article says before its steps (or instead of them), as it reads.
+            if let Some(intro) = &fix.steps_intro {
+                md.push_str(intro);
+                md.push_str(if fix.steps.is_empty() { "\n" } else { "\n\n" });
+                text.push_str(&step_text(None, intro));
+            }
+            for (i, s) in fix.steps_markdown.iter().enumerate() {
+                if loose && i > 0 {
+                    md.push('\n');
+                }
+                md.push_str(&step_markdown(i + 1, s));
+                text.push_str(&step_text(Some(i + 1), s));
+            }
         }
-        md.push_str(&step_markdown(i + 1, s));
-        text.push_str(&step_text(Some(i + 1), s));
+        Detail::Lines(n) => {
+            // The introduction's first line (its lead sentence), then one line a step.
+            if let Some(first) = fix.steps_intro.as_deref().and_then(|i| i.lines().next()) {
+                let line = format!("{}\n", first.replace('`', ""));
+                md.push_str(&line);
+                text.push_str(&line);
+            }
+            for (i, s) in fix.steps.iter().take(n).enumerate() {
+                let line = format!("{}. {s}\n", i + 1);
+                md.push_str(&line);
+                text.push_str(&line);
+            }
+            let cut = n < fix.steps.len()
+                || fix.steps_markdown.iter().any(|m| m.contains('\n'))
+                || fix.steps_intro.as_deref().is_some_and(|i| i.contains('\n'));
+            if cut {
+                let more = if en {
+                    "(The guide linked below has the full steps and commands.)\n"
+                } else {
+                    "（完整步骤和命令见下方链接。）\n"
+                };
+                md.push_str(more);
+                text.push_str(more);
+            }
+        }
     }
     if let Some(m) = fix.expected_fix_minutes {
         let line = if en {
@@ -363,20 +426,20 @@ mod tests {
     #[test]
     fn a_reply_announces_steps_only_when_it_has_them() {
         let cfg = AnswerConfig::default();
-        let r = auto_reply(&fix(&["放行安全组 22 端口"]), Lang::Zh, &cfg);
+        let r = auto_reply(&fix(&["放行安全组 22 端口"]), Lang::Zh, &cfg, None);
         assert!(
             r.text.contains("处理步骤：\n1. 放行安全组 22 端口"),
             "{}",
             r.text
         );
-        let r = auto_reply(&fix(&[]), Lang::Zh, &cfg);
+        let r = auto_reply(&fix(&[]), Lang::Zh, &cfg, None);
         assert!(!r.text.contains("处理步骤"), "{}", r.text);
         assert!(
             r.text.contains("指南") && r.text.contains("help.example.com"),
             "{}",
             r.text
         );
-        let r = auto_reply(&fix(&[]), Lang::En, &cfg);
+        let r = auto_reply(&fix(&[]), Lang::En, &cfg, None);
         assert!(!r.text.contains("Steps:"), "{}", r.text);
     }
 
@@ -388,7 +451,7 @@ mod tests {
             "检查实例内防火墙：\n\n```bash\nufw status\n```\n\n放行 `22` 端口：\n\n- CentOS 用 firewalld\n\n```\nufw allow 22/tcp\n```".into(),
             "重启 sshd".into(),
         ];
-        let r = auto_reply(&f, Lang::Zh, &cfg);
+        let r = auto_reply(&f, Lang::Zh, &cfg, None);
         // Markdown: the commands stay fenced inside their item, and items are apart.
         assert!(
             r.markdown.contains(
@@ -406,8 +469,44 @@ mod tests {
             r.text
         );
         // A traditional-Chinese ticket's reply converts the prose; commands are ASCII.
-        let r = auto_reply(&f, Lang::ZhHant, &cfg);
+        let r = auto_reply(&f, Lang::ZhHant, &cfg, None);
         assert!(r.text.contains("防火牆：\n     ufw status"), "{}", r.text);
+    }
+
+    #[test]
+    fn a_capped_reply_drops_commands_then_steps_but_keeps_link_and_contact() {
+        let cfg = AnswerConfig::default();
+        let mut f = fix(&["检查实例内防火墙：", "放行端口", "重启 sshd"]);
+        f.steps_markdown = vec![
+            format!(
+                "检查实例内防火墙：\n\n```bash\n{}\n```",
+                "iptables -L INPUT -n\n".repeat(10)
+            ),
+            "放行端口".into(),
+            "重启 sshd".into(),
+        ];
+        let full = auto_reply(&f, Lang::Zh, &cfg, None);
+        assert!(full.text.contains("iptables"));
+        let n = full.text.chars().count();
+        // Room for the steps as lines: commands go, every step stays, the note says so.
+        let r = auto_reply(&f, Lang::Zh, &cfg, Some(n - 100));
+        assert!(r.text.chars().count() <= n - 100, "{}", r.text);
+        assert!(
+            !r.text.contains("iptables") && r.text.contains("3. 重启 sshd"),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("完整步骤和命令见下方链接"), "{}", r.text);
+        assert!(!r.markdown.contains("```"), "{}", r.markdown);
+        // Less room: the last steps go; title, link and contact stay.
+        let short = auto_reply(&f, Lang::Zh, &cfg, None).text.chars().count();
+        let r = auto_reply(&f, Lang::Zh, &cfg, Some(short.min(130)));
+        assert!(!r.text.contains("重启 sshd"), "{}", r.text);
+        for kept in ["SSH 连接被拒绝", "help.example.com/kb/ecs-ssh", "转人工"] {
+            assert!(r.text.contains(kept), "{kept}: {}", r.text);
+        }
+        // A reply that fits is the full one.
+        assert_eq!(auto_reply(&f, Lang::Zh, &cfg, Some(n)).text, full.text);
     }
 
     #[test]
@@ -418,9 +517,9 @@ mod tests {
             heading: "time_zone".into(),
             anchor: None,
         });
-        let r = auto_reply(&f, Lang::Zh, &cfg);
+        let r = auto_reply(&f, Lang::Zh, &cfg, None);
         assert!(r.text.contains("“time_zone”一节"), "{}", r.text);
-        let r = auto_reply(&f, Lang::En, &cfg);
+        let r = auto_reply(&f, Lang::En, &cfg, None);
         assert!(r.text.contains("The section \"time_zone\""), "{}", r.text);
         let r = suggest(&[f], Lang::Zh, &cfg);
         assert!(r.text.contains("SSH 连接被拒绝 › time_zone"), "{}", r.text);

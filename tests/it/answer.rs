@@ -767,7 +767,36 @@ fn a_reply_quotes_what_a_page_without_steps_says() {
         top,
         deflect::analysis::Lang::Zh,
         &AnswerConfig::default(),
+        None,
     );
     assert!(reply.text.contains("以下摘自指南中的“Apache 配置方案”一节：\n在配置文件中加入以下内容：\n    RemoteIPHeader X-Forwarded-For\n"), "{}", reply.text);
     assert!(!reply.text.contains("1. 在配置文件"), "{}", reply.text);
+}
+
+/// A channel with a length limit gets a reply within it: the request's `reply_max_chars`
+/// shortens the SSH fix's reply (every step a line, no commands) and keeps its link.
+#[test]
+fn a_request_caps_its_auto_reply_for_its_channel() {
+    let ticket = "ECS 实例重启后 ssh 连不上，报错 Connection refused";
+    let full = answer_text(ticket).reply.expect("auto-reply").text;
+    let req = AnswerRequest {
+        ticket: Ticket {
+            body: ticket.into(),
+            ..Default::default()
+        },
+        options: Some(deflect::answer::AnswerOptions {
+            reply_max_chars: Some(500),
+            ..Default::default()
+        }),
+    };
+    let a = answer(bundled(), &AnswerConfig::default(), &req).unwrap();
+    assert_eq!(a.decision, Decision::AutoReply);
+    let text = a.reply.expect("auto-reply").text;
+    assert!(full.chars().count() > 500, "the full reply is long: {full}");
+    assert!(text.chars().count() <= 500, "{text}");
+    assert!(
+        text.contains("/v1/articles/ecs-ssh-connection-refused"),
+        "{text}"
+    );
+    assert!(!text.contains("systemctl"), "{text}");
 }
