@@ -31,7 +31,8 @@ pub const MIN_REPLY_CHARS: usize = 200;
 enum Detail {
     /// Every step with its commands, points and tables.
     Full,
-    /// The first `n` steps as one plain line each, and the introduction's first line.
+    /// The first `n` steps as one plain line each (a step's lead paragraph), and the
+    /// introduction's first line.
     Lines(usize),
 }
 
@@ -127,7 +128,14 @@ fn compose(fix: &Fix, lang: Lang, cfg: &AnswerConfig, detail: Detail) -> Reply {
                 text.push_str(&line);
             }
             for (i, s) in fix.steps.iter().take(n).enumerate() {
-                let line = format!("{}. {s}\n", i + 1);
+                // The step's lead paragraph: its prose without what follows its commands.
+                let lead = fix
+                    .steps_markdown
+                    .get(i)
+                    .and_then(|m| m.lines().next())
+                    .map(|l| l.replace('`', ""))
+                    .unwrap_or_else(|| s.clone());
+                let line = format!("{}. {lead}\n", i + 1);
                 md.push_str(&line);
                 text.push_str(&line);
             }
