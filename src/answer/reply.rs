@@ -122,7 +122,9 @@ fn compose(fix: &Fix, lang: Lang, cfg: &AnswerConfig, detail: Detail) -> Reply {
         }
         Detail::Lines(n) => {
             // The introduction's first line (its lead sentence), then one line a step.
-            if let Some(first) = fix.steps_intro.as_deref().and_then(|i| i.lines().next()) {
+            // (Not a code fence or table row, when the introduction opens with one.)
+            let first = fix.steps_intro.as_deref().and_then(|i| i.lines().next());
+            if let Some(first) = first.filter(|l| !l.starts_with(['`', '~', '|'])) {
                 let line = format!("{}\n", first.replace('`', ""));
                 md.push_str(&line);
                 text.push_str(&line);
