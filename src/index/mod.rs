@@ -18,7 +18,7 @@ pub mod columns;
 pub mod schema;
 pub mod stored;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -927,7 +927,7 @@ pub struct Loaded {
     /// Metadata.
     pub meta: IndexMeta,
     /// Error codes that are phrases (`connection refused`), matched inside tickets.
-    pub phrase_codes: Vec<String>,
+    pub phrase_codes: PhraseCodes,
     /// The generation's text store: Markdown and snippet heads.
     pub store: Option<TextStore>,
     /// BM25 length normalisation of its fields.
@@ -1170,11 +1170,57 @@ fn area_routes(searcher: &tantivy::Searcher) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The KB's error codes that are phrases (`connection refused`): the code patterns do not
+/// find them in a ticket, so a ticket is scanned for them, all at once, by one automaton
+/// built when the generation opens. (A `contains` per code cost a substring searcher each,
+/// 9% of an answer's time on the bundled KB, and forced a cap of 5,000 codes.)
+#[derive(Default)]
+pub struct PhraseCodes {
+    codes: Vec<String>,
+    finder: Option<aho_corasick::AhoCorasick>,
+}
+
+impl PhraseCodes {
+    fn new(codes: Vec<String>) -> PhraseCodes {
+        let finder = (!codes.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&codes).ok())
+            .flatten();
+        PhraseCodes { codes, finder }
+    }
+
+    /// The codes `text` contains (normalised, spaces collapsed), each once, in the order
+    /// the index lists them.
+    pub fn found_in(&self, text: &str) -> Vec<&str> {
+        let Some(finder) = &self.finder else {
+            return Vec::new();
+        };
+        let mut ids: Vec<usize> = finder
+            .find_overlapping_iter(text)
+            .map(|m| m.pattern().as_usize())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().map(|i| self.codes[i].as_str()).collect()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
 /// Codes with a space or lower-case prose in them are not found by the code patterns in a
-/// ticket; they are matched by substring instead. Capped so a huge KB stays cheap per query.
-fn load_phrase_codes(reader: &IndexReader, f: &Fields) -> Vec<String> {
-    const MAX: usize = 5000;
+/// ticket; they are matched by substring instead (see [`PhraseCodes`]). Capped at a size
+/// no real KB reaches, to bound the automaton's memory.
+fn load_phrase_codes(reader: &IndexReader, f: &Fields) -> PhraseCodes {
+    const MAX: usize = 200_000;
     let mut out = Vec::new();
+    let mut seen = HashSet::new();
     let searcher = reader.searcher();
     for seg in searcher.segment_readers() {
         let Ok(inv) = seg.inverted_index(f.codes) else {
@@ -1186,21 +1232,37 @@ fn load_phrase_codes(reader: &IndexReader, f: &Fields) -> Vec<String> {
         };
         while stream.advance() {
             if let Ok(s) = std::str::from_utf8(stream.key()) {
-                if s.contains(' ') && s.chars().count() >= 6 && !out.iter().any(|x| x == s) {
+                if s.contains(' ') && s.chars().count() >= 6 && seen.insert(s.to_string()) {
                     out.push(s.to_string());
                     if out.len() >= MAX {
-                        return out;
+                        return PhraseCodes::new(out);
                     }
                 }
             }
         }
     }
-    out
+    PhraseCodes::new(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::kb_changed_since;
+
+    #[test]
+    fn phrase_codes_are_found_overlapping_once_each_in_index_order() {
+        let codes = PhraseCodes::new(vec![
+            "connection refused".into(),
+            "no space left on device".into(),
+            "refused by peer".into(),
+        ]);
+        let t = "ssh: connection refused by peer, again connection refused; no space left";
+        assert_eq!(
+            codes.found_in(t),
+            vec!["connection refused", "refused by peer"]
+        );
+        assert!(codes.found_in("nothing here").is_empty());
+        assert!(PhraseCodes::new(Vec::new()).found_in(t).is_empty());
+    }
+    use super::{kb_changed_since, PhraseCodes};
     use std::path::Path;
     use std::time::{Duration, UNIX_EPOCH};
 

@@ -833,9 +833,9 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     // Error codes: those with a code's shape, and known phrase codes the ticket contains.
     let norm = normalize_str(text);
     let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
-    for pc in &loaded.phrase_codes {
-        if norm.contains(pc.as_str()) && !codes.contains(pc) {
-            codes.push(pc.clone());
+    for pc in loaded.phrase_codes.found_in(&norm) {
+        if !codes.iter().any(|c| c == pc) {
+            codes.push(pc.to_string());
         }
     }
     codes.retain(|c| !c.is_empty());
