@@ -35,7 +35,7 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
 pub const DEFAULT_MAX_NESTING: usize = 64;
 
 /// Bytes of Markdown up to which a page with no solution section and at most one section
-/// is answered by its own text (see `markdown::solution_steps`).
+/// is answered by its own text (see `markdown::fix_text`).
 const SHORT_PAGE: usize = 4 << 10;
 
 impl Default for Limits {
@@ -653,8 +653,8 @@ pub fn parse_article(
         {
             Some(s) => markdown::fix_text(&body[s.range.0..s.range.1], false),
             // A short page without sections is one answer (`停用CDN服务后，为什么仍会有一部分
-            // 费用产生`): its lead paragraphs or first list are the reply, as an FAQ
-            // answer's are. A longer page without a solution section is a guide the
+            // 费用产生`): its text is the reply (quoted, or its numbered list as steps), as
+            // an FAQ answer's is. A longer page without a solution section is a guide the
             // reply links to (naming the section the ticket names).
             None if parsed.sections.len() <= 1 && body.len() <= SHORT_PAGE => {
                 markdown::fix_text(&body, true)
