@@ -1174,7 +1174,6 @@ fn area_routes(searcher: &tantivy::Searcher) -> Vec<(String, Option<String>)> {
 /// find them in a ticket, so a ticket is scanned for them, all at once, by one automaton
 /// built when the generation opens. (A `contains` per code cost a substring searcher each,
 /// 9% of an answer's time on the bundled KB, and forced a cap of 5,000 codes.)
-#[derive(Default)]
 pub struct PhraseCodes {
     codes: Vec<String>,
     finder: Option<aho_corasick::AhoCorasick>,
@@ -1201,16 +1200,6 @@ impl PhraseCodes {
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter().map(|i| self.codes[i].as_str()).collect()
-    }
-
-    /// How many there are.
-    pub fn len(&self) -> usize {
-        self.codes.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.codes.is_empty()
     }
 }
 

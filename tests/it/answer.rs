@@ -739,9 +739,7 @@ fn a_reply_quotes_what_a_page_without_steps_says() {
         }
     }
     fs::write(kb.join("guide.md"), &guide).unwrap();
-    let root = dir.path().join("index");
-    index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
-    let loaded = index::open(&root, None).unwrap();
+    let (_index, loaded) = super::common::built(&kb);
 
     let a = answer_on(&loaded, "停用加速服务后为什么还有少量流量费用");
     assert_eq!(a.fixes[0].id, "billing");
