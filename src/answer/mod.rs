@@ -4,7 +4,9 @@
 //! 1. the customer asks for a human → `escalate` (`customer_requested`);
 //! 2. outage wording (P0) or a security incident → `escalate` to the owning team at once,
 //!    with the candidate fixes attached;
-//! 3. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
+//! 3. a disputed charge (charged twice, overcharged, "refund this") → `escalate` to billing:
+//!    only someone who can see the account settles it, whatever the refund article says;
+//! 4. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
 //!    the top two are close (confidence ratio ≥ `clarify_ratio`) and either different
 //!    problems within `clarify_margin` of each other's ranking score, or two articles whose
 //!    titles both hold every word of a short ticket (whatever their link and scores), or one
@@ -129,6 +131,8 @@ pub enum EscalationReason {
     SecurityIncident,
     /// The customer asked for a human.
     CustomerRequested,
+    /// The customer disputes a charge: someone must check the account.
+    BillingDispute,
     /// The customer has written about this before.
     RepeatContact,
 }
@@ -522,6 +526,14 @@ pub fn answer(
         .and_then(|h| h.priority.as_deref())
         .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok());
     let (prio, signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
+    // As `rules::disputes_charge(&norm)`. A disputed charge is a billing ticket whatever it
+    // matched (`RDS 这个月扣了两次` is not a database question), unless the form said otherwise:
+    // it asks for the order number and goes to the billing team.
+    let dispute = signals.iter().any(|s| s.name == "billing_dispute");
+    let category = match given {
+        None if dispute => Some("billing".to_string()),
+        _ => category,
+    };
     let entities = entities::extract(&text);
     let missing_info = rules::missing_info(category.as_deref(), &entities, en, resp.problem);
 
@@ -532,7 +544,7 @@ pub fn answer(
     let outage = prio == 0 && signals.iter().any(|s| s.name == "outage");
     let no_match = hits.is_empty() || hits[0].coverage < MATCH_COVERAGE;
     // Whether the top fix and the one at `j` are two answers the ticket does not choose
-    // between (rule 3's clarify cases).
+    // between (rule 4's clarify cases).
     let different = |j: usize| different_problems(&hits[0], &hits[j], &titles[0], &titles[j]);
     let undecided = |j: usize| {
         let (top, other) = (&hits[0], &hits[j]);
@@ -555,6 +567,8 @@ pub fn answer(
         (Decision::Escalate, EscalationReason::P0Incident)
     } else if security {
         (Decision::Escalate, EscalationReason::SecurityIncident)
+    } else if dispute {
+        (Decision::Escalate, EscalationReason::BillingDispute)
     } else if top_conf >= auto_t && !close {
         (Decision::AutoReply, EscalationReason::LowConfidence)
     } else if close && !no_match {

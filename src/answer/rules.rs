@@ -36,6 +36,13 @@ re!(
     BILLING_STOP,
     r"欠费|欠款|余额不足|余额为负|(?:到期|过期)(?:未续费|后?停机|被停)|未续费|overdue|arrears|unpaid (?:bill|invoice|balance)|insufficient (?:account )?(?:balance|funds)|negative balance|outstanding (?:balance|payment|bill)|payment (?:is |was )?(?:overdue|failed|declined)"
 );
+// A charge the customer says is wrong: a duplicate or extra charge, or a demand to refund one.
+// No article settles it; someone must check the account. A question about the refund policy
+// (`包年包月的能退款吗`, `差价能退给我吗`) is not a dispute, and an article answers it.
+re!(
+    BILLING_DISPUTE,
+    r"扣了?两次|两次扣|扣了两笔|重复(?:扣|收费|计费|付款|支付)|多扣|多收|扣错|错扣|乱扣|多了一笔|charged (?:me )?twice|double[- ]?charged|double charge|billed twice|duplicate (?:charge|payment|billing)|over-?charged|(?:wrongly|incorrectly) (?:charged|billed)|charged (?:me )?(?:wrongly|incorrectly|by mistake)|please refund|refund (?:the|this|my|me|it)(?-u:\b)"
+);
 re!(
     SECURITY,
     r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|陌生ip登录|(?:暴力)?破解(?:成功|进来|进去|进入|登录|登进)|被破解|拖库|脱库|数据被盗|比特币|赎金|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|ddos|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|\.locked(?-u:\b)|exfiltrat"
@@ -72,11 +79,16 @@ pub fn is_security_incident(text: &str) -> bool {
     SECURITY.is_match(text)
 }
 
+/// True when the customer disputes a charge (charged twice, overcharged, refund this).
+pub fn disputes_charge(text: &str) -> bool {
+    BILLING_DISPUTE.is_match(text)
+}
+
 /// A signal that set the priority.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Signal {
-    /// `outage`, `billing_stop`, `security_incident`, `production`, `many_users`, `urgent`,
-    /// `data_loss`, `customer_tier`, `article_priority`.
+    /// `outage`, `billing_stop`, `billing_dispute`, `security_incident`, `production`,
+    /// `many_users`, `urgent`, `customer_tier`, `article_priority`.
     pub name: String,
     /// The words that triggered it.
     pub evidence: String,
@@ -113,6 +125,7 @@ pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) ->
         _ => false,
     };
     let security = found(&SECURITY, text, "security_incident", &mut s);
+    let dispute = found(&BILLING_DISPUTE, text, "billing_dispute", &mut s);
     let active = security && found(&ACTIVE_BREACH, text, "active_attack", &mut s);
     let production = found(&PRODUCTION, text, "production", &mut s);
     let many = found(&MANY_USERS, text, "many_users", &mut s);
@@ -136,7 +149,7 @@ pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) ->
         if production || many {
             p = p.min(if production && many { 1 } else { 2 });
         }
-        if urgent || billing_stop {
+        if urgent || billing_stop || dispute {
             p = p.min(2);
         }
     }
@@ -418,6 +431,31 @@ mod tests {
         }
         assert!(matched >= 20, "the fixtures hold outage tickets: {matched}");
         assert!(is_outage("整个集群全部宕机") && !is_outage("一台机器重启慢"));
+    }
+
+    #[test]
+    fn disputed_charges() {
+        for t in [
+            "订单号 202403158826170 同一笔订单扣了两次钱，请核实一下退一笔给我",
+            "续费被重复扣费了",
+            "这个月账单里多了一笔 4,300 元的费用",
+            "感觉被多收了钱",
+            "i was charged twice for the same instance",
+            "we were double-charged for march",
+            "please refund the second payment",
+        ] {
+            assert!(disputes_charge(t), "{t}");
+        }
+        for t in [
+            "包年包月的能退款吗？",
+            "包年的服务器配置买高了，现在想降到2核4g，剩下的差价能退给我吗",
+            "实例释放了为什么还在扣费",
+            "how do i get a refund for a subscription instance?",
+            "what is the refund policy",
+            "扣费两次通知是什么意思",
+        ] {
+            assert!(!disputes_charge(t), "{t}");
+        }
     }
 
     #[test]

@@ -606,7 +606,9 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
         .filter(|r| {
             matches!(
                 r.reason.as_deref(),
-                Some("p0_incident" | "security_incident" | "customer_requested")
+                Some(
+                    "p0_incident" | "security_incident" | "customer_requested" | "billing_dispute"
+                )
             )
         })
         .collect();
@@ -627,7 +629,12 @@ fn decision_summary(rs: &[&QueryResult]) -> DecisionSummary {
             r.confidence.is_some()
                 && !matches!(
                     r.reason.as_deref(),
-                    Some("p0_incident" | "security_incident" | "customer_requested")
+                    Some(
+                        "p0_incident"
+                            | "security_incident"
+                            | "customer_requested"
+                            | "billing_dispute"
+                    )
                 )
         })
         .collect();
@@ -746,7 +753,12 @@ pub fn fit_confidence(samples: &[FitSample]) -> [f32; confidence::NF + 1] {
             r.split == "dev"
                 && !matches!(
                     r.reason.as_deref(),
-                    Some("p0_incident" | "security_incident" | "customer_requested")
+                    Some(
+                        "p0_incident"
+                            | "security_incident"
+                            | "customer_requested"
+                            | "billing_dispute"
+                    )
                 )
         })
         .filter_map(|r| r.features.map(|f| (f, r.top1_right)))

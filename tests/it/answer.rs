@@ -102,10 +102,13 @@ fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
         let right = |id: &str| t.relevant.iter().any(|r| r == id || page(r) == page(id));
         let reason = t.reason.as_deref();
         match reason {
-            Some("p0_incident" | "security_incident" | "customer_requested") => {
+            Some(
+                "p0_incident" | "security_incident" | "customer_requested" | "billing_dispute",
+            ) => {
                 let want = match reason {
                     Some("p0_incident") => EscalationReason::P0Incident,
                     Some("security_incident") => EscalationReason::SecurityIncident,
+                    Some("billing_dispute") => EscalationReason::BillingDispute,
                     _ => EscalationReason::CustomerRequested,
                 };
                 // A ticket can carry two rule signals; any rule reason is an immediate escalation.
@@ -114,6 +117,7 @@ fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
                     EscalationReason::P0Incident
                         | EscalationReason::SecurityIncident
                         | EscalationReason::CustomerRequested
+                        | EscalationReason::BillingDispute
                 );
                 if a.decision != Decision::Escalate || !rule {
                     failures.push(format!(
@@ -296,6 +300,65 @@ fn asked(body: &str) -> Vec<String> {
         .into_iter()
         .map(|o| o.id)
         .collect()
+}
+
+#[test]
+fn a_disputed_charge_goes_to_billing_not_to_the_refund_article() {
+    // The refund article matches these well; only someone who can see the account can say
+    // whether the second charge is owed.
+    for body in [
+        "RDS 实例续费，同一个订单号 202611050017788 扣了两次钱，麻烦把多扣的那笔退给我",
+        "I was charged twice for the same ECS renewal this month, please refund the duplicate",
+    ] {
+        let a = answer_text(body);
+        assert_eq!(a.decision, Decision::Escalate, "{body}");
+        assert_eq!(
+            a.escalation.reason,
+            EscalationReason::BillingDispute,
+            "{body}"
+        );
+        assert_eq!(
+            a.classification.category.as_deref(),
+            Some("billing"),
+            "{body}"
+        );
+        assert_eq!(a.escalation.team, "billing-support", "{body}");
+        assert!(a.reply.is_none(), "{body}");
+        // The agent gets the candidate fixes all the same.
+        assert!(!a.escalation.candidate_fixes.is_empty(), "{body}");
+        assert!(
+            a.classification
+                .priority_signals
+                .iter()
+                .any(|s| s.name == "billing_dispute"),
+            "{body}"
+        );
+    }
+    // The order number was given, so the hand-off does not ask for it again.
+    let given = answer_text("同一个订单号 202611050017788 扣了两次钱，请核实后退一笔给我");
+    assert!(given.missing_info.iter().all(|m| m.field != "order_id"));
+    let missing = answer_text("这个月 OSS 被重复扣费了，请退回多收的钱");
+    assert_eq!(missing.escalation.reason, EscalationReason::BillingDispute);
+    assert!(missing.missing_info.iter().any(|m| m.field == "order_id"));
+    // Asking what the refund policy is is not a dispute: the article answers it.
+    for body in [
+        "包年包月的实例退订能退款吗",
+        "包年的服务器配置买高了，降配以后差价能退给我吗",
+    ] {
+        let a = answer_text(body);
+        assert_ne!(
+            a.escalation.reason,
+            EscalationReason::BillingDispute,
+            "{body}"
+        );
+    }
+    let policy = answer_text("包年包月的实例退订能退款吗");
+    assert_eq!(policy.decision, Decision::AutoReply, "{:?}", policy.fixes);
+    assert!(
+        policy.fixes[0].id.contains("refund"),
+        "{}",
+        policy.fixes[0].id
+    );
 }
 
 #[test]
