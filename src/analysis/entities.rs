@@ -310,6 +310,37 @@ const PROBLEM_PHRASES: &[&str] = &[
     "當機",
     "為什麼",
     "怎麼辦",
+    // Something ran out, over or wrong (`磁盘满了`, `CPU 飙升`, `证书格式不对`). Not `不足` or
+    // `被删`: `余额不足时…会受影响吗` and `快照会被删除吗` ask about a case, they report none.
+    "满了",
+    "占满",
+    "爆满",
+    "打满",
+    "跑满",
+    "爆了",
+    "刷爆",
+    "飙升",
+    "不够",
+    "卡顿",
+    "很卡",
+    "不行",
+    "不对",
+    "有问题",
+    "出问题",
+    "误删",
+    "被封",
+    "封禁",
+    "限流",
+    "滿了",
+    "佔滿",
+    "爆滿",
+    "飆升",
+    "不夠",
+    "卡頓",
+    "不對",
+    "有問題",
+    "出問題",
+    "誤刪",
 ];
 
 /// English words that report a problem: any case, as whole words.
@@ -365,10 +396,25 @@ pub fn describes_problem(text: &str) -> bool {
     let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
     let bytes = text.as_bytes();
     AC.find_overlapping_iter(text).any(|m| {
-        m.pattern().as_usize() < PROBLEM_PHRASES.len()
-            || (!word(m.start().checked_sub(1).and_then(|i| bytes.get(i)))
-                && !word(bytes.get(m.end())))
+        if m.pattern().as_usize() < PROBLEM_PHRASES.len() {
+            !asks_can_or_cannot(text, m.start())
+        } else {
+            !word(m.start().checked_sub(1).and_then(|i| bytes.get(i))) && !word(bytes.get(m.end()))
+        }
     })
+}
+
+/// Whether the phrase at byte `at` is the `不能` of the question `能不能` ("can it or not":
+/// `能不能开通 pg_cron 插件` asks, it reports nothing wrong). Not when that `能` ends a word
+/// (`功能不能用`, `性能不能满足`): then `不能` is the report.
+fn asks_can_or_cannot(text: &str, at: usize) -> bool {
+    /// Characters that make a word with a following 能.
+    const ENDS_WORD: &str = "功性可智技效本职体动产潜势才万机热电核节储异";
+    if !text[at..].starts_with("不能") {
+        return false;
+    }
+    let mut before = text[..at].chars().rev();
+    before.next() == Some('能') && before.next().is_none_or(|c| !ENDS_WORD.contains(c))
 }
 
 /// Extracts every entity kind from `text`.
@@ -504,7 +550,8 @@ mod tests {
 
     #[test]
     fn problem_reports_are_those_of_the_one_regex() {
-        // The automaton against the regex alternation it replaces. The regex folds case by
+        // The automaton against the regex alternation it replaces (less the `能不能` rule).
+        // The regex folds case by
         // Unicode rules, so it also reads the Kelvin sign as k and the long s as s; texts with
         // those two are left out.
         let oracle = Regex::new(concat!(
@@ -513,6 +560,8 @@ mod tests {
             r"宕机|挂了|告警|报警|拒绝|被拦截|无数据|没数据|为空|是空的|不见了|没了|变慢|很慢|特别慢|",
             r"怎么办|怎么处理|怎么解决|如何解决|如何处理|如何排查|为什么|为何|",
             r"無法|不能|失敗|報錯|錯誤|異常|故障|超時|打不開|連不上|斷開|當機|為什麼|怎麼辦|",
+            r"满了|占满|爆满|打满|跑满|爆了|刷爆|飙升|不够|卡顿|很卡|不行|不对|有问题|出问题|误删|",
+            r"被封|封禁|限流|滿了|佔滿|爆滿|飆升|不夠|卡頓|不對|有問題|出問題|誤刪|",
             r"(?i:(?-u:\b)(?:error|errors|fail|fails|failed|failing|failure|cannot|can't|can not|",
             r"unable|denied|refused|timeout|timed out|time out|not working|doesn't work|",
             r"does not work|broken|crash|crashed|crashes|exception|invalid|forbidden|",
@@ -551,7 +600,10 @@ mod tests {
             .filter(|t| !t.contains(['\u{212A}', '\u{17F}']))
         {
             for t in [t.clone(), nfkc(t).into_owned()] {
-                let want = oracle.is_match(&t);
+                // Less the `不能` of a `能不能` question, which the automaton passes over.
+                let want = oracle
+                    .find_iter(&t)
+                    .any(|m| !(m.as_str() == "不能" && asks_can_or_cannot(&t, m.start())));
                 assert_eq!(describes_problem(&t), want, "{t}");
                 if want {
                     yes += 1;
@@ -624,8 +676,21 @@ mod tests {
             "How do I transfer a domain to another account?",
             "抢占式实例停止后会继续收费吗？",
             "a profile page with errorless rendering",
+            "RDS 能不能开通 pg_cron 插件",
+            "包年包月的实例，能不能改成按量付费？",
         ] {
             assert!(!describes_problem(t), "{t}");
+        }
+        // `能不能` asks; `功能不能用` reports. Another problem word still counts.
+        for t in [
+            "这个功能不能用了",
+            "性能不能满足业务需求",
+            "能不能帮忙看下为什么连不上",
+            "不能登录",
+            "系统盘满了",
+            "凌晨 CPU 飙升到 100%",
+        ] {
+            assert!(describes_problem(t), "{t}");
         }
     }
 
