@@ -193,6 +193,9 @@ pub struct AnswerConfig {
     /// apps); a request's `options.reply_max_chars` overrides it. Past it, steps lose their
     /// commands, then the last steps go (see `answer::reply::auto_reply`). None: no limit.
     pub reply_max_chars: Option<usize>,
+    /// Longest auto-reply text per ticket `channel` (`sms = 300`, `wechat = 600`; any case), for systems that send each channel's tickets to one endpoint. Between
+    /// a request's `options.reply_max_chars` and `reply_max_chars` in precedence.
+    pub channel_reply_max_chars: std::collections::BTreeMap<String, usize>,
     /// Ranking weights for the candidates: the defaults, unless `deflect eval --weights`
     /// tries others (so that its decision figures are those of the weights tried). Not read
     /// from the config file.
@@ -213,6 +216,20 @@ pub const DEFAULT_TEAMS: [(&str, &str); 8] = [
 ];
 
 impl AnswerConfig {
+    /// The cap on an auto-reply's text for a ticket on `channel`: the channel's own, else
+    /// `reply_max_chars`.
+    pub fn reply_cap(&self, channel: Option<&str>) -> Option<usize> {
+        let channel = channel.map(str::trim).filter(|c| !c.is_empty());
+        channel
+            .and_then(|c| {
+                self.channel_reply_max_chars
+                    .iter()
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case(c))
+            })
+            .map(|(_, &m)| m)
+            .or(self.reply_max_chars)
+    }
+
     /// The team a ticket of `category` is handed to: `[answer.teams]`, else
     /// [`DEFAULT_TEAMS`], else `default_team`.
     pub fn team_for(&self, category: Option<&str>) -> &str {
@@ -243,6 +260,7 @@ impl Default for AnswerConfig {
             teams: std::collections::BTreeMap::new(),
             default_team: "general-support".into(),
             reply_max_chars: None,
+            channel_reply_max_chars: std::collections::BTreeMap::new(),
             weights: None,
         }
     }
@@ -392,17 +410,25 @@ impl Config {
                 });
             }
         }
-        if let Some(m) = a
+        let caps = a
             .reply_max_chars
-            .filter(|&m| m < crate::answer::reply::MIN_REPLY_CHARS)
-        {
-            return Err(ConfigError::Value {
-                key: "answer.reply_max_chars".into(),
-                message: format!(
-                    "{m} is below {}, too short for the title, link and contact lines",
-                    crate::answer::reply::MIN_REPLY_CHARS
-                ),
-            });
+            .map(|m| ("answer.reply_max_chars".to_string(), m))
+            .into_iter()
+            .chain(
+                a.channel_reply_max_chars
+                    .iter()
+                    .map(|(c, &m)| (format!("answer.channel_reply_max_chars.{c}"), m)),
+            );
+        for (key, m) in caps {
+            if m < crate::answer::reply::MIN_REPLY_CHARS {
+                return Err(ConfigError::Value {
+                    key,
+                    message: format!(
+                        "{m} is below {}, too short for the title, link and contact lines",
+                        crate::answer::reply::MIN_REPLY_CHARS
+                    ),
+                });
+            }
         }
         if a.default_team.trim().is_empty() {
             return Err(ConfigError::Value {
@@ -501,6 +527,17 @@ mod tests {
         let c: Config = toml::from_str("[answer]\nreply_max_chars = 600\n").unwrap();
         c.validate().unwrap();
         assert_eq!(c.answer.reply_max_chars, Some(600));
+        let c: Config = toml::from_str(
+            "[answer]\nreply_max_chars = 900\n[answer.channel_reply_max_chars]\nSMS = 300\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.answer.reply_cap(Some(" sms ")), Some(300));
+        assert_eq!(c.answer.reply_cap(Some("email")), Some(900));
+        assert_eq!(c.answer.reply_cap(None), Some(900));
+        let short: Config = toml::from_str("[answer.channel_reply_max_chars]\nsms = 70\n").unwrap();
+        let err = short.validate().unwrap_err().to_string();
+        assert!(err.contains("answer.channel_reply_max_chars.sms"), "{err}");
         let bad: Config = toml::from_str("[answer]\nreply_max_chars = 70\n").unwrap();
         let err = bad.validate().unwrap_err().to_string();
         assert!(err.contains("answer.reply_max_chars"), "{err}");

@@ -48,7 +48,8 @@ pub struct Ticket {
     pub product: Option<String>,
     /// Category, if the ticket form asked.
     pub category: Option<String>,
-    /// Channel (chat, email, web, phone …); informational.
+    /// Channel (chat, email, web, sms …): picks the reply's length cap when
+    /// `[answer.channel_reply_max_chars]` names it.
     pub channel: Option<String>,
     /// Language (zh, zh-Hant, en); default: detected.
     pub lang: Option<String>,
@@ -75,7 +76,7 @@ pub struct AnswerOptions {
     /// Threshold overrides.
     pub thresholds: Option<Thresholds>,
     /// Longest auto-reply text, in characters, for this channel (at least 200; overrides
-    /// `answer.reply_max_chars`). A longer reply keeps its title, link and contact and
+    /// the configured cap of the ticket's channel and `answer.reply_max_chars`). A longer reply keeps its title, link and contact and
     /// shows each step as one line, then fewer steps.
     pub reply_max_chars: Option<usize>,
 }
@@ -605,7 +606,7 @@ pub fn answer(
             language,
             cfg,
             opts.reply_max_chars
-                .or(cfg.reply_max_chars)
+                .or_else(|| cfg.reply_cap(t.channel.as_deref()))
                 .map(|m| m.max(reply::MIN_REPLY_CHARS)),
         )),
         Decision::Suggest => Some(reply::suggest(&fixes, language, cfg)),

@@ -860,4 +860,39 @@ fn a_request_caps_its_auto_reply_for_its_channel() {
         "{text}"
     );
     assert!(!text.contains("systemctl"), "{text}");
+
+    // A system that sends every channel to one endpoint sets the caps in the config, and the
+    // ticket's channel picks one; the request's own cap still wins.
+    let mut cfg = AnswerConfig::default();
+    cfg.channel_reply_max_chars.insert("sms".into(), 300);
+    let on = |channel: &str, cap: Option<usize>| {
+        let req = AnswerRequest {
+            ticket: Ticket {
+                body: ticket.into(),
+                channel: Some(channel.into()),
+                ..Default::default()
+            },
+            options: Some(deflect::answer::AnswerOptions {
+                reply_max_chars: cap,
+                ..Default::default()
+            }),
+        };
+        answer(bundled(), &cfg, &req)
+            .unwrap()
+            .reply
+            .expect("auto-reply")
+            .text
+    };
+    let sms = on("SMS", None);
+    assert!(sms.chars().count() <= 300, "{sms}");
+    assert!(
+        sms.contains("/v1/articles/ecs-ssh-connection-refused"),
+        "{sms}"
+    );
+    assert_eq!(on("email", None), full);
+    let asked = on("sms", Some(500));
+    assert!(
+        asked.chars().count() > 300 && asked.chars().count() <= 500,
+        "{asked}"
+    );
 }
