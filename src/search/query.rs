@@ -48,6 +48,11 @@ pub struct Weights {
     /// at the short text's weight its English words found the API and template pages whose
     /// code samples hold English prose instead.
     pub translation_sentence: f32,
+    /// A Chinese ticket's English word is searched in its Chinese rendering too when the KB
+    /// writes that rendering this many times as often as the word (`timeout` where the KB
+    /// says 超时); 0: never. A word the KB itself keeps in English (TiDB's `region`) stays
+    /// as it is.
+    pub mixed_translation: f32,
     /// Reference entries lose this share of their score for a ticket without an error code:
     /// those whose text is at least [`Weights::reference_share`] percent tables and code
     /// (API parameters, template syntax, metric lists). They hold every name a ticket uses,
@@ -105,6 +110,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     synonym: 0.6,
     translation: 0.6,
     translation_sentence: 1.5,
+    mixed_translation: 0.5,
     reference: 0.1,
     reference_share: 70.0,
     concept_idf: 1.0,
@@ -141,6 +147,7 @@ impl Weights {
                 "synonym" => self.synonym = x,
                 "translation" => self.translation = x,
                 "translation_sentence" => self.translation_sentence = x,
+                "mixed_translation" => self.mixed_translation = x,
                 "reference" => self.reference = x,
                 "reference_share" => self.reference_share = x,
                 "concept_idf" => self.concept_idf = x,
@@ -394,6 +401,19 @@ impl Clause {
     }
 }
 
+/// The English words of `text` that stand alone: letters only (not an identifier such as
+/// `innodb_lock_wait_timeout` or `v6.5`), with no other Latin word beside them but across
+/// Chinese text or punctuation.
+fn lone_english_words(text: &str) -> impl Iterator<Item = &str> {
+    static RUN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[A-Za-z0-9][A-Za-z0-9_.'-]*(?:[ \t]+[A-Za-z0-9][A-Za-z0-9_.'-]*)*")
+            .expect("valid regex")
+    });
+    RUN.find_iter(text)
+        .map(|m| m.as_str())
+        .filter(|r| r.bytes().all(|b| b.is_ascii_alphabetic()))
+}
+
 /// Builds the query for `text`.
 pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, explain: bool) -> Plan {
     let label = |a: std::fmt::Arguments| {
@@ -641,19 +661,29 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     // Translations: the Chinese an article uses for an English ticket's words, word by word
     // (a rendering jieba splits is searched as its words, not as a phrase, so that it can
     // retrieve), each standing for the English words it renders. Words no entry holds are
-    // left out: on an English KB the glossary adds nothing. The English words of a Chinese
-    // ticket are left as they are: there they are names (TiDB's `region`, `store`), which a
-    // Chinese KB keeps in English too.
-    if w.translation > 0.0 && crate::analysis::lang::detect(text) == crate::analysis::lang::Lang::En
-    {
+    // left out: on an English KB the glossary adds nothing. In a Chinese ticket, only the
+    // English words it uses alone as vocabulary (`一直 timeout`) are rendered, and only those
+    // the KB itself writes in Chinese often enough ([`Weights::mixed_translation`]); the rest
+    // are names (TiDB's `region`), commands and pasted messages, which the KB quotes as is.
+    let en_ticket = crate::analysis::lang::detect(text) == crate::analysis::lang::Lang::En;
+    if w.translation > 0.0 && (en_ticket || w.mixed_translation > 0.0) {
         let kept: std::collections::HashSet<String> = terms
             .iter()
             .filter(|t| !t.secondary)
             .map(|t| t.text.clone())
             .collect();
+        // A Chinese ticket's English words that stand alone in its Chinese prose.
+        let lone: std::collections::HashSet<String> = if en_ticket {
+            Default::default()
+        } else {
+            lone_english_words(text)
+                .flat_map(|m| loaded.analyzer.analyze(m))
+                .map(|t| t.text)
+                .collect()
+        };
         let mut added: HashMap<String, usize> = HashMap::new();
         let mut en_scale: HashMap<String, f32> = HashMap::new();
-        let tw = if mains.len() >= SENTENCE_WORDS {
+        let tw = if en_ticket && mains.len() >= SENTENCE_WORDS {
             w.translation_sentence
         } else {
             w.translation
@@ -681,16 +711,35 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             }
             // How informative the concept is in this KB: its most specific rendering word.
             // The English spelling's own rarity there says only that the KB is in Chinese.
-            if w.concept_idf > 0.0 {
-                let concept = m
-                    .expansions
+            let concept = m
+                .expansions
+                .iter()
+                .take(2)
+                .flatten()
+                .filter(|zh| informative(zh))
+                .map(|zh| idf(searcher, f.body, zh))
+                .filter(|&i| i < unseen)
+                .fold(None, |a: Option<f32>, i| Some(a.map_or(i, |a| a.max(i))));
+            if !en_ticket {
+                // In a Chinese ticket, only an English word used alone in Chinese prose
+                // (`pip install 一直 timeout`, `用 kill 命令`), and only one the KB writes in
+                // Chinese often enough. A run of English words is a name, a command or a
+                // pasted message (`tiup cluster deploy`, `MySQL variables`, `Lock wait
+                // timeout exceeded`), which the KB quotes as it is written.
+                if !words.iter().all(|wd| lone.contains(*wd)) {
+                    continue;
+                }
+                let english = words
                     .iter()
-                    .take(2)
-                    .flatten()
-                    .filter(|zh| informative(zh))
-                    .map(|zh| idf(searcher, f.body, zh))
-                    .filter(|&i| i < unseen)
-                    .fold(None, |a: Option<f32>, i| Some(a.map_or(i, |a| a.max(i))));
+                    .filter_map(|wd| terms.iter().find(|t| t.text == *wd && !t.secondary))
+                    .map(|t| t.idf)
+                    .fold(f32::INFINITY, f32::min);
+                match concept {
+                    Some(c) if english.is_finite() && english > c + w.mixed_translation.ln() => {}
+                    _ => continue,
+                }
+            }
+            if w.concept_idf > 0.0 {
                 if let Some(concept) = concept {
                     for word in words {
                         if let Some(t) = terms.iter_mut().find(|t| t.text == *word && !t.secondary)

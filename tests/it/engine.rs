@@ -265,6 +265,24 @@ fn an_english_ticket_finds_the_chinese_article_through_the_glossary() {
         "# ALIYUN::VPC::EIP\n\n| 属性 | 说明 |\n|---|---|\n| Bandwidth | The bandwidth of the EIP in Mbps. |\n| InstanceId | The instance to bind. |\n",
     )
     .unwrap();
+    // A word the KB keeps in English (a database's `Region`) beside a rarer rendering.
+    for (name, text) in [
+        (
+            "region-split",
+            "# Region 分裂\n\nRegion 默认 96 MiB，超过后会分裂成两个 Region。\n",
+        ),
+        (
+            "region-leader",
+            "# Region leader 迁移\n\n每个 Region 有三个副本，其中一个是 leader。\n",
+        ),
+        (
+            "region-merge",
+            "# Region 合并\n\n空 Region 过多时开启合并。\n",
+        ),
+        ("region-list", "# 地域列表\n\n可用的地域有华东1和华北2。\n"),
+    ] {
+        fs::write(kb.join(format!("{name}.md")), text).unwrap();
+    }
     let index_dir = dir.path().join("index");
     index::build(&kb, &index_dir, &BuildOptions::default(), |_| {}).unwrap();
     let loaded = index::open(&index_dir, None).unwrap();
@@ -292,9 +310,24 @@ fn an_english_ticket_finds_the_chinese_article_through_the_glossary() {
         "{why:?}"
     );
 
-    // A Chinese ticket's English words are names the KB keeps in English: not translated.
+    // A Chinese ticket's English word used alone in its prose is vocabulary: searched in
+    // the KB's Chinese too.
     let r = run("按流量计费的 bandwidth 怎么改");
-    assert!(!r.terms.iter().any(|t| t == "带宽"), "{:?}", r.terms);
+    assert!(r.terms.iter().any(|t| t == "带宽"), "{:?}", r.terms);
+    assert_eq!(r.hits[0].id, "eip-bandwidth");
+    // A run of English words is a name or a pasted message, and an identifier is a name:
+    // matched as written.
+    for q in [
+        "属性里的 The bandwidth of the EIP 填多少",
+        "参数 max_bandwidth 怎么填",
+    ] {
+        let r = run(q);
+        assert!(!r.terms.iter().any(|t| t == "带宽"), "{q}: {:?}", r.terms);
+    }
+    // So is a word the KB itself mostly writes in English.
+    let r = run("region 多大会分裂");
+    assert!(!r.terms.iter().any(|t| t == "地域"), "{:?}", r.terms);
+    assert_eq!(r.hits[0].id, "region-split");
 }
 
 #[test]
