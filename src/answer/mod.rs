@@ -523,9 +523,13 @@ pub fn answer(
         .clone()
         .filter(|p| !p.trim().is_empty())
         .or_else(|| inferred_from.and_then(|h| h.product.clone()));
+    // An article's priority is that of the problem it fixes: it raises a ticket that reports
+    // the problem (`网站打不开，提示未备案` is P1), not one that asks a question the article
+    // also answers (`网站备案要多久` stays P3). A low one lowers either.
     let article_priority = inferred_from
         .and_then(|h| h.priority.as_deref())
-        .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok());
+        .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok())
+        .filter(|&p| resp.problem || p >= rules::DEFAULT_PRIORITY);
     let (prio, signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
     // As `rules::disputes_charge(&norm)`. A disputed charge is a billing ticket whatever it
     // matched (`RDS 这个月扣了两次` is not a database question), unless the form said otherwise:

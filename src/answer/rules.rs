@@ -107,6 +107,9 @@ fn found(re: &Regex, text: &str, name: &str, out: &mut Vec<Signal>) -> bool {
     }
 }
 
+/// The priority of a ticket nothing marks out.
+pub const DEFAULT_PRIORITY: u8 = 3;
+
 /// Priority 0–4 and the signals that set it. `article` is the top fix's declared priority.
 pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) -> (u8, Vec<Signal>) {
     let mut s = Vec::new();
@@ -138,7 +141,7 @@ pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) ->
             });
             a
         }
-        None => 3,
+        None => DEFAULT_PRIORITY,
     };
     if outage || active {
         p = 0;

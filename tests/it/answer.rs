@@ -303,6 +303,24 @@ fn asked(body: &str) -> Vec<String> {
 }
 
 #[test]
+fn an_article_priority_rates_a_report_of_its_problem_not_a_question() {
+    // The ICP article fixes a site that is blocked (P1). A customer whose site is blocked
+    // gets P1; one asking how long filing takes gets the same article at the usual P3.
+    let report = answer_text("网站打不开了，提示域名未备案被拦截");
+    let question = answer_text("网站备案要多久");
+    assert_eq!(report.fixes[0].id, "net-domain-icp-blocked");
+    assert_eq!(question.fixes[0].id, "net-domain-icp-blocked");
+    assert_eq!(report.classification.priority, "P1");
+    assert!(report
+        .classification
+        .priority_signals
+        .iter()
+        .any(|s| s.name == "article_priority"));
+    assert_eq!(question.classification.priority, "P3");
+    assert!(question.escalation.sla_minutes > report.escalation.sla_minutes);
+}
+
+#[test]
 fn a_disputed_charge_goes_to_billing_not_to_the_refund_article() {
     // The refund article matches these well; only someone who can see the account can say
     // whether the second charge is owed.
