@@ -36,6 +36,18 @@ enum Detail {
     Lines(usize),
 }
 
+/// `line` with the colon that announced what followed it (`检查 sshd 状态：`, `Run:`) made a
+/// full stop, for a reply that leaves that part out.
+fn end_announcement(line: &str) -> String {
+    match line.trim_end().strip_suffix(['：', ':']) {
+        Some(head) => {
+            let cjk = head.chars().last().is_some_and(|c| c > '\u{2E80}');
+            format!("{head}{}", if cjk { "。" } else { "." })
+        }
+        None => line.to_string(),
+    }
+}
+
 /// The auto-reply: the fix, its steps, expected time, link, and how to reach a human. With
 /// `max_chars` (a channel's limit, `reply_max_chars`), a plain text longer than that is
 /// made shorter: each step one line without its commands, then fewer steps, with a note
@@ -131,11 +143,12 @@ fn compose(fix: &Fix, lang: Lang, cfg: &AnswerConfig, detail: Detail) -> Reply {
             }
             for (i, s) in fix.steps.iter().take(n).enumerate() {
                 // The step's lead paragraph: its prose without what follows its commands.
+                // Its colon announced them; with them left out, it ends the sentence.
                 let lead = fix
                     .steps_markdown
                     .get(i)
                     .and_then(|m| m.lines().next())
-                    .map(|l| l.replace('`', ""))
+                    .map(|l| end_announcement(&l.replace('`', "")))
                     .unwrap_or_else(|| s.clone());
                 let line = format!("{}. {lead}\n", i + 1);
                 md.push_str(&line);
@@ -431,6 +444,25 @@ mod tests {
             },
             section: None,
         }
+    }
+
+    #[test]
+    fn a_step_cut_to_its_lead_does_not_announce_what_was_cut() {
+        assert_eq!(end_announcement("检查 sshd 状态："), "检查 sshd 状态。");
+        assert_eq!(
+            end_announcement("Check the listener:"),
+            "Check the listener."
+        );
+        assert_eq!(end_announcement("重启 sshd"), "重启 sshd");
+        // In a reply capped to lead sentences, the colon goes with the command it announced.
+        let mut f = fix(&["检查 sshd 状态", "放行安全组 22 端口"]);
+        f.steps_markdown[0] = format!(
+            "检查 sshd 状态：\n\n```bash\n{}```",
+            "systemctl status sshd --no-pager --full\n".repeat(4)
+        );
+        let r = auto_reply(&f, Lang::Zh, &AnswerConfig::default(), Some(200));
+        assert!(r.text.contains("1. 检查 sshd 状态。\n"), "{}", r.text);
+        assert!(!r.text.contains("systemctl"), "{}", r.text);
     }
 
     #[test]

@@ -184,10 +184,7 @@ fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
 #[test]
 fn a_hand_off_reaches_the_team_its_candidates_agree_on() {
     for (ticket, team) in [
-        (
-            "账单上这个月多扣了 300 块，我没开新的服务啊",
-            "billing-support",
-        ),
+        ("这个月的账单对不上，我没开新的服务啊", "billing-support"),
         (
             "RDS 能不能开通 PostgreSQL 的 pg_cron 插件",
             "database-support",
@@ -209,9 +206,7 @@ fn a_hand_off_reaches_the_team_its_candidates_agree_on() {
     cfg.default_team = "triage".into();
     let ask = |body: &str| answer_with(bundled(), &cfg, body);
     assert_eq!(
-        ask("账单上这个月多扣了 300 块，我没开新的服务啊")
-            .escalation
-            .team,
+        ask("这个月的账单对不上，我没开新的服务啊").escalation.team,
         "finance-desk"
     );
     assert_eq!(
