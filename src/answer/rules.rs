@@ -87,7 +87,34 @@ pub fn is_outage(text: &str) -> bool {
 
 /// True for security-incident wording.
 pub fn is_security_incident(text: &str) -> bool {
-    SECURITY.is_match(&without_defence_products(text))
+    security_report(&without_defence_products(text)).is_some()
+}
+
+// What makes the words after it a supposition or a question: `如果不是自己人`, `是否被入侵`,
+// `how do I tell if we were hacked`.
+re!(
+    SUPPOSED,
+    r"(?:如果|假如|要是|万一|若是|是否|有没有|会不会|怎么判断|如何判断)\S{0,2}$|(?-u:\b)(?:if|whether)(?-u:\b)(?:\s+\S+){0,3}\s*$"
+);
+
+/// The first security wording in `text` that reports an incident: not the `不是` of a
+/// `是不是` question (`是不是我们自己人登的`), nor words a supposition or a question leads
+/// ([`SUPPOSED`]).
+fn security_report(text: &str) -> Option<regex::Match<'_>> {
+    SECURITY.find_iter(text).find(|m| {
+        let before = &text[..m.start()];
+        let a_not_a = m
+            .as_str()
+            .strip_prefix('不')
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| before.ends_with(c));
+        let lead = before
+            .char_indices()
+            .rev()
+            .nth(23)
+            .map_or(before, |(i, _)| &before[i..]);
+        !a_not_a && !SUPPOSED.is_match(lead)
+    })
 }
 
 /// True when the customer disputes a charge (charged twice, overcharged, refund this).
@@ -106,7 +133,12 @@ pub struct Signal {
 }
 
 fn found(re: &Regex, text: &str, name: &str, out: &mut Vec<Signal>) -> bool {
-    match re.find(text) {
+    noted(re.find(text), name, out)
+}
+
+/// Records `m`, when there is one, as the signal `name`.
+fn noted(m: Option<regex::Match<'_>>, name: &str, out: &mut Vec<Signal>) -> bool {
+    match m {
         Some(m) => {
             out.push(Signal {
                 name: name.into(),
@@ -138,9 +170,8 @@ pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) ->
         }
         _ => false,
     };
-    let security = found(
-        &SECURITY,
-        &without_defence_products(text),
+    let security = noted(
+        security_report(&without_defence_products(text)),
         "security_incident",
         &mut s,
     );
@@ -491,6 +522,17 @@ mod tests {
         ));
         assert!(!is_security_incident(
             "ddoscoo-cn-7mz2xxxx 这个实例的账单怎么算"
+        ));
+        // A question or a supposition reports nothing; the same words said outright do.
+        assert!(!is_security_incident("怎么判断这次是不是我们自己人登的？"));
+        assert!(!is_security_incident("如果不是自己人，要先做哪些事？"));
+        assert!(!is_security_incident("how do i tell if we were hacked"));
+        assert!(!is_security_incident(
+            ".xin 域名开启信用验证，是否有泄露隐私的风险？"
+        ));
+        assert!(is_security_incident("登录的确认不是我们自己人"));
+        assert!(is_security_incident(
+            "we were hacked last night, what do we do if they come back"
         ));
         assert!(is_security_incident("we were hacked"));
         assert_eq!(priority("文件全被勒索病毒加密了", None, None).0, 0);
