@@ -82,7 +82,30 @@ pub fn asks_for_human(text: &str) -> bool {
 
 /// True for outage wording (P0 candidates).
 pub fn is_outage(text: &str) -> bool {
-    OUTAGE.is_match(text)
+    ongoing_outage(text).is_some()
+}
+
+// What puts an `outage` in the past: `there was an outage last Tuesday`, `fail2ban … caused
+// an outage for some users`. A customer telling of one asks for its cause or a fix, and is
+// not a P0 in progress.
+re!(
+    PAST_OUTAGE,
+    r"(?-u:\b)(?:was|were|had|caused|after|during)\s+(?:an?\s+|the\s+)?(?:[a-z-]+\s+)?$"
+);
+
+/// The first outage wording in `text` that reports one in progress (see [`PAST_OUTAGE`]).
+fn ongoing_outage(text: &str) -> Option<std::ops::Range<usize>> {
+    OUTAGE.find_iter(text).map(|m| m.range()).find(|r| {
+        &text[r.clone()] != "outage" || {
+            let before = &text[..r.start];
+            let lead = before
+                .char_indices()
+                .rev()
+                .nth(23)
+                .map_or(before, |(i, _)| &before[i..]);
+            !PAST_OUTAGE.is_match(lead)
+        }
+    })
 }
 
 /// True for security-incident wording.
@@ -158,7 +181,7 @@ pub fn priority(text: &str, customer_tier: Option<&str>, article: Option<u8>) ->
     let mut s = Vec::new();
     // Everything stopped because the account is overdue is a billing stop, not an outage:
     // topping up and restarting is the fix, and the billing article gives it. Still urgent.
-    let outage_words = OUTAGE.find(text).map(|m| &text[m.range()]);
+    let outage_words = ongoing_outage(text).map(|r| &text[r]);
     let billing_stop = outage_words.is_some() && found(&BILLING_STOP, text, "billing_stop", &mut s);
     let outage = match outage_words {
         Some(m) if !billing_stop => {
@@ -481,6 +504,19 @@ mod tests {
         }
         assert!(matched >= 20, "the fixtures hold outage tickets: {matched}");
         assert!(is_outage("整个集群全部宕机") && !is_outage("一台机器重启慢"));
+        // An outage told of as past is not one in progress.
+        assert!(is_outage(
+            "full production outage, we are losing orders every minute"
+        ));
+        assert!(is_outage(
+            "is there an ongoing outage in singapore right now?"
+        ));
+        assert!(!is_outage(
+            "last tuesday there was an outage in zone h, we need the rca"
+        ));
+        assert!(!is_outage(
+            "fail2ban banned a bunch of edge nodes yesterday which caused an outage for some users"
+        ));
     }
 
     #[test]
