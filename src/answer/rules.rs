@@ -547,29 +547,27 @@ mod tests {
     #[test]
     fn security_incidents() {
         assert!(is_security_incident("服务器被黑了，被人装了挖矿程序"));
-        // A defence product's name is not an attack; an attack named beside it still is.
-        assert!(!is_security_incident("ddos高防的回源ip段在哪看？"));
-        assert!(!is_security_incident(
-            "how do i buy anti-ddos pro for my slb"
-        ));
-        assert!(is_security_incident("被 ddos 了，ddos防护好像没生效"));
-        assert!(is_security_incident(
-            "现在正在被 ddos 攻击，ip 已经被黑洞了"
-        ));
-        assert!(!is_security_incident(
-            "ddoscoo-cn-7mz2xxxx 这个实例的账单怎么算"
-        ));
-        // A question or a supposition reports nothing; the same words said outright do.
-        assert!(!is_security_incident("怎么判断这次是不是我们自己人登的？"));
-        assert!(!is_security_incident("如果不是自己人，要先做哪些事？"));
-        assert!(!is_security_incident("how do i tell if we were hacked"));
-        assert!(!is_security_incident(
-            ".xin 域名开启信用验证，是否有泄露隐私的风险？"
-        ));
-        assert!(is_security_incident("登录的确认不是我们自己人"));
-        assert!(is_security_incident(
-            "we were hacked last night, what do we do if they come back"
-        ));
+        // A defence product's name is not an attack, and a question or a supposition
+        // reports nothing; an attack named beside the product, or said outright, does.
+        for t in [
+            "ddos高防的回源ip段在哪看？",
+            "how do i buy anti-ddos pro for my slb",
+            "ddoscoo-cn-7mz2xxxx 这个实例的账单怎么算",
+            "怎么判断这次是不是我们自己人登的？",
+            "如果不是自己人，要先做哪些事？",
+            "how do i tell if we were hacked",
+            ".xin 域名开启信用验证，是否有泄露隐私的风险？",
+        ] {
+            assert!(!is_security_incident(t), "{t}");
+        }
+        for t in [
+            "被 ddos 了，ddos防护好像没生效",
+            "现在正在被 ddos 攻击，ip 已经被黑洞了",
+            "登录的确认不是我们自己人",
+            "we were hacked last night, what do we do if they come back",
+        ] {
+            assert!(is_security_incident(t), "{t}");
+        }
         assert!(is_security_incident("we were hacked"));
         assert_eq!(priority("文件全被勒索病毒加密了", None, None).0, 0);
         assert!(!is_security_incident("如何开启 MFA"));
