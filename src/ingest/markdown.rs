@@ -906,8 +906,27 @@ pub struct Step {
     pub markdown: String,
 }
 
+/// Whether Markdown source the parser took for an indented code block is prose, a note or
+/// an image rather than code: Chinese text, or Markdown's own link and emphasis marks.
+fn reads_as_prose(text: &str) -> bool {
+    let t = text.trim_start();
+    text.chars().any(crate::analysis::normalize::is_han)
+        || t.starts_with("![")
+        || t.starts_with('[')
+        || t.starts_with("**")
+}
+
+/// Markdown source read as plain text: a link as its text, no emphasis marks, one line.
+/// For prose the parser took for an indented code block.
+fn unmarked(md: &str) -> String {
+    static LINK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"!?\[([^\]]*)\]\([^)]*\)").expect("valid regex"));
+    let text = LINK.replace_all(md, "$1").replace("**", "");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The Markdown of one step, built block by block as the parser walks it.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct StepMarkdown {
     blocks: Vec<String>,
     para: String,
@@ -1076,6 +1095,8 @@ enum Read {
 #[derive(Default)]
 struct BlockReader {
     in_code: bool,
+    /// The code block being read (or last read) is indented, not fenced.
+    indented: bool,
     code: String,
     lang: String,
     tables: usize,
@@ -1087,6 +1108,7 @@ impl BlockReader {
         match ev {
             Event::Start(Tag::CodeBlock(kind)) => {
                 self.in_code = true;
+                self.indented = matches!(kind, pulldown_cmark::CodeBlockKind::Indented);
                 self.code.clear();
                 self.lang = match kind {
                     pulldown_cmark::CodeBlockKind::Fenced(info) => {
@@ -1161,7 +1183,7 @@ fn inline_md(t: &str, code: bool) -> String {
 /// section (`whole` false: found by its heading) or of all of `md` (`whole`), each with its
 /// Markdown (see [`Step`]). See [`fix_text`], which calls it for a numbered list only.
 pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
-    let mut out = Vec::new();
+    let mut out: Vec<Step> = Vec::new();
     let mut in_solution = whole;
     let mut heading = false;
     let mut heading_text = String::new();
@@ -1172,12 +1194,22 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
     let mut cur_md = StepMarkdown::default();
     let mut point = String::new();
     let mut point_code = String::new();
+    // A numbered list that a block not indented into it interrupts (a command pasted at the
+    // margin, an MDX `<Tabs>` block) goes on as a new list that starts where the count
+    // stopped (`3.` after `1.` and `2.`): one list to its author. `next` is that number while
+    // the list is interrupted, the blocks in between belong to its last step (`last_md`),
+    // and anything else ends the steps.
+    let mut number = 1u64;
+    let mut next: Option<u64> = None;
+    let mut last_md: Option<StepMarkdown> = None;
+    let mut between: Vec<(Block, bool)> = Vec::new();
     for ev in fix_parser(md) {
         match blocks.read(&ev) {
             Read::Taken => continue,
             Read::Done(block) => {
                 if in_solution {
                     match (item_depth, block) {
+                        (0, b) if next.is_some() => between.push((b, blocks.indented)),
                         (1, b) if list_depth == 1 => cur_md.block(b),
                         (2, Block::Code(lang, code)) => {
                             point_code.push_str(&cur_md.point_code(&lang, &code))
@@ -1190,6 +1222,7 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
             Read::Not => {}
         }
         match ev {
+            Event::Start(Tag::Heading { .. }) if next.is_some() => break,
             Event::Start(Tag::Heading { .. }) => {
                 heading = true;
                 heading_text.clear();
@@ -1203,11 +1236,48 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
                     in_solution = section_kind(&heading_text) == SectionKind::Solution;
                 }
             }
-            Event::Start(Tag::List(_)) => list_depth += 1,
-            Event::End(TagEnd::List(_)) => {
+            Event::Start(Tag::List(_)) if next.is_some() && list_depth == 0 => {
+                // The interrupted list goes on only as the numbered list that continues it.
+                let goes_on = matches!(ev, Event::Start(Tag::List(Some(n))) if Some(n) == next);
+                if !goes_on {
+                    break;
+                }
+                next = None;
+                list_depth += 1;
+                if let (Some(mut m), Some(step)) = (last_md.take(), out.last_mut()) {
+                    m.end_paragraph();
+                    for (b, indented) in between.drain(..) {
+                        match b {
+                            // Text indented too little for the item and too much for the
+                            // margin reads as code: prose, a note or a screenshot of the
+                            // step, which reads as the step's later paragraph (a screenshot
+                            // as nothing).
+                            Block::Code(_, text) if indented && reads_as_prose(&text) => {
+                                for p in text.split("\n\n") {
+                                    m.para.push_str(&unmarked(p));
+                                    m.end_paragraph();
+                                }
+                            }
+                            b => m.block(b),
+                        }
+                    }
+                    step.markdown = m.clone().finish();
+                    last_md = Some(m);
+                }
+            }
+            Event::Start(Tag::List(start)) => {
+                list_depth += 1;
+                if list_depth == 1 {
+                    number = start.unwrap_or(1);
+                }
+            }
+            Event::End(TagEnd::List(ordered)) => {
                 list_depth = list_depth.saturating_sub(1);
                 if in_solution && list_depth == 0 && !out.is_empty() {
-                    break;
+                    if !ordered {
+                        break;
+                    }
+                    next = Some(number);
                 }
             }
             Event::Start(Tag::Item) => {
@@ -1228,8 +1298,12 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
                 if item_depth == 2 && in_solution {
                     cur_md.point(&point, &point_code);
                 }
+                if item_depth == 1 && list_depth == 1 {
+                    number += 1;
+                }
                 if item_depth == 1 && in_solution && out.len() < MAX_STEPS {
                     let s = clip(cur.trim());
+                    last_md = Some(cur_md.clone());
                     let markdown = std::mem::take(&mut cur_md).finish();
                     if !s.is_empty() {
                         out.push(Step { text: s, markdown });
@@ -1648,6 +1722,45 @@ mod tests {
         // The reply's Markdown keeps the step's command and its sub-point.
         assert_eq!(steps[0].markdown, "检查安全组\n\n```bash\nss -tlnp\n```");
         assert_eq!(steps[1].markdown, "重启 sshd\n\n- sub item");
+    }
+
+    #[test]
+    fn a_numbered_list_goes_on_past_a_block_at_the_margin() {
+        // A command pasted at the margin ends the list to the parser; `2.` after it goes on
+        // with the count, so it is the same list, and the command is step 1's.
+        let md = "## 解决方法\n1. 查看状态：\n```bash\nsystemctl status sshd\n```\n2. 重启：\n```bash\nsystemctl restart sshd\n```\n3. 重新登录。\n";
+        let steps = solution_steps(md, false);
+        let texts: Vec<&str> = steps.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, ["查看状态：", "重启：", "重新登录。"]);
+        assert_eq!(
+            steps[0].markdown,
+            "查看状态：\n\n```bash\nsystemctl status sshd\n```"
+        );
+        assert!(steps[1].markdown.contains("systemctl restart sshd"));
+        // An MDX tab block between items, and prose indented too little for its item (which
+        // the parser reads as an indented code block) belong to the step before them.
+        let md = "## 解决方法\n1.   确认心跳。\n\n    在控制台查看[机器组](a.md)状态。\n\n    ![](http://img.example.com/1.png)\n\n2. 确认端口：\n\n<Tabs>\n<TabItem value=\"php\">\n\n   ```nginx\n   fastcgi_pass 127.0.0.1:9000;\n   ```\n\n</TabItem>\n</Tabs>\n\n3. 重载 Nginx。\n";
+        let steps = solution_steps(md, false);
+        assert_eq!(steps.len(), 3, "{steps:?}");
+        assert_eq!(steps[0].markdown, "确认心跳。\n\n在控制台查看机器组状态。");
+        assert!(
+            steps[1].markdown.contains("fastcgi_pass"),
+            "{}",
+            steps[1].markdown
+        );
+        // A list that starts over, a bullet list or a heading after the list is not more of it.
+        for tail in [
+            "完成后执行：\n\n1. 另一件事\n",
+            "- 注意事项\n",
+            "## 验证\n\n3. 不是步骤\n",
+        ] {
+            let md = format!("## 解决方法\n1. 甲\n2. 乙\n\n{tail}");
+            let texts: Vec<String> = solution_steps(&md, false)
+                .into_iter()
+                .map(|s| s.text)
+                .collect();
+            assert_eq!(texts, ["甲", "乙"], "{tail:?}");
+        }
     }
 
     #[test]
