@@ -906,23 +906,77 @@ pub struct Step {
     pub markdown: String,
 }
 
-/// Whether Markdown source the parser took for an indented code block is prose, a note or
-/// an image rather than code: Chinese text, or Markdown's own link and emphasis marks.
+/// Whether Markdown source the parser took for an indented code block is prose, a note, a
+/// list of points or an image rather than code: past a list marker, emphasis and a label
+/// (`**Note:**`), its first line opens with Chinese text or a link. (Code with Chinese
+/// comments opens with its command or `#`.)
 fn reads_as_prose(text: &str) -> bool {
-    let t = text.trim_start();
-    text.chars().any(crate::analysis::normalize::is_han)
-        || t.starts_with("![")
-        || t.starts_with('[')
-        || t.starts_with("**")
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?i:note|notice|warning|caution|tip|important)\s*[:：]\s*\**\s*")
+            .expect("valid regex")
+    });
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    first.is_some_and(|l| {
+        let t = without_list_marker(l).trim_start_matches('*').trim_start();
+        let t = LABEL.find(t).map_or(t, |m| &t[m.end()..]);
+        t.chars()
+            .next()
+            .is_some_and(crate::analysis::normalize::is_han)
+            || t.starts_with("![")
+            || t.starts_with('[')
+    })
 }
 
-/// Markdown source read as plain text: a link as its text, no emphasis marks, one line.
-/// For prose the parser took for an indented code block.
-fn unmarked(md: &str) -> String {
+/// `line` (trimmed) without a leading list marker (`-`, `*`, `+`, `1.`) and the space after
+/// it; `None` when it has none.
+fn list_item_text(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix(['-', '*', '+']).or_else(|| {
+        let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+        (digits > 0)
+            .then(|| line[digits..].strip_prefix('.'))
+            .flatten()
+    })?;
+    rest.starts_with([' ', '\t']).then(|| rest.trim_start())
+}
+
+/// `line` without its list marker, if it has one.
+fn without_list_marker(line: &str) -> &str {
+    list_item_text(line).unwrap_or(line)
+}
+
+/// Markdown source the parser took for code, read into `m` as the paragraphs and points it
+/// is: a link as its text, no emphasis marks, a paragraph's lines joined, no table rows.
+fn read_as_prose(md: &str, m: &mut StepMarkdown) {
     static LINK: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"!?\[([^\]]*)\]\([^)]*\)").expect("valid regex"));
-    let text = LINK.replace_all(md, "$1").replace("**", "");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let plain = |t: &str| {
+        LINK.replace_all(t, "$1")
+            .replace("**", "")
+            .trim()
+            .to_string()
+    };
+    for para in md.split("\n\n") {
+        // A table row there is a table the indentation broke; its cells read as noise.
+        for line in para
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('|'))
+        {
+            match list_item_text(line) {
+                Some(t) => m.point(&plain(t), ""),
+                None => {
+                    let t = plain(line);
+                    if !t.is_empty() {
+                        if !m.para.is_empty() {
+                            m.para.push(' ');
+                        }
+                        m.para.push_str(&t);
+                    }
+                }
+            }
+        }
+        m.end_paragraph();
+    }
 }
 
 /// The Markdown of one step, built block by block as the parser walks it.
@@ -1253,10 +1307,7 @@ pub fn solution_steps(md: &str, whole: bool) -> Vec<Step> {
                             // step, which reads as the step's later paragraph (a screenshot
                             // as nothing).
                             Block::Code(_, text) if indented && reads_as_prose(&text) => {
-                                for p in text.split("\n\n") {
-                                    m.para.push_str(&unmarked(p));
-                                    m.end_paragraph();
-                                }
+                                read_as_prose(&text, &mut m);
                             }
                             b => m.block(b),
                         }
@@ -1747,6 +1798,24 @@ mod tests {
             steps[1].markdown.contains("fastcgi_pass"),
             "{}",
             steps[1].markdown
+        );
+        // Points indented there are the step's points.
+        let md = "## 解决方法\n1.   添加域名。\n\n    -   支持**泛域名**加速。\n    -   最多 50 个，见[限制](a.md)。\n\n2. 完成。\n";
+        let steps = solution_steps(md, false);
+        assert_eq!(
+            steps[0].markdown,
+            "添加域名。\n\n- 支持泛域名加速。\n- 最多 50 个，见限制。"
+        );
+        assert!(reads_as_prose("**Note:** 开启后才生效。"));
+        assert!(reads_as_prose("![](http://img.example.com/2.png)"));
+        assert!(!reads_as_prose("mongo \"<连接串地址>\""));
+        // Code with Chinese comments indented there stays code.
+        let md =
+            "## 解决方法\n1.   安装：\n\n    # 安装客户端\n    yum install -y nc\n\n2. 验证。\n";
+        let steps = solution_steps(md, false);
+        assert_eq!(
+            steps[0].markdown,
+            "安装：\n\n```\n# 安装客户端\nyum install -y nc\n```"
         );
         // A list that starts over, a bullet list or a heading after the list is not more of it.
         for tail in [
