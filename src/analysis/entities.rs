@@ -397,24 +397,25 @@ pub fn describes_problem(text: &str) -> bool {
     let bytes = text.as_bytes();
     AC.find_overlapping_iter(text).any(|m| {
         if m.pattern().as_usize() < PROBLEM_PHRASES.len() {
-            !asks_can_or_cannot(text, m.start())
+            !a_not_a_question(text, m.start())
         } else {
             !word(m.start().checked_sub(1).and_then(|i| bytes.get(i))) && !word(bytes.get(m.end()))
         }
     })
 }
 
-/// Whether the phrase at byte `at` is the `不能` of the question `能不能` ("can it or not":
-/// `能不能开通 pg_cron 插件` asks, it reports nothing wrong). Not when that `能` ends a word
-/// (`功能不能用`, `性能不能满足`): then `不能` is the report.
-fn asks_can_or_cannot(text: &str, at: usize) -> bool {
-    /// Characters that make a word with a following 能.
-    const ENDS_WORD: &str = "功性可智技效本职体动产潜势才万机热电核节储异";
-    if !text[at..].starts_with("不能") {
+/// Whether the `不` at byte `at` is the middle of an X不X question (`能不能开通 pg_cron 插件`,
+/// `是不是我们自己人登的`): it asks, it reports nothing wrong. Not when that first X ends a
+/// word (`功能不能用`, `性能不能满足`, `但是不是我们的人`): then `不X` is said outright.
+pub fn a_not_a_question(text: &str, at: usize) -> bool {
+    /// Characters that make a word with a following 能 or 是.
+    const ENDS_WORD: &str =
+        "功性可智技效本职体动产潜势才万机热电核节储异但还就总于凡倒若要只即或真老都也正像便而";
+    let Some(x) = text[at..].strip_prefix('不').and_then(|r| r.chars().next()) else {
         return false;
-    }
+    };
     let mut before = text[..at].chars().rev();
-    before.next() == Some('能') && before.next().is_none_or(|c| !ENDS_WORD.contains(c))
+    before.next() == Some(x) && before.next().is_none_or(|c| !ENDS_WORD.contains(c))
 }
 
 /// Extracts every entity kind from `text`.
@@ -603,7 +604,7 @@ mod tests {
                 // Less the `不能` of a `能不能` question, which the automaton passes over.
                 let want = oracle
                     .find_iter(&t)
-                    .any(|m| !(m.as_str() == "不能" && asks_can_or_cannot(&t, m.start())));
+                    .any(|m| !(m.as_str() == "不能" && a_not_a_question(&t, m.start())));
                 assert_eq!(describes_problem(&t), want, "{t}");
                 if want {
                     yes += 1;
@@ -681,6 +682,9 @@ mod tests {
         ] {
             assert!(!describes_problem(t), "{t}");
         }
+        assert!(a_not_a_question("是不是被黑了", "是".len()));
+        assert!(!a_not_a_question("功能不能用", "功能".len()));
+        assert!(!a_not_a_question("但是不是我们的人", "但是".len()));
         // `能不能` asks; `功能不能用` reports. Another problem word still counts.
         for t in [
             "这个功能不能用了",

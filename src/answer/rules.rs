@@ -126,11 +126,7 @@ re!(
 fn security_report(text: &str) -> Option<regex::Match<'_>> {
     SECURITY.find_iter(text).find(|m| {
         let before = &text[..m.start()];
-        let a_not_a = m
-            .as_str()
-            .strip_prefix('不')
-            .and_then(|rest| rest.chars().next())
-            .is_some_and(|c| before.ends_with(c));
+        let a_not_a = crate::analysis::entities::a_not_a_question(text, m.start());
         let lead = before
             .char_indices()
             .rev()
