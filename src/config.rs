@@ -193,8 +193,9 @@ pub struct AnswerConfig {
     /// apps); a request's `options.reply_max_chars` overrides it. Past it, steps lose their
     /// commands, then the last steps go (see `answer::reply::auto_reply`). None: no limit.
     pub reply_max_chars: Option<usize>,
-    /// Longest auto-reply text per ticket `channel` (`sms = 300`, `wechat = 600`; any case), for systems that send each channel's tickets to one endpoint. Between
-    /// a request's `options.reply_max_chars` and `reply_max_chars` in precedence.
+    /// Longest auto-reply text per ticket `channel` (`sms = 300`, `wechat = 600`; any
+    /// case), for systems that send each channel's tickets to one endpoint. Between a
+    /// request's `options.reply_max_chars` and `reply_max_chars` in precedence.
     pub channel_reply_max_chars: std::collections::BTreeMap<String, usize>,
     /// Ranking weights for the candidates: the defaults, unless `deflect eval --weights`
     /// tries others (so that its decision figures are those of the weights tried). Not read

@@ -76,8 +76,9 @@ pub struct AnswerOptions {
     /// Threshold overrides.
     pub thresholds: Option<Thresholds>,
     /// Longest auto-reply text, in characters, for this channel (at least 200; overrides
-    /// the configured cap of the ticket's channel and `answer.reply_max_chars`). A longer reply keeps its title, link and contact and
-    /// shows each step as one line, then fewer steps.
+    /// the configured cap of the ticket's channel and `answer.reply_max_chars`). A longer
+    /// reply keeps its title, link and contact and shows each step as one line, then fewer
+    /// steps.
     pub reply_max_chars: Option<usize>,
 }
 

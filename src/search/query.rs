@@ -49,7 +49,7 @@ pub struct Weights {
     /// code samples hold English prose instead.
     pub translation_sentence: f32,
     /// A Chinese ticket's English word is searched in its Chinese rendering too when the KB
-    /// writes that rendering this many times as often as the word (`timeout` where the KB
+    /// writes that rendering at least this many times as often as the word (`timeout` where the KB
     /// says 超时); 0: never. A word the KB itself keeps in English (TiDB's `region`) stays
     /// as it is.
     pub mixed_translation: f32,
@@ -666,7 +666,10 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     // the KB itself writes in Chinese often enough ([`Weights::mixed_translation`]); the rest
     // are names (TiDB's `region`), commands and pasted messages, which the KB quotes as is.
     let en_ticket = crate::analysis::lang::detect(text) == crate::analysis::lang::Lang::En;
-    if w.translation > 0.0 && (en_ticket || w.mixed_translation > 0.0) {
+    // A Chinese ticket without a lone English word skips the glossary pass altogether.
+    let mixed =
+        !en_ticket && w.mixed_translation > 0.0 && lone_english_words(text).next().is_some();
+    if w.translation > 0.0 && (en_ticket || mixed) {
         let kept: std::collections::HashSet<String> = terms
             .iter()
             .filter(|t| !t.secondary)
