@@ -44,7 +44,8 @@ re!(
     r"(?-u:\b)[A-Z][A-Za-z0-9]+(?:\.[A-Z][A-Za-z0-9]*)+(?-u:\b)"
 );
 re!(SNAKE_CODE, r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?-u:\b)");
-// Camel-case codes: a condition at the end (`InstanceNotFound`, `RequestTimeTooSkewed`), a
+// Camel-case codes: a condition at the end (`InstanceNotFound`, `RequestTimeTooSkewed`,
+// after a product's capitals too: `OTSParameterInvalid`, `OTSServerBusy`), a
 // condition at the start (`InvalidParameter`, `MissingParameter`, `NoSuchKey`), or a noun
 // the API names (`Access`, `Request`, `Signature`, `Entity`, `Operation`, `Quota`) with a
 // condition word after it (`AccessDenied`, `OperationNotSupported`, `QuotaExceeded`). Such
@@ -52,7 +53,7 @@ re!(SNAKE_CODE, r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?-u:\b)");
 // `AccessKeyId`, `SignatureVersion`), found on every API page: not a code.
 re!(
     CAMEL_CODE,
-    r"(?-u:\b)(?:[A-Z][a-z0-9]+){2,}(?:Error|Exception|Denied|NotFound|Invalid|Failed|Failure|Timeout|Mismatch|Exceeded|Forbidden|Conflict|Unavailable|Expired|Match|Skewed|Large|Exists)(?-u:\b)|(?-u:\b)(?:Invalid|Missing|Forbidden|Throttling|Unauthorized|Incorrect|No[A-Z])[A-Za-z]*(?:[A-Z][a-z0-9]+)+(?-u:\b)|(?-u:\b)(?:Access|Request|Signature|Entity|Operation|Quota)(?:[A-Z][a-z0-9]+)*(?:Denied|Forbidden|Timeout|Skewed|Expired|Exceeded|Exceed|Throttled|Conflict|Failed|Failure|Aborted|Unsupported|Used|Too|Not|Invalid|Error|Mismatch)(?:[A-Z][a-z0-9]+)*(?-u:\b)"
+    r"(?-u:\b)(?:[A-Z]{2,5}(?:[A-Z][a-z0-9]+)+|(?:[A-Z][a-z0-9]+){2,})(?:Error|Exception|Denied|NotFound|Invalid|Failed|Failure|Fail|Timeout|Mismatch|Exceeded|Exhausted|Forbidden|Conflict|Unavailable|Expired|Match|Skewed|Large|Exists|Exist|Busy)(?-u:\b)|(?-u:\b)(?:Invalid|Missing|Forbidden|Throttling|Unauthorized|Incorrect|No[A-Z])[A-Za-z]*(?:[A-Z][a-z0-9]+)+(?-u:\b)|(?-u:\b)(?:Access|Request|Signature|Entity|Operation|Quota)(?:[A-Z][a-z0-9]+)*(?:Denied|Forbidden|Timeout|Skewed|Expired|Exceeded|Exceed|Throttled|Conflict|Failed|Failure|Aborted|Unsupported|Used|Too|Not|Invalid|Error|Mismatch)(?:[A-Z][a-z0-9]+)*(?-u:\b)"
 );
 re!(DASH_CODE, r"(?-u:\b)[A-Z]{2,6}-\d{3,6}(?-u:\b)");
 re!(
@@ -781,6 +782,12 @@ mod tests {
             "MissingParameter",
             "IncorrectInstanceStatus",
             "NoSuchKey",
+            "OTSParameterInvalid",
+            "OTSObjectNotExist",
+            "OTSServerBusy",
+            "OTSConditionCheckFail",
+            "OTSQuotaExhausted",
+            "HSFTimeOutException",
         ] {
             let c = error_codes(&format!("调用返回 {code}，怎么办"));
             assert_eq!(c.first(), Some(&code.to_string()), "{code}: {c:?}");
@@ -796,6 +803,11 @@ mod tests {
             "OperationLocks",
             "AccessGroupName",
             "RequestBody",
+            "OTSClient",
+            "ECSInstance",
+            "RAMRoleArn",
+            "SQLException",
+            "XMLHttpRequest",
         ] {
             let c = error_codes(&format!("请求里的 {word} 要怎么填"));
             assert!(c.is_empty(), "{word}: {c:?}");
