@@ -405,6 +405,49 @@ pub fn answer(config: &Config, a: AnswerArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `deflect report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Index root holding the logs (`answers.jsonl`, `feedback.jsonl`).
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// KB directory (for titles and the analysis of ticket words).
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Only the last N days.
+    #[arg(long)]
+    pub days: Option<u64>,
+    /// Rows per list (fixes, gaps).
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `report`: decisions, feedback per fix and KB gaps from the answer log.
+pub fn report(config: &Config, a: ReportArgs) -> anyhow::Result<ExitCode> {
+    let root = a.index.clone().unwrap_or_else(|| config.index.clone());
+    let loaded = open_index(config, a.index.as_ref(), a.kb.as_ref())?;
+    let opts = crate::report::Options {
+        since: a
+            .days
+            .map(|d| crate::answer::log::now().saturating_sub(d.saturating_mul(86_400))),
+        top: a.top.max(1),
+    };
+    let r = crate::report::from_dir(&loaded, &root, opts)
+        .with_context(|| format!("read the logs in {}", root.display()))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        if r.answers == 0 && !config.answer_log {
+            eprintln!("note: the answer log is off (`answer_log = false`)");
+        }
+        print!("{}", crate::report::render(&r));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `deflect eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {

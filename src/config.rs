@@ -38,6 +38,9 @@ pub const DEFAULT_MAX_QUEUE_MS: u64 = 500;
 pub const DEFAULT_LIVE_REINDEX_NICE: i32 = 10;
 /// Debounce of `serve --watch`, milliseconds.
 pub const DEFAULT_WATCH_DEBOUNCE_MS: u64 = 1_000;
+/// Size past which the answer log is rotated, MB. A record is about 0.5–1.5 KB, so one
+/// file holds some 50,000–100,000 answers.
+pub const DEFAULT_ANSWER_LOG_MAX_MB: u64 = 64;
 /// Confidence at or above which a ticket is answered automatically.
 pub const DEFAULT_AUTO_THRESHOLD: f32 = 0.80;
 /// Confidence below which a ticket is escalated.
@@ -289,6 +292,11 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Log ticket text unmasked (phone numbers, e-mails, ID numbers). Off by default.
     pub log_personal_data: bool,
+    /// Append every `/v1/answer` to `answers.jsonl` in the index root, for `deflect report`
+    /// (ticket text masked unless `log_personal_data`).
+    pub answer_log: bool,
+    /// The answer log is rotated to `answers.jsonl.1` past this size, MB.
+    pub answer_log_max_mb: u64,
     /// Debounce for `serve --watch`, ms.
     pub watch_debounce_ms: u64,
     /// Request limits.
@@ -310,6 +318,8 @@ impl Default for Config {
             api_keys: Vec::new(),
             cors_origins: Vec::new(),
             log_personal_data: false,
+            answer_log: true,
+            answer_log_max_mb: DEFAULT_ANSWER_LOG_MAX_MB,
             watch_debounce_ms: DEFAULT_WATCH_DEBOUNCE_MS,
             limits: Limits::default(),
             ingest: IngestConfig::default(),
@@ -385,6 +395,12 @@ impl Config {
                     ),
                 });
             }
+        }
+        if self.answer_log_max_mb == 0 {
+            return Err(ConfigError::Value {
+                key: "answer_log_max_mb".into(),
+                message: "must be at least 1 (turn the log off with `answer_log = false`)".into(),
+            });
         }
         if !(0..=19).contains(&self.ingest.live_reindex_nice) {
             return Err(ConfigError::Value {

@@ -5,6 +5,9 @@
 //! - [`analysis`]: normalisation, jieba segmentation, synonyms, stop words, entities.
 //! - [`index`]: the Tantivy schema and atomically swapped index generations.
 //! - [`search`]: queries built from tickets, ranking, snippets, facets, explain.
+//! - [`answer`]: decisions, replies and hand-offs; the answer log.
+//! - [`http`]: the API server.
+//! - [`report`]: what the answer log and feedback say about the KB.
 
 /// mimalloc instead of the system allocator, for the server, the tests and the benches alike.
 /// A search allocates and frees many small buffers (postings blocks, stored documents,
@@ -23,4 +26,5 @@ pub mod eval;
 pub mod http;
 pub mod index;
 pub mod ingest;
+pub mod report;
 pub mod search;

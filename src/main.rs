@@ -35,6 +35,8 @@ enum Cmd {
     Serve(cli::ServeArgs),
     /// Evaluate relevance and decisions on labelled queries.
     Eval(cli::EvalArgs),
+    /// Report from the answer log and feedback: decisions, unhelpful fixes, KB gaps.
+    Report(cli::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Cmd::Check(a) => cli::check(&config, a),
         Cmd::Answer(a) => cli::answer(&config, a),
         Cmd::Eval(a) => cli::eval(&config, a),
+        Cmd::Report(a) => cli::report(&config, a),
         Cmd::Serve(a) => cli::serve(config, a),
     };
     match result {

@@ -17,6 +17,7 @@
 //!    when nothing relevant was found).
 
 pub mod confidence;
+pub mod log;
 pub mod reply;
 pub mod rules;
 

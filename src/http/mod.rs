@@ -49,6 +49,7 @@ pub struct AppState {
     gate: Arc<Gate>,
     metrics: PrometheusHandle,
     feedback: Arc<Mutex<()>>,
+    answer_log: Option<Arc<crate::answer::log::AnswerLog>>,
     started: Instant,
     draining: Arc<AtomicBool>,
 }
@@ -65,14 +66,33 @@ impl AppState {
             max_wait: Duration::from_millis(config.limits.max_queue_ms),
         };
         metrics::gauge!("deflect_index_entries").set(engine.loaded().meta.entries as f64);
+        let answer_log = config.answer_log.then(|| {
+            Arc::new(crate::answer::log::AnswerLog::start(
+                config.index.join(crate::answer::log::ANSWER_LOG_FILE),
+                config.answer_log_max_mb.saturating_mul(1 << 20),
+            ))
+        });
         AppState {
             engine,
             config: Arc::new(config),
             gate: Arc::new(gate),
             metrics: metrics_handle(),
             feedback: Arc::new(Mutex::new(())),
+            answer_log,
             started: Instant::now(),
             draining: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Appends an answer to the answer log, when it is on.
+    pub fn log_answer(&self, resp: &crate::answer::AnswerResponse, ticket: &crate::answer::Ticket) {
+        if let Some(log) = &self.answer_log {
+            log.record(&crate::answer::log::LogRecord::of(
+                resp,
+                ticket,
+                self.config.log_personal_data,
+                crate::answer::log::now(),
+            ));
         }
     }
 

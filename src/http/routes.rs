@@ -275,6 +275,7 @@ pub async fn answer(
     let resp = s.run(|| answer::answer(&s.engine.loaded(), &s.config.answer, &req))??;
     tracing::info!(answer_id = %resp.answer_id, decision = resp.decision.as_str(), confidence = resp.confidence, summary = %resp.escalation.summary, "answer");
     metrics::counter!("deflect_answers_total", "decision" => resp.decision.as_str()).increment(1);
+    s.log_answer(&resp, &req.ticket);
     Ok(JsonBody(resp))
 }
 
@@ -445,7 +446,7 @@ pub async fn feedback(
         "at": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         "feedback": f,
     });
-    let path = s.config.index.join("feedback.jsonl");
+    let path = s.config.index.join(crate::answer::log::FEEDBACK_FILE);
     let lock = s.feedback.clone();
     s.blocking(move || {
         let _g = lock.lock().unwrap_or_else(|e| e.into_inner());

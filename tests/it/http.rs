@@ -738,3 +738,102 @@ fn ops_listener_answers_while_every_worker_is_held_and_readiness_follows_drain()
     stop.send(()).unwrap();
     ops_thread.join().unwrap();
 }
+
+/// Every answer goes to the answer log (personal data masked), and `deflect report` reads
+/// it with the feedback: decisions, the fix marked not helpful, and the tickets the KB could
+/// not answer grouped by what they share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_logged_and_reported_with_feedback_and_gaps() {
+    let srv = start(|_| {}).await;
+    let tickets = [
+        "实例 i-bp1abc 重启后 ssh 报 Permission denied (publickey)，我的手机 13812345678",
+        "Our managed Elasticsearch cluster went red after a node restart, 12 shards UNASSIGNED",
+        "Elasticsearch cluster is yellow, replica shards UNASSIGNED since yesterday",
+        "帮我转人工客服",
+    ];
+    let mut answers = Vec::new();
+    for t in tickets {
+        let (status, a) = srv
+            .post("/v1/answer", &json!({"ticket": {"body": t}}))
+            .await;
+        assert_eq!(status, 200, "{a}");
+        answers.push(a);
+    }
+    let ssh = &answers[0];
+    assert_eq!(ssh["decision"], "auto_reply", "{ssh}");
+    let (status, _) = srv
+        .post(
+            "/v1/feedback",
+            &json!({"answer_id": ssh["answer_id"], "helpful": false}),
+        )
+        .await;
+    assert_eq!(status, 202);
+
+    // The writer appends in the background: wait for it to catch up.
+    let log = srv.config.index.join("answers.jsonl");
+    for _ in 0..200 {
+        let n = std::fs::read_to_string(&log)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if n == tickets.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let text = std::fs::read_to_string(&log).expect("answers.jsonl");
+    assert_eq!(text.lines().count(), tickets.len());
+    assert!(
+        !text.contains("13812345678") && text.contains("[phone]"),
+        "{text}"
+    );
+
+    let loaded = deflect::index::open(&srv.config.index, Some(&srv.config.kb)).unwrap();
+    let opts = deflect::report::Options {
+        since: None,
+        top: 10,
+    };
+    let r = deflect::report::from_dir(&loaded, &srv.config.index, opts).unwrap();
+    assert_eq!(r.answers, tickets.len());
+    assert_eq!(r.unreadable_lines, 0);
+    for d in ["auto_reply", "suggest", "clarify", "escalate"] {
+        let want = answers.iter().filter(|a| a["decision"] == d).count();
+        let got = r.decisions.iter().find(|c| c.name == d).unwrap().count;
+        assert_eq!(got, want, "{d}");
+    }
+    assert!(r
+        .escalation_reasons
+        .iter()
+        .any(|c| c.name == "customer_requested" && c.count == 1));
+    // The fix marked not helpful comes first, with its title.
+    let top_fix = ssh["fixes"][0]["id"].as_str().unwrap();
+    let e = &r.entries[0];
+    assert_eq!(
+        (e.id.as_str(), e.not_helpful, e.auto_replies),
+        (top_fix, 1, 1)
+    );
+    assert!(e.title.is_some());
+    assert_eq!(r.feedback.not_helpful, 1);
+    // The two Elasticsearch tickets (nothing in kb/ answers them) are one gap.
+    let es = r
+        .gaps
+        .iter()
+        .find(|g| g.tickets == 2)
+        .unwrap_or_else(|| panic!("{:#?}", r.gaps));
+    assert!(
+        es.words.iter().any(
+            |w| w.eq_ignore_ascii_case("elasticsearch") || w.eq_ignore_ascii_case("unassigned")
+        ),
+        "{es:?}"
+    );
+    assert!(es.examples.iter().all(|e| e.contains("Elasticsearch")));
+    assert_eq!(r.gap_tickets, 2, "{:#?}", r.gaps);
+
+    // Off means off.
+    let quiet = start(|c| c.answer_log = false).await;
+    let (status, _) = quiet
+        .post("/v1/answer", &json!({"ticket": {"body": "ssh 连不上"}}))
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(!quiet.config.index.join("answers.jsonl").exists());
+}

@@ -1,0 +1,299 @@
+//! The answer log: one JSON line per answered ticket, beside the index (`answers.jsonl`),
+//! for `deflect report`: how many tickets were deflected, which fixes customers marked
+//! unhelpful, and what the KB is missing.
+//!
+//! Requests never wait on the disk: a line goes into a bounded queue, and one thread
+//! appends the queue to the file and flushes whenever it runs empty. When the queue is full
+//! (the disk stalls), the line is dropped and counted (`deflect_answer_log_dropped_total`),
+//! never the request. The file is rotated to `answers.jsonl.1` past a size limit, so the log
+//! holds between one and two limits' worth of the most recent answers.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AnswerResponse, Decision, EscalationReason, Ticket};
+use crate::analysis::entities::mask_personal_data;
+
+/// The answer log's file name, in the index root.
+pub const ANSWER_LOG_FILE: &str = "answers.jsonl";
+/// Customer feedback (`POST /v1/feedback`), in the index root.
+pub const FEEDBACK_FILE: &str = "feedback.jsonl";
+/// Lines waiting for the writer before new ones are dropped.
+const QUEUE: usize = 4096;
+/// Characters of the ticket kept in a record.
+pub const TICKET_CHARS: usize = 1000;
+/// Fixes kept in a record.
+const FIXES: usize = 3;
+
+/// One answered ticket.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogRecord {
+    /// Unix seconds.
+    pub at: u64,
+    /// The answer's id (what `/v1/feedback` refers to).
+    pub answer_id: String,
+    /// The decision.
+    pub decision: Decision,
+    /// Confidence of the top fix.
+    pub confidence: f32,
+    /// Why it was escalated (escalations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<EscalationReason>,
+    /// The team it went to (escalations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// P0–P4.
+    pub priority: String,
+    /// The ticket's category, given or inferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Language code of the reply.
+    pub language: String,
+    /// The ticket's channel, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The first fixes offered, best first.
+    #[serde(default)]
+    pub fixes: Vec<String>,
+    /// The ticket (subject and body), personal data masked unless `log_personal_data`,
+    /// cut to [`TICKET_CHARS`].
+    pub ticket: String,
+}
+
+impl LogRecord {
+    /// The record of `resp`, an answer to `ticket`.
+    pub fn of(resp: &AnswerResponse, ticket: &Ticket, personal_data: bool, at: u64) -> LogRecord {
+        let mut text = String::new();
+        if let Some(s) = ticket.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+            text.push_str(s.trim());
+            text.push('\n');
+        }
+        text.push_str(ticket.body.trim());
+        let text: String = text.chars().take(TICKET_CHARS).collect();
+        let escalated = resp.decision == Decision::Escalate;
+        LogRecord {
+            at,
+            answer_id: resp.answer_id.clone(),
+            decision: resp.decision,
+            confidence: resp.confidence,
+            reason: escalated.then_some(resp.escalation.reason),
+            team: escalated.then(|| resp.escalation.team.clone()),
+            priority: resp.classification.priority.clone(),
+            category: resp.classification.category.clone(),
+            language: resp.language.code().to_string(),
+            channel: ticket.channel.clone(),
+            fixes: resp
+                .fixes
+                .iter()
+                .take(FIXES)
+                .map(|f| f.id.clone())
+                .collect(),
+            ticket: if personal_data {
+                text
+            } else {
+                mask_personal_data(&text)
+            },
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The writer of an answer log. Dropping it writes what is queued and closes the file.
+pub struct AnswerLog {
+    tx: Option<SyncSender<String>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl AnswerLog {
+    /// Starts the writer thread for `path`, rotating past `max_bytes`. The file is opened
+    /// (created) on the first line.
+    pub fn start(path: PathBuf, max_bytes: u64) -> AnswerLog {
+        let (tx, rx) = sync_channel::<String>(QUEUE);
+        let writer = std::thread::Builder::new()
+            .name("answer-log".into())
+            .spawn(move || write_lines(rx, &path, max_bytes))
+            .ok();
+        AnswerLog {
+            tx: Some(tx),
+            writer,
+        }
+    }
+
+    /// Queues `record`; never blocks.
+    pub fn record(&self, record: &LogRecord) {
+        let Some(tx) = &self.tx else { return };
+        let Ok(line) = serde_json::to_string(record) else {
+            return;
+        };
+        match tx.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                metrics::counter!("deflect_answer_log_dropped_total").increment(1);
+            }
+        }
+    }
+}
+
+impl Drop for AnswerLog {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+fn write_lines(rx: Receiver<String>, path: &Path, max_bytes: u64) {
+    let mut file: Option<(std::io::BufWriter<std::fs::File>, u64)> = None;
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(line) = next {
+            if file.is_none() {
+                file = open(path);
+            }
+            match file.as_mut() {
+                Some((w, size)) => {
+                    if writeln!(w, "{line}").is_ok() {
+                        *size += line.len() as u64 + 1;
+                    } else {
+                        metrics::counter!("deflect_answer_log_dropped_total").increment(1);
+                    }
+                }
+                None => metrics::counter!("deflect_answer_log_dropped_total").increment(1),
+            }
+            next = rx.try_recv().ok();
+        }
+        if let Some((w, size)) = file.as_mut() {
+            if let Err(e) = w.flush() {
+                tracing::warn!(path = %path.display(), error = %e, "answer log: write failed");
+                file = None;
+                continue;
+            }
+            if *size > max_bytes {
+                file = None;
+                let old = path.with_extension("jsonl.1");
+                if let Err(e) = std::fs::rename(path, &old) {
+                    tracing::warn!(path = %path.display(), error = %e, "answer log: rotation failed");
+                }
+            }
+        }
+    }
+    if let Some((mut w, _)) = file {
+        let _ = w.flush();
+    }
+}
+
+fn open(path: &Path) -> Option<(std::io::BufWriter<std::fs::File>, u64)> {
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        Ok(f) => {
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            Some((std::io::BufWriter::new(f), size))
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "answer log: cannot open");
+            None
+        }
+    }
+}
+
+/// Reads the records of the log at `path` and of its rotated predecessor, oldest first.
+/// Returns the records and the number of lines that could not be read (a line cut short by
+/// a crash, an edit by hand).
+pub fn read_records(path: &Path) -> std::io::Result<(Vec<LogRecord>, usize)> {
+    read_lines(&[path.with_extension("jsonl.1"), path.to_path_buf()])
+}
+
+/// Reads JSON lines of type `T` from `paths` in order; missing files are empty.
+pub fn read_lines<T: for<'de> Deserialize<'de>>(
+    paths: &[PathBuf],
+) -> std::io::Result<(Vec<T>, usize)> {
+    let mut out = Vec::new();
+    let mut bad = 0;
+    for p in paths {
+        let text = match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            match serde_json::from_str(line) {
+                Ok(r) => out.push(r),
+                Err(_) => bad += 1,
+            }
+        }
+    }
+    Ok((out, bad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> LogRecord {
+        LogRecord {
+            at: 1,
+            answer_id: id.into(),
+            decision: Decision::Escalate,
+            confidence: 0.2,
+            reason: Some(EscalationReason::NoMatch),
+            team: Some("general-support".into()),
+            priority: "P3".into(),
+            category: None,
+            language: "zh".into(),
+            channel: None,
+            fixes: vec![],
+            ticket: "宝塔面板登录不进去".into(),
+        }
+    }
+
+    #[test]
+    fn lines_are_written_in_order_and_rotated_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ANSWER_LOG_FILE);
+        {
+            let log = AnswerLog::start(path.clone(), 1 << 20);
+            for i in 0..100 {
+                log.record(&record(&format!("a{i}")));
+            }
+        }
+        let (recs, bad) = read_records(&path).unwrap();
+        assert_eq!(bad, 0);
+        let ids: Vec<_> = recs.iter().map(|r| r.answer_id.clone()).collect();
+        assert_eq!(ids, (0..100).map(|i| format!("a{i}")).collect::<Vec<_>>());
+
+        // A limit below one line: every flush rotates, and the reader still finds the
+        // latest lines (in the rotated file) after the restart.
+        {
+            let log = AnswerLog::start(path.clone(), 10);
+            log.record(&record("b0"));
+        }
+        assert!(path.with_extension("jsonl.1").is_file());
+        let (recs, _) = read_records(&path).unwrap();
+        assert_eq!(recs.last().unwrap().answer_id, "b0");
+    }
+
+    #[test]
+    fn a_broken_line_is_counted_and_the_rest_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ANSWER_LOG_FILE);
+        let good = serde_json::to_string(&record("x")).unwrap();
+        std::fs::write(&path, format!("{good}\n{{\"at\": 3, \"answer_\n{good}\n")).unwrap();
+        let (recs, bad) = read_records(&path).unwrap();
+        assert_eq!((recs.len(), bad), (2, 1));
+    }
+}
