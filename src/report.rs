@@ -25,12 +25,23 @@ use crate::search::query::{self, Mode, DEFAULT_WEIGHTS};
 
 /// Words of a gap ticket used to group it.
 const TOPIC_WORDS: usize = 6;
+/// Words of a gap ticket considered, before the broad ones are left out.
+const TOPIC_CANDIDATES: usize = 12;
+/// A word in more than this share of the gap tickets (and more than [`BROAD_MIN`] of them)
+/// is how this desk's customers ask (如何, 是否, 支持) or a product it serves as a whole, not
+/// a topic: left out of the grouping.
+const BROAD_SHARE: usize = 20;
+/// See [`BROAD_SHARE`].
+const BROAD_MIN: usize = 20;
 /// A word weighted down to less than this as chatter does not name a topic.
 const MIN_WORD_WEIGHT: f32 = 0.5;
 /// Example tickets shown per gap.
 const EXAMPLES: usize = 3;
 /// Characters of an example ticket.
 const EXAMPLE_CHARS: usize = 80;
+/// Gap tickets grouped, the most recent: each is analysed as a search would (about a
+/// millisecond), so a month of a busy desk's log still reports in seconds.
+pub const MAX_GROUPED: usize = 5000;
 
 /// What to report on.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +53,7 @@ pub struct Options {
 }
 
 /// A named count.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Count {
     /// What is counted.
     pub name: String,
@@ -53,7 +64,7 @@ pub struct Count {
 }
 
 /// Feedback totals.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FeedbackTotals {
     /// Marked helpful.
     pub helpful: usize,
@@ -64,7 +75,7 @@ pub struct FeedbackTotals {
 }
 
 /// One entry's record.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct EntryStat {
     /// Entry id.
     pub id: String,
@@ -81,7 +92,7 @@ pub struct EntryStat {
 }
 
 /// Tickets the KB could not answer that share words.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Gap {
     /// The shared word, and a second one most of the group shares too.
     pub words: Vec<String>,
@@ -97,7 +108,7 @@ pub struct Gap {
 }
 
 /// The report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// First and last answer covered (Unix seconds).
     pub from: Option<u64>,
@@ -119,6 +130,8 @@ pub struct Report {
     pub entries: Vec<EntryStat>,
     /// Escalations for want of a good fix (`no_match`, `low_confidence`).
     pub gap_tickets: usize,
+    /// How many of them, the most recent, were grouped (at most [`MAX_GROUPED`]).
+    pub gap_tickets_grouped: usize,
     /// Those tickets grouped by shared words, largest group first; tickets sharing words
     /// with no other follow, one per row.
     pub gaps: Vec<Gap>,
@@ -231,7 +244,7 @@ pub fn build(
     });
     entries.truncate(opts.top);
 
-    let gap_records: Vec<&LogRecord> = records
+    let mut gap_records: Vec<&LogRecord> = records
         .iter()
         .copied()
         .filter(|r| {
@@ -242,6 +255,9 @@ pub fn build(
                 )
         })
         .collect();
+    let gap_tickets = gap_records.len();
+    gap_records.sort_by(|a, b| b.at.cmp(&a.at));
+    gap_records.truncate(MAX_GROUPED);
     let gaps = group_gaps(loaded, &gap_records, opts.top);
 
     Report {
@@ -260,7 +276,8 @@ pub fn build(
         teams: counts(sorted_desc(teams), escalated),
         feedback: totals,
         entries,
-        gap_tickets: gap_records.len(),
+        gap_tickets,
+        gap_tickets_grouped: gap_records.len(),
         gaps,
     }
 }
@@ -342,7 +359,7 @@ pub fn topic_words(loaded: &Loaded, searcher: &tantivy::Searcher, ticket: &str) 
     });
     let tokens = loaded.analyzer.analyze(ticket);
     for t in terms {
-        if words.len() >= TOPIC_WORDS + codes {
+        if words.len() >= TOPIC_CANDIDATES + codes {
             break;
         }
         // As written (`OOMKilled` for `oomkil`), unless the analysis spans more than the
@@ -371,13 +388,25 @@ pub fn topic_words(loaded: &Loaded, searcher: &tantivy::Searcher, ticket: &str) 
 /// Groups gap tickets greedily: the pair of words the most remaining tickets share makes a
 /// group of them (at least two), until no pair is shared; the rest follow one per row, up
 /// to `top` rows in all. A pair, not one word: tickets that share only a common word of
-/// customers (主机, 机器) are about different things.
+/// customers (主机, 机器) are about different things. Words too broad to be a topic
+/// ([`BROAD_SHARE`]) are left out first.
 fn group_gaps(loaded: &Loaded, records: &[&LogRecord], top: usize) -> Vec<Gap> {
     let searcher = loaded.reader.searcher();
-    let words: Vec<Vec<Word>> = records
+    let mut words: Vec<Vec<Word>> = records
         .iter()
         .map(|r| topic_words(loaded, &searcher, &r.ticket))
         .collect();
+    let mut df: HashMap<String, usize> = HashMap::new();
+    for w in &words {
+        for x in w {
+            *df.entry(x.term.clone()).or_default() += 1;
+        }
+    }
+    let broad = (records.len() / BROAD_SHARE).max(BROAD_MIN);
+    for w in &mut words {
+        w.retain(|x| df[&x.term] <= broad);
+        w.truncate(TOPIC_WORDS);
+    }
     let mut left: BTreeSet<usize> = (0..records.len()).collect();
     let mut gaps = Vec::new();
     while gaps.len() < top {
@@ -545,8 +574,13 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "\nKB gaps: {} ticket(s) escalated with no fix good enough (no_match, low_confidence)",
-        r.gap_tickets
+        "\nKB gaps: {} ticket(s) escalated with no fix good enough (no_match, low_confidence){}",
+        r.gap_tickets,
+        if r.gap_tickets_grouped < r.gap_tickets {
+            format!("; the latest {} grouped", r.gap_tickets_grouped)
+        } else {
+            String::new()
+        }
     );
     for g in &r.gaps {
         let nearest = match (&g.nearest, &g.nearest_title) {

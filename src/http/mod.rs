@@ -319,14 +319,15 @@ pub fn app(state: AppState) -> Router {
 /// The operations endpoints alone: probes, metrics and reindex (see [`serve_ops`]).
 pub fn ops_app(state: AppState) -> Router {
     let cfg = state.config.clone();
-    let hint = "no such route here: this listener serves /healthz, /readyz, /metrics and /v1/admin/reindex";
+    let hint = "no such route here: this listener serves /healthz, /readyz, /metrics, /v1/admin/reindex and /v1/admin/report";
     layered(ops_routes(&state), &cfg, hint).with_state(state)
 }
 
-/// Probes, metrics and reindex: on the main router, and alone on `ops_listen`.
+/// Probes, metrics, reindex and the report: on the main router, and alone on `ops_listen`.
 fn ops_routes(state: &AppState) -> Router<AppState> {
     let admin = Router::new()
         .route("/v1/admin/reindex", post(routes::admin_reindex))
+        .route("/v1/admin/report", get(routes::admin_report))
         .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth));
     Router::new()
         .merge(admin)

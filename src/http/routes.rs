@@ -486,6 +486,47 @@ pub async fn admin_reindex(State(s): State<AppState>) -> Result<Json<BuildSummar
     }
 }
 
+/// `GET /v1/admin/report` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// Only the last N days (default: everything the log holds).
+    pub days: Option<u64>,
+    /// Rows per list, 1–1000 (default 20).
+    pub top: Option<usize>,
+}
+
+/// `deflect report` as JSON: decisions, fixes by feedback, KB gaps. Requires the admin key
+/// (the report quotes tickets).
+#[utoipa::path(get, path = "/v1/admin/report", params(ReportParams), responses(
+    (status = 200, body = crate::report::Report), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn admin_report(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<ReportParams>,
+) -> Result<JsonBody<crate::report::Report>, ApiError> {
+    let top = p.top.unwrap_or(20);
+    if !(1..=1000).contains(&top) {
+        return Err(ApiError::InvalidParameter(
+            "top must be between 1 and 1000".into(),
+        ));
+    }
+    let opts = crate::report::Options {
+        since: p
+            .days
+            .map(|d| crate::answer::log::now().saturating_sub(d.saturating_mul(86_400))),
+        top,
+    };
+    let (engine, root) = (s.engine.clone(), s.config.index.clone());
+    // Off the search gate and its deadline, as a reindex: a month of log takes seconds.
+    let r =
+        tokio::task::spawn_blocking(move || crate::report::from_dir(&engine.loaded(), &root, opts))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(format!("read the logs: {e}")))?;
+    Ok(JsonBody(r))
+}
+
 /// Liveness.
 #[utoipa::path(get, path = "/healthz", responses((status = 200)))]
 pub async fn healthz() -> Json<serde_json::Value> {
@@ -545,8 +586,8 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deflect", description = "Knowledge-base search and auto-answer for customer support"),
-    paths(search_get, search_post, answer, article, feedback, admin_reindex, healthz, readyz, metrics, openapi),
-    components(schemas(SearchBody, ErrorBody, ArticleResponse, Feedback, BuildSummary, AnswerRequest, AnswerResponse, SearchResponse)),
+    paths(search_get, search_post, answer, article, feedback, admin_reindex, admin_report, healthz, readyz, metrics, openapi),
+    components(schemas(SearchBody, ErrorBody, ArticleResponse, Feedback, BuildSummary, AnswerRequest, AnswerResponse, SearchResponse, crate::report::Report)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -206,6 +206,7 @@ async fn openapi_lists_every_route() {
         "/v1/articles/{id}",
         "/v1/feedback",
         "/v1/admin/reindex",
+        "/v1/admin/report",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -827,6 +828,35 @@ async fn answers_are_logged_and_reported_with_feedback_and_gaps() {
     );
     assert!(es.examples.iter().all(|e| e.contains("Elasticsearch")));
     assert_eq!(r.gap_tickets, 2, "{:#?}", r.gaps);
+
+    // The same report over HTTP, for the admin key only.
+    let url = format!("{}/v1/admin/report?days=1&top=5", srv.base);
+    let anon = srv.client.get(&url).send().await.unwrap();
+    assert_eq!(anon.status().as_u16(), 401);
+    let r = srv
+        .client
+        .get(&url)
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["answers"], 4, "{v}");
+    assert_eq!(v["entries"][0]["id"], top_fix);
+    let (status, v) = srv.get("/v1/admin/report?top=0").await;
+    assert!(
+        status == 401 || code(&v) == "invalid_parameter",
+        "{status} {v}"
+    );
+    let bad = srv
+        .client
+        .get(format!("{}/v1/admin/report?top=0", srv.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 422);
 
     // Off means off.
     let quiet = start(|c| c.answer_log = false).await;

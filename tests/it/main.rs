@@ -7,3 +7,4 @@ mod engine;
 mod fuzz;
 mod http;
 mod relevance;
+mod report;
