@@ -256,7 +256,7 @@ pub fn build(
         })
         .collect();
     let gap_tickets = gap_records.len();
-    gap_records.sort_by(|a, b| b.at.cmp(&a.at));
+    gap_records.sort_by_key(|r| std::cmp::Reverse(r.at));
     gap_records.truncate(MAX_GROUPED);
     let gaps = group_gaps(loaded, &gap_records, opts.top);
 
