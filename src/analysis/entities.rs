@@ -507,11 +507,40 @@ pub fn is_identifier(token: &str) -> bool {
     (len >= 16 && hex) || (len >= 10 && digits >= 3 && digits * 5 >= len)
 }
 
-/// Replaces phone numbers, e-mail addresses and ID-card numbers with placeholders, for logs.
+/// Replaces phone numbers, e-mail addresses and ID-card numbers with placeholders, for logs;
+/// and credentials ([`mask_secrets`]).
 pub fn mask_personal_data(text: &str) -> String {
-    let t = EMAIL.replace_all(text, "[email]");
+    let t = mask_secrets(text);
+    let t = EMAIL.replace_all(&t, "[email]");
     let t = ID_CARD.replace_all(&t, "[id-card]");
     PHONE.replace_all(&t, "[phone]").into_owned()
+}
+
+// Credentials customers paste into tickets although the form asks them not to.
+re!(
+    ACCESS_KEY_ID,
+    r"(?-u:\b)(?:LTAI[0-9A-Za-z]{12,24}|(?:AKIA|ASIA)[0-9A-Z]{16})(?-u:\b)"
+);
+re!(
+    SECRET_VALUE,
+    r"(?i)(access\s*key\s*secret|secret\s*key|secret|password|passwd|pwd|token|密码|口令|密钥|秘钥)(\s*(?:是|为|:|：|=)\s*)[^\s，。,;；'\x22“”]{6,}"
+);
+re!(
+    PRIVATE_KEY,
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+);
+
+/// Replaces credentials with placeholders: AccessKey IDs (`LTAI…`, `AKIA…`), a value given
+/// after a secret's label (`AccessKey Secret: …`, `密码是 …`, `password=…`; six characters or
+/// more, so `using password: YES` stays), and private-key blocks. Applied to everything
+/// deflect writes down (the answer log, feedback comments, request logs), whatever
+/// `log_personal_data` says: no one needs a credential in a log.
+pub fn mask_secrets(text: &str) -> String {
+    let t = PRIVATE_KEY.replace_all(text, "[private-key]");
+    let t = ACCESS_KEY_ID.replace_all(&t, "[accesskey-id]");
+    SECRET_VALUE
+        .replace_all(&t, "${1}${2}[secret]")
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -863,5 +892,37 @@ mod tests {
                                                                     // too, and the regex engine keeps its fast DFA on Chinese text.
         let m = mask_personal_data("手机13812345678，身份证号110101199003071234谢谢");
         assert_eq!(m, "手机[phone]，身份证号[id-card]谢谢");
+    }
+
+    #[test]
+    fn masks_credentials() {
+        let m = mask_secrets(
+            "AK 是 LTAI5tQ9xYz8AbCdEfGh1234，AccessKey Secret: q1W2e3R4t5Y6u7I8o9P0aSdFgHjKl，谢谢",
+        );
+        assert_eq!(m, "AK 是 [accesskey-id]，AccessKey Secret: [secret]，谢谢");
+        assert_eq!(
+            mask_secrets("root 密码是Abc#12345，登不上"),
+            "root 密码是[secret]，登不上"
+        );
+        assert_eq!(
+            mask_secrets("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE password=hunter2hunter"),
+            "export AWS_ACCESS_KEY_ID=[accesskey-id] password=[secret]"
+        );
+        let key = "我的私钥：\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY-----\n帮看下";
+        assert_eq!(mask_secrets(key), "我的私钥：\n[private-key]\n帮看下");
+        // Not credentials: an error that names a password, a short answer, a word.
+        for t in [
+            "Access denied for user 'app'@'10.0.3.21' (using password: YES)",
+            "密码是对的",
+            "重置密码后还是登不上",
+            "token 过期了怎么办",
+        ] {
+            assert_eq!(mask_secrets(t), t);
+        }
+        // The log masks them with the personal data.
+        assert_eq!(
+            mask_personal_data("密码：Passw0rd!2024 手机 13812345678"),
+            "密码：[secret] 手机 [phone]"
+        );
     }
 }

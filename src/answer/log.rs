@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 
 use super::{AnswerResponse, Decision, EscalationReason, Ticket};
-use crate::analysis::entities::mask_personal_data;
+use crate::analysis::entities::{mask_personal_data, mask_secrets};
 
 /// The answer log's file name, in the index root.
 pub const ANSWER_LOG_FILE: &str = "answers.jsonl";
@@ -60,7 +60,7 @@ pub struct LogRecord {
     #[serde(default)]
     pub fixes: Vec<String>,
     /// The ticket (subject and body), personal data masked unless `log_personal_data`,
-    /// cut to [`TICKET_CHARS`].
+    /// credentials always, cut to [`TICKET_CHARS`].
     pub ticket: String,
 }
 
@@ -93,7 +93,7 @@ impl LogRecord {
                 .map(|f| f.id.clone())
                 .collect(),
             ticket: if personal_data {
-                text
+                mask_secrets(&text)
             } else {
                 mask_personal_data(&text)
             },

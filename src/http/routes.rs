@@ -175,7 +175,7 @@ async fn run_search(
 ) -> Result<JsonBody<SearchResponse>, ApiError> {
     req.q = clean_query(&req.q, s.config.limits.max_query_chars)?;
     if s.config.log_personal_data {
-        tracing::info!(q = %req.q.chars().take(200).collect::<String>(), "search");
+        tracing::info!(q = %crate::analysis::entities::mask_secrets(&req.q.chars().take(200).collect::<String>()), "search");
     } else {
         tracing::info!(q = %mask_personal_data(&req.q.chars().take(200).collect::<String>()), "search");
     }

@@ -750,7 +750,7 @@ async fn answers_are_logged_and_reported_with_feedback_and_gaps() {
         "实例 i-bp1abc 重启后 ssh 报 Permission denied (publickey)，我的手机 13812345678",
         "Our managed Elasticsearch cluster went red after a node restart, 12 shards UNASSIGNED",
         "Elasticsearch cluster is yellow, replica shards UNASSIGNED since yesterday",
-        "帮我转人工客服",
+        "帮我转人工客服，root 密码是Abc#12345",
     ];
     let mut answers = Vec::new();
     for t in tickets {
