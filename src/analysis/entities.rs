@@ -527,12 +527,13 @@ re!(
 );
 re!(
     PRIVATE_KEY,
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]*?-----END [A-Z ]*PRIVATE KEY-----|\s*[A-Za-z0-9+/=\s]{40,})"
 );
 
 /// Replaces credentials with placeholders: AccessKey IDs (`LTAI…`, `AKIA…`), a value given
 /// after a secret's label (`AccessKey Secret: …`, `密码是 …`, `password=…`; six characters or
-/// more, so `using password: YES` stays), and private-key blocks. Applied to everything
+/// more, so `using password: YES` stays), and private keys (a key's header alone, `私钥文件开头是
+/// -----BEGIN PRIVATE KEY-----`, stays). Applied to everything
 /// deflect writes down (the answer log, feedback comments, request logs), whatever
 /// `log_personal_data` says: no one needs a credential in a log.
 pub fn mask_secrets(text: &str) -> String {
@@ -910,12 +911,15 @@ mod tests {
         );
         let key = "我的私钥：\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY-----\n帮看下";
         assert_eq!(mask_secrets(key), "我的私钥：\n[private-key]\n帮看下");
+        let cut = "私钥：-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n后面的没贴";
+        assert_eq!(mask_secrets(cut), "私钥：[private-key]后面的没贴");
         // Not credentials: an error that names a password, a short answer, a word.
         for t in [
             "Access denied for user 'app'@'10.0.3.21' (using password: YES)",
             "密码是对的",
             "重置密码后还是登不上",
             "token 过期了怎么办",
+            "私钥文件开头是 -----BEGIN PRIVATE KEY-----。上传时提示不匹配",
         ] {
             assert_eq!(mask_secrets(t), t);
         }
