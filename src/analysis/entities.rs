@@ -530,6 +530,20 @@ re!(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]*?-----END [A-Z ]*PRIVATE KEY-----|\s*[A-Za-z0-9+/=\s]{40,})"
 );
 
+/// What kind of credential `text` carries, if any: `accesskey`, `private_key` or `secret`
+/// (see [`mask_secrets`]).
+pub fn credential_kind(text: &str) -> Option<&'static str> {
+    if PRIVATE_KEY.is_match(text) {
+        Some("private_key")
+    } else if ACCESS_KEY_ID.is_match(text) {
+        Some("accesskey")
+    } else if SECRET_VALUE.is_match(text) {
+        Some("secret")
+    } else {
+        None
+    }
+}
+
 /// Replaces credentials with placeholders: AccessKey IDs (`LTAI…`, `AKIA…`), a value given
 /// after a secret's label (`AccessKey Secret: …`, `密码是 …`, `password=…`; six characters or
 /// more, so `using password: YES` stays), and private keys (a key's header alone, `私钥文件开头是

@@ -532,7 +532,16 @@ pub fn answer(
         .and_then(|h| h.priority.as_deref())
         .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok())
         .filter(|&p| resp.problem || p >= rules::DEFAULT_PRIORITY);
-    let (prio, signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
+    let (prio, mut signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
+    // A credential in the ticket: the reply asks the customer to change it, and the hand-off
+    // says so (without the credential).
+    let credential = entities::credential_kind(&text);
+    if let Some(kind) = credential {
+        signals.push(rules::Signal {
+            name: "credential_in_ticket".into(),
+            evidence: kind.into(),
+        });
+    }
     // As `rules::disputes_charge(&norm)`. A disputed charge is a billing ticket whatever it
     // matched (`RDS 这个月扣了两次` is not a database question), unless the form said otherwise:
     // it asks for the order number and goes to the billing team.
@@ -606,6 +615,9 @@ pub fn answer(
     };
     let clarify = (decision == Decision::Clarify)
         .then(|| reply::clarify(hits, &confs, rival.unwrap_or(1), language, cfg));
+    let warning = credential.map(|k| reply::credential_warning(k, language));
+    // The warning comes out of the reply's length cap, not on top of it.
+    let warned = warning.as_ref().map_or(0, |w| w.chars().count() + 2);
     let reply = match decision {
         Decision::AutoReply => Some(reply::auto_reply(
             &fixes[0],
@@ -613,11 +625,15 @@ pub fn answer(
             cfg,
             opts.reply_max_chars
                 .or_else(|| cfg.reply_cap(t.channel.as_deref()))
-                .map(|m| m.max(reply::MIN_REPLY_CHARS)),
+                .map(|m| m.max(reply::MIN_REPLY_CHARS).saturating_sub(warned)),
         )),
         Decision::Suggest => Some(reply::suggest(&fixes, language, cfg)),
         Decision::Clarify => clarify.as_ref().map(|c| reply::clarify_reply(c, language)),
         Decision::Escalate => None,
+    };
+    let reply = match (reply, &warning) {
+        (Some(r), Some(w)) => Some(reply::prepend(r, w)),
+        (r, _) => r,
     };
     Ok(AnswerResponse {
         answer_id: new_answer_id(),

@@ -52,6 +52,27 @@ fn end_announcement(line: &str) -> String {
 /// `max_chars` (a channel's limit, `reply_max_chars`), a plain text longer than that is
 /// made shorter: each step one line without its commands, then fewer steps, with a note
 /// that the link has the rest. The title, link and contact are always kept.
+/// The line that opens a reply to a ticket carrying a credential (`entities::credential_kind`):
+/// a ticket is read by several people and kept, so the customer should change it.
+pub fn credential_warning(kind: &str, lang: Lang) -> String {
+    match (lang == Lang::En, kind) {
+        (true, "accesskey") => "Note: your message contains an AccessKey. Tickets are read by several people and kept on record, so please disable it and create a new one.".into(),
+        (true, "private_key") => "Note: your message contains a private key. Tickets are read by several people and kept on record, so please replace the key and its certificate.".into(),
+        (true, _) => "Note: your message contains a password or secret. Tickets are read by several people and kept on record, so please change it.".into(),
+        (false, "accesskey") => "提醒：您的消息中包含 AccessKey。工单会被多人查看并留存，请尽快禁用该 AccessKey 并创建新的。".into(),
+        (false, "private_key") => "提醒：您的消息中包含私钥。工单会被多人查看并留存，请尽快更换私钥及对应证书。".into(),
+        (false, _) => "提醒：您的消息中包含密码或密钥。工单会被多人查看并留存，请尽快修改。".into(),
+    }
+}
+
+/// `reply` opened by `line` (a paragraph of its own).
+pub fn prepend(reply: Reply, line: &str) -> Reply {
+    Reply {
+        text: format!("{line}\n\n{}", reply.text),
+        markdown: format!("{line}\n\n{}", reply.markdown),
+    }
+}
+
 pub fn auto_reply(fix: &Fix, lang: Lang, cfg: &AnswerConfig, max_chars: Option<usize>) -> Reply {
     let full = compose(fix, lang, cfg, Detail::Full);
     let Some(max) = max_chars else {

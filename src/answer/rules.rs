@@ -145,7 +145,9 @@ pub fn disputes_charge(text: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Signal {
     /// `outage`, `billing_stop`, `billing_dispute`, `security_incident`, `production`,
-    /// `many_users`, `urgent`, `customer_tier`, `article_priority`.
+    /// `many_users`, `urgent`, `customer_tier`, `article_priority`; and
+    /// `credential_in_ticket` (evidence: `accesskey`, `private_key` or `secret`), which does
+    /// not change the priority.
     pub name: String,
     /// The words that triggered it.
     pub evidence: String,

@@ -909,3 +909,67 @@ fn a_request_caps_its_auto_reply_for_its_channel() {
         "{asked}"
     );
 }
+
+/// A ticket that carries a credential gets a reply that opens by asking the customer to
+/// change it, inside the channel's length cap, and a signal for the agent that names the
+/// kind of credential, never the credential.
+#[test]
+fn a_pasted_credential_is_flagged_and_the_customer_asked_to_change_it() {
+    let ticket =
+        "ECS 实例重启后 ssh 连不上，报错 Connection refused。root 密码是Abc#12345，麻烦帮看下";
+    let a = answer_text(ticket);
+    assert_eq!(a.decision, Decision::AutoReply);
+    let reply = a.reply.expect("auto-reply");
+    assert!(
+        reply.text.starts_with("提醒：您的消息中包含密码或密钥"),
+        "{}",
+        reply.text
+    );
+    assert!(reply.markdown.starts_with("提醒："), "{}", reply.markdown);
+    let s = a
+        .classification
+        .priority_signals
+        .iter()
+        .find(|s| s.name == "credential_in_ticket")
+        .expect("signal");
+    assert_eq!(s.evidence, "secret");
+    assert!(!serde_json::to_string(&a.classification)
+        .unwrap()
+        .contains("Abc#12345"));
+
+    let req = AnswerRequest {
+        ticket: Ticket {
+            body: ticket.into(),
+            ..Default::default()
+        },
+        options: Some(deflect::answer::AnswerOptions {
+            reply_max_chars: Some(300),
+            ..Default::default()
+        }),
+    };
+    let capped = answer(bundled(), &AnswerConfig::default(), &req)
+        .unwrap()
+        .reply
+        .expect("auto-reply")
+        .text;
+    assert!(capped.chars().count() <= 300, "{capped}");
+    assert!(capped.starts_with("提醒："), "{capped}");
+
+    let en = answer_text(
+        "ssh to my ECS instance says Connection refused after reboot, AccessKey LTAI5tQ9xYz8AbCdEfGh1234",
+    );
+    let text = en.reply.expect("reply").text;
+    assert!(
+        text.starts_with("Note: your message contains an AccessKey"),
+        "{text}"
+    );
+
+    // Without one, nothing is said.
+    let plain = answer_text("ECS 实例重启后 ssh 连不上，报错 Connection refused");
+    assert!(!plain.reply.unwrap().text.contains("提醒"));
+    assert!(plain
+        .classification
+        .priority_signals
+        .iter()
+        .all(|s| s.name != "credential_in_ticket"));
+}
