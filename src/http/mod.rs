@@ -70,6 +70,7 @@ impl AppState {
             Arc::new(crate::answer::log::AnswerLog::start(
                 config.index.join(crate::answer::log::ANSWER_LOG_FILE),
                 config.answer_log_max_mb.saturating_mul(1 << 20),
+                config.log_personal_data,
             ))
         });
         AppState {
@@ -87,10 +88,9 @@ impl AppState {
     /// Appends an answer to the answer log, when it is on.
     pub fn log_answer(&self, resp: &crate::answer::AnswerResponse, ticket: &crate::answer::Ticket) {
         if let Some(log) = &self.answer_log {
-            log.record(&crate::answer::log::LogRecord::of(
+            log.record(crate::answer::log::LogRecord::of(
                 resp,
                 ticket,
-                self.config.log_personal_data,
                 crate::answer::log::now(),
             ));
         }
