@@ -283,8 +283,16 @@ fn new_answer_id() -> String {
 const CANDIDATES: usize = 5;
 
 /// The share of the ticket's information the top hit must hold for the ticket to have a
-/// match at all; below it a hand-off says `no_match`.
+/// match at all; below it the top fix is neither suggested nor offered in a question.
 const MATCH_COVERAGE: f32 = 0.25;
+
+/// A hand-off says `no_match` (nothing relevant in the KB) when the top fix is not a match
+/// ([`MATCH_COVERAGE`]) and its confidence is below this too. A long ticket covers little of
+/// its text with any fix, the right one included: on our labelled tickets (both sets) the
+/// `no_match` hand-offs went from 47 to 27, those whose first fix was right from 14 to 2,
+/// and 23 of the 28 that no fix answers kept it. The others say `low_confidence`, so the
+/// agent reads their candidates rather than starting from nothing.
+const NO_MATCH_CONFIDENCE: f32 = 0.25;
 
 /// The category of the candidates whose product the ticket names (`RDS 大版本升级要停机多久`),
 /// when they all share one: the customer has said what it is about, even where no fix
@@ -591,7 +599,7 @@ pub fn answer(
         (Decision::Clarify, EscalationReason::LowConfidence)
     } else if top_conf >= suggest_t && !no_match {
         (Decision::Suggest, EscalationReason::LowConfidence)
-    } else if no_match {
+    } else if no_match && top_conf < NO_MATCH_CONFIDENCE {
         (Decision::Escalate, EscalationReason::NoMatch)
     } else {
         (Decision::Escalate, EscalationReason::LowConfidence)
