@@ -81,7 +81,7 @@ pub struct EntryStat {
     pub id: String,
     /// Its title, when the index still has it.
     pub title: Option<String>,
-    /// Times it was the top fix of an answer.
+    /// Times it was the top fix offered to a customer (auto-reply, suggestion, question).
     pub top_fix: usize,
     /// Times it was sent as an automatic reply.
     pub auto_replies: usize,
@@ -196,7 +196,8 @@ pub fn build(
                 *teams.entry(t.clone()).or_default() += 1;
             }
         }
-        if let Some(top) = r.fixes.first() {
+        // The fixes the customer was offered: an escalation's candidates are the agent's.
+        if let Some(top) = r.fixes.first().filter(|_| r.decision != Decision::Escalate) {
             let e = entries.entry(top.clone()).or_default();
             e.top_fix += 1;
             if r.decision == Decision::AutoReply {
@@ -557,12 +558,12 @@ pub fn render(r: &Report) -> String {
     if !r.entries.is_empty() {
         let _ = writeln!(
             s,
-            "\nfixes by feedback (not helpful / helpful, times the top fix, auto-replies)"
+            "\nfixes by feedback (not helpful / helpful, times offered first, auto-replies)"
         );
         for e in &r.entries {
             let _ = writeln!(
                 s,
-                "  {:>3} / {:<3}  top {:<4} auto {:<4}  {}  {}",
+                "  {:>3} / {:<3}  first {:<4} auto {:<4}  {}  {}",
                 e.not_helpful,
                 e.helpful,
                 e.top_fix,
