@@ -30,6 +30,8 @@ const QUEUE: usize = 16_384;
 const POLL: std::time::Duration = std::time::Duration::from_millis(20);
 /// The writer's buffer.
 const BUFFER: usize = 256 * 1024;
+/// After a failed open or write, the writer tries again this much later.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 /// Characters of the ticket kept in a record.
 pub const TICKET_CHARS: usize = 1000;
 /// Fixes kept in a record.
@@ -165,7 +167,7 @@ impl Drop for AnswerLog {
 }
 
 fn write_lines(rx: Receiver<LogRecord>, path: &Path, max_bytes: u64, personal_data: bool) {
-    let mut file: Option<(std::io::BufWriter<std::fs::File>, u64)> = None;
+    let mut sink = Sink::new(path);
     loop {
         let mut wrote = false;
         let mut closed = false;
@@ -182,62 +184,109 @@ fn write_lines(rx: Receiver<LogRecord>, path: &Path, max_bytes: u64, personal_da
             let Ok(line) = serde_json::to_string(&record) else {
                 continue;
             };
-            if file.is_none() {
-                file = open(path);
-            }
-            let written = match file.as_mut() {
-                Some((w, size)) => {
-                    let ok = writeln!(w, "{line}").is_ok();
-                    *size += (line.len() as u64 + 1) * u64::from(ok);
-                    ok
-                }
-                None => false,
-            };
-            wrote |= written;
-            if !written {
+            if sink.write(&line) {
+                wrote = true;
+            } else {
                 metrics::counter!("deflect_answer_log_dropped_total").increment(1);
             }
-            if file.as_ref().is_some_and(|(_, size)| *size > max_bytes) {
+            if sink.size() > max_bytes {
                 break;
             }
         }
         if wrote {
-            if let Some((w, size)) = file.as_mut() {
-                if let Err(e) = w.flush() {
-                    tracing::warn!(path = %path.display(), error = %e, "answer log: write failed");
-                    file = None;
-                } else if *size > max_bytes {
-                    file = None;
-                    let old = path.with_extension("jsonl.1");
-                    if let Err(e) = std::fs::rename(path, &old) {
-                        tracing::warn!(path = %path.display(), error = %e, "answer log: rotation failed");
-                    }
-                }
-            }
+            sink.flush(max_bytes);
         }
         if closed {
             break;
         }
         std::thread::sleep(POLL);
     }
-    if let Some((mut w, _)) = file {
-        let _ = w.flush();
-    }
+    sink.flush(u64::MAX);
 }
 
-fn open(path: &Path) -> Option<(std::io::BufWriter<std::fs::File>, u64)> {
-    match std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        Ok(f) => {
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            Some((std::io::BufWriter::with_capacity(BUFFER, f), size))
+/// The log file, reopened after a failure no sooner than [`RETRY`]: a disk that is full or
+/// a directory that went away costs one warning and no system call per answer.
+struct Sink<'a> {
+    path: &'a Path,
+    file: Option<(std::io::BufWriter<std::fs::File>, u64)>,
+    retry_at: Option<std::time::Instant>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(path: &'a Path) -> Sink<'a> {
+        Sink {
+            path,
+            file: None,
+            retry_at: None,
         }
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "answer log: cannot open");
-            None
+    }
+
+    fn size(&self) -> u64 {
+        self.file.as_ref().map_or(0, |(_, n)| *n)
+    }
+
+    fn failed(&mut self, what: &str, e: &std::io::Error) {
+        if self.retry_at.is_none() {
+            tracing::warn!(path = %self.path.display(), error = %e, "answer log: {what} failed; records are dropped until it works again");
+        }
+        self.file = None;
+        self.retry_at = Some(std::time::Instant::now() + RETRY);
+    }
+
+    /// Appends a line (buffered); false when the file cannot be written now.
+    fn write(&mut self, line: &str) -> bool {
+        if self.file.is_none() {
+            if self.retry_at.is_some_and(|t| std::time::Instant::now() < t) {
+                return false;
+            }
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.path)
+            {
+                Ok(f) => {
+                    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    self.file = Some((std::io::BufWriter::with_capacity(BUFFER, f), size));
+                }
+                Err(e) => {
+                    self.failed("open", &e);
+                    return false;
+                }
+            }
+        }
+        let Some((w, size)) = self.file.as_mut() else {
+            return false;
+        };
+        match writeln!(w, "{line}") {
+            Ok(()) => {
+                *size += line.len() as u64 + 1;
+                true
+            }
+            Err(e) => {
+                self.failed("write", &e);
+                false
+            }
+        }
+    }
+
+    /// Flushes, and rotates the file past `max_bytes`.
+    fn flush(&mut self, max_bytes: u64) {
+        let Some((w, size)) = self.file.as_mut() else {
+            return;
+        };
+        if let Err(e) = w.flush() {
+            self.failed("write", &e);
+            return;
+        }
+        if self.retry_at.take().is_some() {
+            tracing::info!(path = %self.path.display(), "answer log: writing again");
+        }
+        if *size > max_bytes {
+            self.file = None;
+            let old = self.path.with_extension("jsonl.1");
+            if let Err(e) = std::fs::rename(self.path, &old) {
+                tracing::warn!(path = %self.path.display(), error = %e, "answer log: rotation failed");
+            }
         }
     }
 }
@@ -316,6 +365,29 @@ mod tests {
         assert!(path.with_extension("jsonl.1").is_file());
         let (recs, _) = read_records(&path).unwrap();
         assert_eq!(recs.last().unwrap().answer_id, "b0");
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_written_drops_records_and_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone").join(ANSWER_LOG_FILE);
+        // More records than the queue holds, none of which can be written; dropping the log
+        // then ends its writer (the test would hang if it retried forever).
+        {
+            let log = AnswerLog::start(path.clone(), 1 << 20, false);
+            for i in 0..20_000 {
+                log.record(record(&format!("a{i}")));
+            }
+        }
+        assert!(!path.exists());
+        // Once the directory is back, a new writer appends again.
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        {
+            let log = AnswerLog::start(path.clone(), 1 << 20, false);
+            log.record(record("back"));
+        }
+        let (recs, _) = read_records(&path).unwrap();
+        assert_eq!(recs.len(), 1);
     }
 
     #[test]
