@@ -18,7 +18,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answer::log::{read_lines, LogRecord, ANSWER_LOG_FILE, FEEDBACK_FILE};
+use crate::answer::log::{read_lines, read_records, LogRecord, ANSWER_LOG_FILE, FEEDBACK_FILE};
 use crate::answer::{Decision, EscalationReason};
 use crate::index::Loaded;
 use crate::search::query::{self, Mode, DEFAULT_WEIGHTS};
@@ -162,8 +162,7 @@ pub struct FeedbackBody {
 
 /// Reads the logs in `root` (an index root) and builds the report.
 pub fn from_dir(loaded: &Loaded, root: &Path, opts: Options) -> std::io::Result<Report> {
-    let log = root.join(ANSWER_LOG_FILE);
-    let (records, bad_a) = read_lines::<LogRecord>(&[log.with_extension("jsonl.1"), log])?;
+    let (records, bad_a) = read_records(&root.join(ANSWER_LOG_FILE))?;
     let (feedback, bad_f) = read_lines::<FeedbackLine>(&[root.join(FEEDBACK_FILE)])?;
     let mut r = build(loaded, &records, &feedback, opts);
     r.unreadable_lines = bad_a + bad_f;
@@ -190,7 +189,7 @@ pub fn build(
         by_answer.insert(r.answer_id.as_str(), r);
         if r.decision == Decision::Escalate {
             if let Some(reason) = r.reason {
-                *reasons.entry(reason_name(reason)).or_default() += 1;
+                *reasons.entry(reason.as_str().to_string()).or_default() += 1;
             }
             if let Some(t) = &r.team {
                 *teams.entry(t.clone()).or_default() += 1;
@@ -281,13 +280,6 @@ pub fn build(
         gap_tickets_grouped: gap_records.len(),
         gaps,
     }
-}
-
-fn reason_name(r: EscalationReason) -> String {
-    serde_json::to_value(r)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn sorted_desc(m: BTreeMap<String, usize>) -> Vec<(String, usize)> {

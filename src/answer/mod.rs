@@ -140,6 +140,21 @@ pub enum EscalationReason {
     RepeatContact,
 }
 
+impl EscalationReason {
+    /// snake_case name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationReason::LowConfidence => "low_confidence",
+            EscalationReason::NoMatch => "no_match",
+            EscalationReason::P0Incident => "p0_incident",
+            EscalationReason::SecurityIncident => "security_incident",
+            EscalationReason::CustomerRequested => "customer_requested",
+            EscalationReason::BillingDispute => "billing_dispute",
+            EscalationReason::RepeatContact => "repeat_contact",
+        }
+    }
+}
+
 /// One ranked fix.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Fix {
@@ -785,6 +800,22 @@ pub fn urlencode_id(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::same_question;
+
+    #[test]
+    fn reason_names_are_their_serialised_names() {
+        use super::EscalationReason::*;
+        for r in [
+            LowConfidence,
+            NoMatch,
+            P0Incident,
+            SecurityIncident,
+            CustomerRequested,
+            BillingDispute,
+            RepeatContact,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+    }
 
     fn words(title: &str) -> Vec<String> {
         let analyzer = crate::analysis::Analyzer::new(&[]);
