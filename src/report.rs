@@ -230,11 +230,7 @@ pub fn build(
     }
     let mut entries: Vec<EntryStat> = entries
         .into_iter()
-        .map(|(id, mut e)| {
-            e.title = title_of(loaded, &id);
-            e.id = id;
-            e
-        })
+        .map(|(id, e)| EntryStat { id, ..e })
         .collect();
     entries.sort_by(|a, b| {
         b.not_helpful
@@ -243,6 +239,10 @@ pub fn build(
             .then(a.id.cmp(&b.id))
     });
     entries.truncate(opts.top);
+    // Titles for the rows shown only: each is a look-up in the index.
+    for e in &mut entries {
+        e.title = title_of(loaded, &e.id);
+    }
 
     let mut gap_records: Vec<&LogRecord> = records
         .iter()
