@@ -443,7 +443,7 @@ pub async fn feedback(
     }
     f.comment = f.comment.map(|c| mask_personal_data(&truncate(&c, 2000)));
     let line = serde_json::json!({
-        "at": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "at": crate::answer::log::now(),
         "feedback": f,
     });
     let path = s.config.index.join(crate::answer::log::FEEDBACK_FILE);
