@@ -74,6 +74,19 @@ pub struct FeedbackTotals {
     pub unmatched: usize,
 }
 
+/// Decisions on one category's tickets.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct CategoryStat {
+    /// The ticket's category, given or inferred (`-` when none).
+    pub name: String,
+    /// Answers.
+    pub answers: usize,
+    /// Of which sent as an automatic reply.
+    pub auto_reply: usize,
+    /// Of which escalated.
+    pub escalated: usize,
+}
+
 /// One entry's record.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct EntryStat {
@@ -124,6 +137,9 @@ pub struct Report {
     pub escalation_reasons: Vec<Count>,
     /// Escalations per team.
     pub teams: Vec<Count>,
+    /// Decisions per category, most answers first: where the bot carries the load and where
+    /// people do.
+    pub categories: Vec<CategoryStat>,
     /// Feedback totals.
     pub feedback: FeedbackTotals,
     /// Entries customers marked not helpful, most first; then the most served.
@@ -184,8 +200,15 @@ pub fn build(
     let mut teams: BTreeMap<String, usize> = BTreeMap::new();
     let mut entries: HashMap<String, EntryStat> = HashMap::new();
     let mut by_answer: HashMap<&str, &LogRecord> = HashMap::new();
+    let mut categories: BTreeMap<&str, CategoryStat> = BTreeMap::new();
     for r in &records {
         *decisions.entry(r.decision.as_str()).or_default() += 1;
+        let c = categories
+            .entry(r.category.as_deref().unwrap_or("-"))
+            .or_default();
+        c.answers += 1;
+        c.auto_reply += usize::from(r.decision == Decision::AutoReply);
+        c.escalated += usize::from(r.decision == Decision::Escalate);
         by_answer.insert(r.answer_id.as_str(), r);
         if r.decision == Decision::Escalate {
             if let Some(reason) = r.reason {
@@ -274,6 +297,17 @@ pub fn build(
         ),
         escalation_reasons: counts(sorted_desc(reasons), escalated),
         teams: counts(sorted_desc(teams), escalated),
+        categories: {
+            let mut v: Vec<CategoryStat> = categories
+                .into_iter()
+                .map(|(name, c)| CategoryStat {
+                    name: name.to_string(),
+                    ..c
+                })
+                .collect();
+            v.sort_by(|a, b| b.answers.cmp(&a.answers).then(a.name.cmp(&b.name)));
+            v
+        },
         feedback: totals,
         entries,
         gap_tickets,
@@ -547,6 +581,20 @@ pub fn render(r: &Report) -> String {
             String::new()
         }
     );
+    if !r.categories.is_empty() {
+        let _ = writeln!(s, "\nby category (answers: auto-replied, escalated)");
+        for c in &r.categories {
+            let pct = |k: usize| k as f64 * 100.0 / c.answers.max(1) as f64;
+            let _ = writeln!(
+                s,
+                "  {:<12} {:>6}: {:>5.1}% auto  {:>5.1}% escalated",
+                c.name,
+                c.answers,
+                pct(c.auto_reply),
+                pct(c.escalated)
+            );
+        }
+    }
     if !r.entries.is_empty() {
         let _ = writeln!(
             s,

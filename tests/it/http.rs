@@ -805,6 +805,18 @@ async fn answers_are_logged_and_reported_with_feedback_and_gaps() {
         .escalation_reasons
         .iter()
         .any(|c| c.name == "customer_requested" && c.count == 1));
+    // Per category, the same decisions.
+    assert_eq!(
+        r.categories.iter().map(|c| c.answers).sum::<usize>(),
+        tickets.len()
+    );
+    let ssh_category = ssh["classification"]["category"].as_str().unwrap_or("-");
+    let c = r
+        .categories
+        .iter()
+        .find(|c| c.name == ssh_category)
+        .unwrap();
+    assert!(c.auto_reply >= 1, "{c:?}");
     // The fix marked not helpful comes first, with its title.
     let top_fix = ssh["fixes"][0]["id"].as_str().unwrap();
     let e = &r.entries[0];
