@@ -76,13 +76,7 @@ impl LogRecord {
     /// The record of `resp`, an answer to `ticket`; the ticket as written (the log's writer
     /// masks it).
     pub fn of(resp: &AnswerResponse, ticket: &Ticket, at: u64) -> LogRecord {
-        let mut text = String::new();
-        if let Some(s) = ticket.subject.as_deref().filter(|s| !s.trim().is_empty()) {
-            text.push_str(s.trim());
-            text.push('\n');
-        }
-        text.push_str(ticket.body.trim());
-        let text: String = text.chars().take(TICKET_CHARS).collect();
+        let text: String = ticket.text().trim().chars().take(TICKET_CHARS).collect();
         let escalated = resp.decision == Decision::Escalate;
         LogRecord {
             at,

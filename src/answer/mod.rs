@@ -58,6 +58,17 @@ pub struct Ticket {
     pub customer_tier: Option<String>,
 }
 
+impl Ticket {
+    /// The subject (when there is one) and the body, as one text: what is answered, and
+    /// what the answer log keeps.
+    pub fn text(&self) -> String {
+        match self.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => format!("{s}\n{}", self.body),
+            None => self.body.clone(),
+        }
+    }
+}
+
 /// Threshold overrides for one request.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -427,10 +438,7 @@ pub fn answer(
 ) -> Result<AnswerResponse, SearchError> {
     let started = Instant::now();
     let t = &req.ticket;
-    let text = match t.subject.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => format!("{s}\n{}", t.body),
-        None => t.body.clone(),
-    };
+    let text = t.text();
     let language = t
         .lang
         .as_deref()
