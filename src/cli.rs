@@ -296,6 +296,7 @@ pub fn check(config: &Config, a: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut warnings = Vec::new();
     crate::analysis::resources::load_user_dict(&kb, &mut warnings).ok();
     crate::analysis::resources::lint_glossary(&kb, &mut warnings);
+    crate::answer::topics::lint(&kb, &mut warnings);
     for w in warnings {
         problems.push(ingest::Problem {
             path: w.location,

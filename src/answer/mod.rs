@@ -20,6 +20,7 @@ pub mod confidence;
 pub mod log;
 pub mod reply;
 pub mod rules;
+pub mod topics;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -241,7 +242,8 @@ pub struct Classification {
     pub product: Option<String>,
     /// `ticket` (given) or `inferred`: from the top fix when it is confident enough to
     /// suggest, else from the candidates, when the first three share a category or those
-    /// of a product the ticket names do.
+    /// of a product the ticket names do, else from the ticket's routing words
+    /// (`answer::topics`).
     pub source: String,
     /// P0–P3.
     pub priority: String,
@@ -536,7 +538,7 @@ pub fn answer(
         .collect();
 
     // Classification: the ticket's own fields first, else the confident top hit, else what
-    // the candidates agree on (the team a hand-off goes to).
+    // the candidates agree on, else the ticket's routing words (the team a hand-off goes to).
     let norm = ticket_norm;
     // The products the ticket names: its text, and its product field.
     let named = match t.product.as_deref() {
@@ -550,7 +552,8 @@ pub fn answer(
         .or_else(|| inferred_from.and_then(routing_key))
         .or_else(|| agreed_category(hits))
         .or_else(|| named_category(hits, &named))
-        .or_else(|| area_category(&loaded.area_routes, &named));
+        .or_else(|| area_category(&loaded.area_routes, &named))
+        .or_else(|| loaded.topics.classify(&norm).map(|(c, _)| c.to_string()));
     let product = t
         .product
         .clone()

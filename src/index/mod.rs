@@ -788,6 +788,7 @@ fn copy_resources(kb: &Path, dest: &Path) -> Result<(), IndexError> {
         resources::SYNONYMS_FILE,
         resources::STOPWORDS_FILE,
         resources::GLOSSARY_FILE,
+        crate::answer::topics::TOPICS_FILE,
     ] {
         let src = kb.join(resources::ANALYSIS_DIR).join(name);
         if src.is_file() {
@@ -924,6 +925,8 @@ pub struct Loaded {
     pub analyzer: Arc<Analyzer>,
     /// Synonyms and stop words.
     pub resources: QueryResources,
+    /// Routing words (`answer::topics`).
+    pub topics: crate::answer::topics::Topics,
     /// Metadata.
     pub meta: IndexMeta,
     /// Error codes that are phrases (`connection refused`), matched inside tickets.
@@ -1096,6 +1099,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         .filter(|d| d.is_dir())
         .unwrap_or_else(|| dir.clone());
     let resources = QueryResources::load(&analyzer, &res_dir).unwrap_or_default();
+    let topics = crate::answer::topics::Topics::load(&res_dir);
     let index = Index::open_in_dir(dir.join(TANTIVY_DIR))?;
     let (schema, fields) = Fields::build();
     if index.schema() != schema {
@@ -1125,6 +1129,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         fields,
         analyzer,
         resources,
+        topics,
         meta,
         phrase_codes,
         store: TextStore::open(&dir.join(TEXT_STORE_FILE)).ok(),
