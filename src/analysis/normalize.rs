@@ -220,7 +220,7 @@ fn to_simplified(norm: &mut Normalized) {
         }
         copy(done, start, &mut text, &mut orig, &mut orig_end);
         let run = &src[start..end];
-        let out = cc.convert(run);
+        let out = keep_simplified(run, cc.convert(run));
         if !offsets {
             text.push_str(&out);
         } else if out.chars().count() == run.chars().count() {
@@ -256,6 +256,34 @@ fn to_simplified(norm: &mut Normalized) {
         orig,
         orig_end,
     };
+}
+
+/// Simplified chars the Taiwan-phrase converter rewrites into forms that are not simplified:
+/// `抬` becomes `擡` (so `發票抬頭` would not find `发票抬头`) and `么` becomes `幺`. Checked over
+/// every simplified char of the BMP in a traditional run; the others it changes (`矽` → `硅`,
+/// `簷` → `檐`) are Taiwan forms it rightly simplifies.
+const KEEP_AS_WRITTEN: [(char, char); 2] = [('抬', '擡'), ('么', '幺')];
+
+/// `out`, the conversion of the traditional run `run`, with the chars of
+/// [`KEEP_AS_WRITTEN`] put back where the converter rewrote them. A conversion that
+/// changed the run's length (a phrase rule) is aligned by nothing and kept as it is, except
+/// that `擡`, never a simplified form, becomes `抬`.
+fn keep_simplified(run: &str, out: String) -> String {
+    if !KEEP_AS_WRITTEN.iter().any(|(_, bad)| out.contains(*bad)) {
+        return out;
+    }
+    if run.chars().count() != out.chars().count() {
+        return out.replace('擡', "抬");
+    }
+    run.chars()
+        .zip(out.chars())
+        .map(
+            |(r, o)| match KEEP_AS_WRITTEN.iter().find(|(k, _)| *k == r) {
+                Some(&(k, bad)) if o == bad => k,
+                _ => o,
+            },
+        )
+        .collect()
 }
 
 /// NFKC of `text`, char by char: ASCII, the common ideographs and the other chars NFKC
@@ -385,6 +413,12 @@ mod tests {
         assert_eq!(normalize("無法登入").text, "无法登录");
         let n = normalize("雲端硬碟");
         assert!(!n.text.contains('雲'), "{}", n.text);
+        // Simplified chars in a traditional run stay simplified.
+        assert_eq!(normalize("發票抬頭要怎麼改").text, "发票抬头要怎么改");
+        assert_eq!(normalize("這個報錯是什么意思").text, "这个报错是什么意思");
+        assert_eq!(normalize("為什麼連不上").text, "为什么连不上");
+        // A converter that changes the run's length still never leaves `擡`.
+        assert_eq!(keep_simplified("擡頭看", "擡头看了".into()), "抬头看了");
     }
 
     #[test]
