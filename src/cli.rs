@@ -343,6 +343,10 @@ pub struct AnswerArgs {
     /// Customer tier.
     #[arg(long)]
     pub tier: Option<String>,
+    /// The entry the customer picked from this ticket's clarifying question or suggested
+    /// fixes: answer with it.
+    #[arg(long)]
+    pub chosen: Option<String>,
     /// Index root.
     #[arg(long)]
     pub index: Option<PathBuf>,
@@ -364,7 +368,10 @@ pub fn answer(config: &Config, a: AnswerArgs) -> anyhow::Result<ExitCode> {
             customer_tier: a.tier,
             ..Default::default()
         },
-        options: None,
+        options: a.chosen.map(|c| crate::answer::AnswerOptions {
+            chosen: Some(c),
+            ..Default::default()
+        }),
     };
     let r = crate::answer::answer(&loaded, &config.answer, &req)?;
     if a.json {

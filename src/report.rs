@@ -127,8 +127,11 @@ pub struct Report {
     pub from: Option<u64>,
     /// See `from`.
     pub to: Option<u64>,
-    /// Answers covered.
+    /// Answers covered (first answers to a ticket: a follow-up is not one).
     pub answers: usize,
+    /// Answers to a customer's choice from a clarifying question or suggestion
+    /// (`options.chosen`): not in the decisions, whose first answer is.
+    pub follow_ups: usize,
     /// Lines of the logs that could not be read.
     pub unreadable_lines: usize,
     /// Answers per decision.
@@ -194,6 +197,10 @@ pub fn build(
 ) -> Report {
     let since = opts.since.unwrap_or(0);
     let records: Vec<&LogRecord> = records.iter().filter(|r| r.at >= since).collect();
+    // A follow-up is the second turn of an answer already counted: feedback may name it,
+    // but it is no decision of its own.
+    let (follow_ups, records): (Vec<&LogRecord>, Vec<&LogRecord>) =
+        records.into_iter().partition(|r| r.follow_up);
     let n = records.len();
     let mut decisions: BTreeMap<&str, usize> = BTreeMap::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -201,6 +208,9 @@ pub fn build(
     let mut entries: HashMap<String, EntryStat> = HashMap::new();
     let mut by_answer: HashMap<&str, &LogRecord> = HashMap::new();
     let mut categories: BTreeMap<&str, CategoryStat> = BTreeMap::new();
+    for r in &follow_ups {
+        by_answer.insert(r.answer_id.as_str(), r);
+    }
     for r in &records {
         *decisions.entry(r.decision.as_str()).or_default() += 1;
         let c = categories
@@ -287,6 +297,7 @@ pub fn build(
         from: records.iter().map(|r| r.at).min(),
         to: records.iter().map(|r| r.at).max(),
         answers: n,
+        follow_ups: follow_ups.len(),
         unreadable_lines: 0,
         decisions: counts(
             ["auto_reply", "suggest", "clarify", "escalate"]
@@ -549,6 +560,13 @@ pub fn render(r: &Report) -> String {
         _ => String::new(),
     };
     let _ = writeln!(s, "{} answer(s){period}", r.answers);
+    if r.follow_ups > 0 {
+        let _ = writeln!(
+            s,
+            "{} follow-up(s) to a customer's choice (not in the decisions)",
+            r.follow_ups
+        );
+    }
     if r.unreadable_lines > 0 {
         let _ = writeln!(s, "({} unreadable log line(s) skipped)", r.unreadable_lines);
     }

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AnswerResponse, Decision, EscalationReason, Ticket};
+use super::{AnswerRequest, AnswerResponse, Decision, EscalationReason};
 use crate::analysis::entities::{mask_personal_data, mask_secrets};
 
 /// The answer log's file name, in the index root.
@@ -70,12 +70,17 @@ pub struct LogRecord {
     /// The ticket (subject and body), personal data masked unless `log_personal_data`,
     /// credentials always, cut to [`TICKET_CHARS`].
     pub ticket: String,
+    /// An answer to the customer's choice (`options.chosen`): the second turn of a
+    /// clarifying question or a suggestion, whose first is logged too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_up: bool,
 }
 
 impl LogRecord {
-    /// The record of `resp`, an answer to `ticket`; the ticket as written (the log's writer
+    /// The record of `resp`, the answer to `req`; the ticket as written (the log's writer
     /// masks it).
-    pub fn of(resp: &AnswerResponse, ticket: &Ticket, at: u64) -> LogRecord {
+    pub fn of(resp: &AnswerResponse, req: &AnswerRequest, at: u64) -> LogRecord {
+        let ticket = &req.ticket;
         let text: String = ticket.text().trim().chars().take(TICKET_CHARS).collect();
         let escalated = resp.decision == Decision::Escalate;
         LogRecord {
@@ -96,6 +101,11 @@ impl LogRecord {
                 .map(|f| f.id.clone())
                 .collect(),
             ticket: text,
+            follow_up: req
+                .options
+                .as_ref()
+                .and_then(|o| o.chosen.as_deref())
+                .is_some_and(|c| !c.trim().is_empty()),
         }
     }
 
@@ -332,6 +342,7 @@ mod tests {
             channel: None,
             fixes: vec![],
             ticket: "宝塔面板登录不进去".into(),
+            follow_up: false,
         }
     }
 

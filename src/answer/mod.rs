@@ -93,6 +93,11 @@ pub struct AnswerOptions {
     /// reply keeps its title, link and contact and shows each step as one line, then fewer
     /// steps.
     pub reply_max_chars: Option<usize>,
+    /// The entry the customer picked from this ticket's clarifying question or suggested
+    /// fixes (an option's or a fix's `id`): the answer is built on it, an `auto_reply` with
+    /// its reply, unless a rule hands the ticket to a human (a request for one, an outage, a
+    /// security incident, a disputed charge). Send the same ticket again with it.
+    pub chosen: Option<String>,
 }
 
 /// `POST /v1/answer` body.
@@ -468,7 +473,27 @@ pub fn answer(
     if let Some(w) = cfg.weights {
         sreq.mode = search::Mode::Ranked(w);
     }
-    let resp = search::search(loaded, &sreq)?;
+    let mut resp = search::search(loaded, &sreq)?;
+    // The customer's choice leads: its own candidate, or the entry itself when the ticket
+    // no longer finds it among the first.
+    let chosen = opts
+        .chosen
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if let Some(id) = chosen {
+        let hit = match resp.hits.iter().position(|h| h.id == id) {
+            Some(i) => resp.hits.remove(i),
+            None => {
+                let mut doc = search::fetch(loaded, id)
+                    .ok_or_else(|| SearchError::UnknownEntry(id.to_string()))?;
+                resp.hits.truncate(CANDIDATES - 1);
+                search::to_hit(loaded, &mut doc, 0.0)
+            }
+        };
+        resp.hits.insert(0, hit);
+    }
+    let chosen = chosen.is_some();
     let hits = &resp.hits;
     let num_docs = loaded.reader.searcher().num_docs();
     let ticket_norm = crate::analysis::normalize::normalize_str(&text);
@@ -546,7 +571,7 @@ pub fn answer(
         None => norm.clone(),
     };
     let given = t.category.as_deref().filter(|c| !c.trim().is_empty());
-    let inferred_from = hits.first().filter(|_| top_conf >= suggest_t);
+    let inferred_from = hits.first().filter(|_| chosen || top_conf >= suggest_t);
     let category = given
         .map(|c| c.trim().to_lowercase())
         .or_else(|| inferred_from.and_then(routing_key))
@@ -619,7 +644,8 @@ pub fn answer(
         (Decision::Escalate, EscalationReason::SecurityIncident)
     } else if dispute {
         (Decision::Escalate, EscalationReason::BillingDispute)
-    } else if top_conf >= auto_t && !close {
+    } else if chosen || (top_conf >= auto_t && !close) {
+        // The customer's choice is answered whatever its confidence.
         (Decision::AutoReply, EscalationReason::LowConfidence)
     } else if close && !no_match {
         (Decision::Clarify, EscalationReason::LowConfidence)

@@ -140,6 +140,12 @@ impl IntoResponse for ApiError {
 
 impl From<crate::search::SearchError> for ApiError {
     fn from(e: crate::search::SearchError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            crate::search::SearchError::UnknownEntry(id) => ApiError::InvalidParameter(format!(
+                "options.chosen: no entry with id `{}`",
+                id.chars().take(200).collect::<String>()
+            )),
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }

@@ -86,11 +86,15 @@ impl AppState {
     }
 
     /// Appends an answer to the answer log, when it is on.
-    pub fn log_answer(&self, resp: &crate::answer::AnswerResponse, ticket: &crate::answer::Ticket) {
+    pub fn log_answer(
+        &self,
+        resp: &crate::answer::AnswerResponse,
+        req: &crate::answer::AnswerRequest,
+    ) {
         if let Some(log) = &self.answer_log {
             log.record(crate::answer::log::LogRecord::of(
                 resp,
-                ticket,
+                req,
                 crate::answer::log::now(),
             ));
         }

@@ -275,7 +275,7 @@ pub async fn answer(
     let resp = s.run(|| answer::answer(&s.engine.loaded(), &s.config.answer, &req))??;
     tracing::info!(answer_id = %resp.answer_id, decision = resp.decision.as_str(), confidence = resp.confidence, summary = %resp.escalation.summary, "answer");
     metrics::counter!("deflect_answers_total", "decision" => resp.decision.as_str()).increment(1);
-    s.log_answer(&resp, &req.ticket);
+    s.log_answer(&resp, &req);
     Ok(JsonBody(resp))
 }
 

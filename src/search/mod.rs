@@ -206,6 +206,9 @@ pub enum SearchError {
     /// Tantivy failed.
     #[error("search failed: {0}")]
     Index(#[from] tantivy::TantivyError),
+    /// An entry asked for by id is not in the index.
+    #[error("no entry with id `{0}`")]
+    UnknownEntry(String),
 }
 
 /// Largest offset + limit served: deeper pages cost more than they are worth.

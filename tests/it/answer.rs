@@ -10,7 +10,9 @@
 
 use std::fs;
 
-use deflect::answer::{answer, AnswerRequest, AnswerResponse, Decision, EscalationReason, Ticket};
+use deflect::answer::{
+    answer, AnswerOptions, AnswerRequest, AnswerResponse, Decision, EscalationReason, Ticket,
+};
 use deflect::config::AnswerConfig;
 use deflect::eval::load_jsonl;
 use deflect::index::{self, BuildOptions, Loaded};
@@ -1006,4 +1008,43 @@ fn no_match_means_no_candidate_answers() {
     }
     assert!(no_match >= 15, "{no_match}");
     assert!(right_first * 10 <= no_match, "{right_first} of {no_match}");
+}
+
+/// A customer answers a clarifying question: the same ticket sent again with the option's
+/// entry is answered with that entry, even one the ticket ranks low or not at all; a rule
+/// that hands the ticket to a human still does.
+#[test]
+fn the_customers_choice_is_answered_with_that_entry() {
+    let ticket = "网站打不开了";
+    let options = asked(ticket);
+    let choose = |body: &str, id: &str| {
+        let req = AnswerRequest {
+            ticket: Ticket {
+                body: body.into(),
+                ..Default::default()
+            },
+            options: Some(AnswerOptions {
+                chosen: Some(id.into()),
+                ..Default::default()
+            }),
+        };
+        answer(bundled(), &AnswerConfig::default(), &req)
+    };
+    for id in [&options[1], &options[2], "bill-invoice"] {
+        let a = choose(ticket, id).unwrap();
+        assert_eq!(a.decision, Decision::AutoReply, "{id}");
+        assert_eq!(a.fixes[0].id, id);
+        let reply = a.reply.expect("an auto-reply has its text");
+        assert!(reply.text.contains(&a.fixes[0].title), "{}", reply.text);
+        assert!(a.clarify.is_none());
+    }
+    // The category is the chosen entry's.
+    let a = choose(ticket, "bill-invoice").unwrap();
+    assert_eq!(a.classification.category.as_deref(), Some("billing"));
+    let human = choose("网站打不开了，转人工", &options[1]).unwrap();
+    assert_eq!(human.decision, Decision::Escalate);
+    assert!(matches!(
+        choose(ticket, "no-such-entry"),
+        Err(deflect::search::SearchError::UnknownEntry(id)) if id == "no-such-entry"
+    ));
 }

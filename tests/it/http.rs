@@ -880,3 +880,76 @@ async fn answers_are_logged_and_reported_with_feedback_and_gaps() {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(!quiet.config.index.join("answers.jsonl").exists());
 }
+
+/// A chat bot's second turn: the customer picked an option of the clarifying question. The
+/// same ticket with `options.chosen` is answered with that entry; an unknown entry is a
+/// 422; the follow-up is logged as such, kept out of the decision mix, and feedback on it
+/// counts for the entry the customer chose.
+#[tokio::test]
+async fn a_clarified_ticket_is_answered_with_the_customers_choice() {
+    let srv = start(|_| {}).await;
+    let ticket = json!({"body": "网站打不开了"});
+    let (status, first) = srv.post("/v1/answer", &json!({"ticket": ticket})).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["decision"], "clarify", "{first}");
+    let picked = first["clarify"]["options"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, second) = srv
+        .post(
+            "/v1/answer",
+            &json!({"ticket": ticket, "options": {"chosen": picked}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["decision"], "auto_reply", "{second}");
+    assert_eq!(second["fixes"][0]["id"], picked.as_str());
+    assert!(second["reply"]["text"]
+        .as_str()
+        .unwrap()
+        .contains(second["fixes"][0]["title"].as_str().unwrap()));
+    let (status, err) = srv
+        .post(
+            "/v1/answer",
+            &json!({"ticket": ticket, "options": {"chosen": "no-such-entry"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["code"], "invalid_parameter");
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no-such-entry"));
+    let (status, _) = srv
+        .post(
+            "/v1/feedback",
+            &json!({"answer_id": second["answer_id"], "helpful": true}),
+        )
+        .await;
+    assert_eq!(status, 202);
+
+    let log = srv.config.index.join("answers.jsonl");
+    for _ in 0..1000 {
+        let n = std::fs::read_to_string(&log)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if n == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let loaded = deflect::index::open(&srv.config.index, Some(&srv.config.kb)).unwrap();
+    let opts = deflect::report::Options {
+        since: None,
+        top: 10,
+    };
+    let r = deflect::report::from_dir(&loaded, &srv.config.index, opts).unwrap();
+    assert_eq!((r.answers, r.follow_ups), (1, 1));
+    let clarify = r.decisions.iter().find(|c| c.name == "clarify").unwrap();
+    assert_eq!(clarify.count, 1);
+    let auto = r.decisions.iter().find(|c| c.name == "auto_reply").unwrap();
+    assert_eq!(auto.count, 0, "a follow-up is not a decision of its own");
+    let e = r.entries.iter().find(|e| e.id == picked).unwrap();
+    assert_eq!(e.helpful, 1, "{e:?}");
+}

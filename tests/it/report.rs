@@ -20,6 +20,7 @@ fn gap(i: usize, ticket: String) -> LogRecord {
         channel: None,
         fixes: vec![],
         ticket,
+        follow_up: false,
     }
 }
 
