@@ -234,7 +234,8 @@ pub struct ClarifyOption {
 pub struct Clarify {
     /// The question.
     pub question: String,
-    /// 2–4 options, one entry each.
+    /// 2–4 options, one entry each; none when the ticket names no problem (a greeting,
+    /// `有问题`): the question asks the customer for it.
     pub options: Vec<ClarifyOption>,
 }
 
@@ -474,6 +475,12 @@ pub fn answer(
         sreq.mode = search::Mode::Ranked(w);
     }
     let mut resp = search::search(loaded, &sreq)?;
+    // A ticket of greetings and chatter alone names no problem: the entries its words find
+    // are not candidates, and the customer is asked what the problem is.
+    let topicless = !resp.topical;
+    if topicless {
+        resp.hits.clear();
+    }
     // The customer's choice leads: its own candidate, or the entry itself when the ticket
     // no longer finds it among the first.
     let chosen = opts
@@ -644,6 +651,8 @@ pub fn answer(
         (Decision::Escalate, EscalationReason::SecurityIncident)
     } else if dispute {
         (Decision::Escalate, EscalationReason::BillingDispute)
+    } else if topicless && !chosen {
+        (Decision::Clarify, EscalationReason::NoMatch)
     } else if chosen || (top_conf >= auto_t && !close) {
         // The customer's choice is answered whatever its confidence.
         (Decision::AutoReply, EscalationReason::LowConfidence)
@@ -673,8 +682,13 @@ pub fn answer(
         candidate_fixes: fixes.iter().map(|f| f.id.clone()).collect(),
         summary: reply::agent_summary(&text, prio, category.as_deref(), &fixes),
     };
-    let clarify = (decision == Decision::Clarify)
-        .then(|| reply::clarify(hits, &confs, rival.unwrap_or(1), language, cfg));
+    let clarify = (decision == Decision::Clarify).then(|| {
+        if hits.is_empty() {
+            reply::ask_for_details(language)
+        } else {
+            reply::clarify(hits, &confs, rival.unwrap_or(1), language, cfg)
+        }
+    });
     let warning = credential.map(|k| reply::credential_warning(k, language));
     // The warning comes out of the reply's length cap, not on top of it.
     let warned = warning.as_ref().map_or(0, |w| w.chars().count() + 2);

@@ -400,8 +400,33 @@ pub fn clarify(
     Clarify { question, options }
 }
 
-/// The clarifying question as a reply.
+/// The question for a ticket that names no problem (`你好，我有个问题想咨询一下`): what the
+/// problem is, with what an agent needs to answer it.
+pub fn ask_for_details(lang: Lang) -> Clarify {
+    let question = match lang {
+        Lang::En => "Could you tell us what the problem is? Please describe what happens, which product or \
+                     resource it concerns (ECS, OSS, RDS, a domain…) and the exact error message if there is one."
+            .to_string(),
+        _ => localize(
+            "请问具体遇到了什么问题？请描述一下现象、涉及的产品或资源（如 ECS、OSS、RDS、域名），有报错的话请附上完整的报错信息。"
+                .to_string(),
+            lang,
+        ),
+    };
+    Clarify {
+        question,
+        options: Vec::new(),
+    }
+}
+
+/// The clarifying question as a reply: the question, then its numbered options.
 pub fn clarify_reply(c: &Clarify, lang: Lang) -> Reply {
+    if c.options.is_empty() {
+        return Reply {
+            text: c.question.clone(),
+            markdown: c.question.clone(),
+        };
+    }
     let mut text = format!("{}\n", c.question);
     for (i, o) in c.options.iter().enumerate() {
         text.push_str(&format!("{}. {}\n", i + 1, o.label));

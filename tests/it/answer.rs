@@ -1048,3 +1048,42 @@ fn the_customers_choice_is_answered_with_that_entry() {
         Err(deflect::search::SearchError::UnknownEntry(id)) if id == "no-such-entry"
     ));
 }
+
+/// A chat's opening line names no problem: the customer is asked what it is, with no
+/// options drawn from what `问题` happens to find; a vague ticket on a topic keeps its
+/// options, and a request for a human is still handed to one.
+#[test]
+fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
+    for t in [
+        "你好，我有个问题想咨询一下",
+        "有问题",
+        "出问题了，急",
+        "請問一下，我有問題",
+        "hello?",
+        "i-bp1abc123def456",
+    ] {
+        let a = answer_text(t);
+        assert_eq!(a.decision, Decision::Clarify, "{t}: {:?}", a.fixes);
+        assert!(a.fixes.is_empty(), "{t}: {:?}", a.fixes);
+        let c = a.clarify.expect("a clarify decision carries its question");
+        assert!(c.options.is_empty(), "{t}: {:?}", c.options);
+        let reply = a.reply.expect("the question is the reply");
+        assert_eq!(reply.text, c.question);
+        assert!(
+            ["报错", "報錯", "error message"]
+                .iter()
+                .any(|w| reply.text.contains(w)),
+            "{t}: {}",
+            reply.text
+        );
+    }
+    assert!(answer_text("請問一下，我有問題")
+        .reply
+        .unwrap()
+        .text
+        .contains("請問"));
+    assert!(asked("网站打不开了").len() >= 2);
+    let human = answer_text("你好，转人工");
+    assert_eq!(human.decision, Decision::Escalate);
+    assert_eq!(human.escalation.reason, EscalationReason::CustomerRequested);
+}
