@@ -1060,6 +1060,7 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
         "出问题了，急",
         "請問一下，我有問題",
         "hello?",
+        "Hi, I have a question",
         "i-bp1abc123def456",
     ] {
         let a = answer_text(t);
