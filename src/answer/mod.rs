@@ -478,7 +478,21 @@ pub fn answer(
     // A ticket of greetings and chatter alone names no problem: the entries its words find
     // are not candidates, and the customer is asked what the problem is.
     let topicless = !resp.topical;
-    if topicless {
+    // Nor does a request for a human with nothing else (`转人工`, `人工客服！！！机器人回答的
+    // 都没用`): its words find entries on real-name checks and robots, which would only
+    // mislead the agent.
+    let norm = crate::analysis::normalize::normalize_str(&text);
+    let bare_request = !topicless
+        && rules::asks_for_human(&norm)
+        && resp.codes.is_empty()
+        && !{
+            let mut rest = SearchRequest::new(rules::without_human_request(&norm));
+            rest.limit = 0;
+            rest.facets = false;
+            rest.snippets = false;
+            search::search(loaded, &rest).is_ok_and(|r| r.topical)
+        };
+    if topicless || bare_request {
         resp.hits.clear();
     }
     // The customer's choice leads: its own candidate, or the entry itself when the ticket
@@ -585,7 +599,10 @@ pub fn answer(
         .or_else(|| agreed_category(hits))
         .or_else(|| named_category(hits, &named))
         .or_else(|| area_category(&loaded.area_routes, &named))
-        .or_else(|| loaded.topics.classify(&norm).map(|(c, _)| c.to_string()));
+        .or_else(|| {
+            let tokens = loaded.analyzer.analyze(&text);
+            loaded.topics.classify(&tokens).map(|(c, _)| c.to_string())
+        });
     let product = t
         .product
         .clone()

@@ -80,6 +80,12 @@ pub fn asks_for_human(text: &str) -> bool {
     HUMAN.is_match(text)
 }
 
+/// `text` without its requests for a human (`转人工`, "talk to a real person"): what is
+/// left of the ticket to say what it is about.
+pub fn without_human_request(text: &str) -> String {
+    HUMAN.replace_all(text, " ").into_owned()
+}
+
 /// True for outage wording (P0 candidates).
 pub fn is_outage(text: &str) -> bool {
     ongoing_outage(text).is_some()

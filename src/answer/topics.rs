@@ -8,8 +8,9 @@
 
 use std::path::Path;
 
-use crate::analysis::normalize::{mentions, normalize_str};
-use crate::analysis::resources::{ResourceWarning, ANALYSIS_DIR};
+use crate::analysis::normalize::normalize_str;
+use crate::analysis::resources::{main_tokens, ResourceWarning, ANALYSIS_DIR};
+use crate::analysis::{AnalyzedToken, Analyzer};
 
 /// A KB's routing words, in its analysis folder.
 pub const TOPICS_FILE: &str = "topics.txt";
@@ -17,10 +18,17 @@ pub const TOPICS_FILE: &str = "topics.txt";
 /// The built-in routing words.
 pub const BUILTIN_TOPICS: &str = include_str!("topics.txt");
 
-/// Categories and the words that name them (normalised).
+/// Categories and the words that name them, each as its analysed tokens.
 #[derive(Debug, Clone, Default)]
 pub struct Topics {
-    categories: Vec<(String, Vec<String>)>,
+    categories: Vec<(String, Vec<Word>)>,
+}
+
+/// A routing word: as written (normalised) and as the analyzer cuts it.
+#[derive(Debug, Clone)]
+struct Word {
+    text: String,
+    tokens: Vec<String>,
 }
 
 /// One line of a topics file: its category and words (`!word` takes one out), or why the
@@ -49,8 +57,9 @@ fn parse_line(line: &str) -> Option<Result<(String, Vec<&str>), &'static str>> {
 }
 
 impl Topics {
-    /// The built-in words with a KB's `additions` (the text of its topics file).
-    pub fn parse(additions: &str) -> Topics {
+    /// The built-in words with a KB's `additions` (the text of its topics file), cut into
+    /// words by `analyzer` as tickets are.
+    pub fn parse(analyzer: &Analyzer, additions: &str) -> Topics {
         let mut t = Topics::default();
         for line in BUILTIN_TOPICS.lines().chain(additions.lines()) {
             let Some(Ok((category, words))) = parse_line(line) else {
@@ -68,12 +77,13 @@ impl Topics {
                 match w.strip_prefix('!') {
                     Some(out) => {
                         let out = normalize_str(out.trim());
-                        list.retain(|x| *x != out);
+                        list.retain(|x| x.text != out);
                     }
                     None => {
-                        let w = normalize_str(w);
-                        if !list.contains(&w) {
-                            list.push(w);
+                        let text = normalize_str(w);
+                        let tokens = main_tokens(analyzer, &text);
+                        if !tokens.is_empty() && list.iter().all(|x| x.text != text) {
+                            list.push(Word { text, tokens });
                         }
                     }
                 }
@@ -84,20 +94,34 @@ impl Topics {
 
     /// Loads the topics file of an analysis folder on top of the built-in words (a missing
     /// or unreadable file adds nothing: the built-in words still route).
-    pub fn load(dir: &Path) -> Topics {
-        Topics::parse(&std::fs::read_to_string(dir.join(TOPICS_FILE)).unwrap_or_default())
+    pub fn load(analyzer: &Analyzer, dir: &Path) -> Topics {
+        Topics::parse(
+            analyzer,
+            &std::fs::read_to_string(dir.join(TOPICS_FILE)).unwrap_or_default(),
+        )
     }
 
-    /// The category whose words a ticket (normalised) uses most, with the words it uses;
-    /// `None` when it uses none, or as many of two categories'.
-    pub fn classify<'a>(&'a self, ticket_norm: &str) -> Option<(&'a str, Vec<&'a str>)> {
+    /// The category whose words a ticket (its analysed tokens) holds most, with the words
+    /// held; `None` when it holds none, or as many of two categories'. A one-token word
+    /// may be a sub-word (`续费` of `自动续费`), a longer one is a run of whole words; never a
+    /// part of a token (`param` is no `ram`).
+    pub fn classify<'a>(&'a self, tokens: &[AnalyzedToken]) -> Option<(&'a str, Vec<&'a str>)> {
+        let main: Vec<&str> = tokens
+            .iter()
+            .filter(|t| !t.sub)
+            .map(|t| t.text.as_str())
+            .collect();
+        let holds = |w: &Word| match w.tokens.as_slice() {
+            [one] => tokens.iter().any(|t| t.text == *one),
+            many => main.windows(many.len()).any(|win| win == many),
+        };
         let mut best: Option<(&str, Vec<&str>)> = None;
         let mut tied = false;
         for (category, words) in &self.categories {
             let found: Vec<&str> = words
                 .iter()
-                .filter(|w| uses(ticket_norm, w))
-                .map(String::as_str)
+                .filter(|w| holds(w))
+                .map(|w| w.text.as_str())
                 .collect();
             let n = found.len();
             match &best {
@@ -112,16 +136,6 @@ impl Topics {
         }
         best.filter(|_| !tied)
     }
-}
-
-/// `word` is in `text`: inside it when Chinese, as a whole word (or its plural) when not.
-fn uses(text: &str, word: &str) -> bool {
-    if !word.is_ascii() {
-        return text.contains(word);
-    }
-    mentions(text, word)
-        || mentions(text, &format!("{word}s"))
-        || mentions(text, &format!("{word}es"))
 }
 
 /// Checks a KB's topics file: a line routing would ignore is a warning naming it.
@@ -144,14 +158,19 @@ pub fn lint(kb: &Path, warnings: &mut Vec<ResourceWarning>) {
 mod tests {
     use super::*;
 
+    fn analyzer() -> &'static Analyzer {
+        static A: std::sync::LazyLock<Analyzer> = std::sync::LazyLock::new(|| Analyzer::new(&[]));
+        &A
+    }
+
     fn route(t: &Topics, ticket: &str) -> Option<String> {
-        t.classify(&normalize_str(ticket))
+        t.classify(&analyzer().analyze(ticket))
             .map(|(c, _)| c.to_string())
     }
 
     #[test]
     fn a_ticket_goes_to_the_category_whose_words_it_uses_most() {
-        let t = Topics::parse("");
+        let t = Topics::parse(analyzer(), "");
         for (ticket, want) in [
             (
                 "找一下客户经理，明年续费价格想谈一下，公司有 200 多台机器",
@@ -181,8 +200,10 @@ mod tests {
             ),
             ("伺服器每到下午就卡到不行", Some("compute")),
             ("資料庫最近變得很慢", Some("database")),
-            // A word inside another English word is not that word.
+            // A word inside another word is not that word.
             ("the param file is wrong", None),
+            // A part jieba cuts from a longer word counts (`续费` of `自动续费`).
+            ("自动续费怎么关", Some("billing")),
             ("转人工，谢谢", None),
             // As many words of two categories: neither.
             ("服务器的带宽跑满了", None),
@@ -194,6 +215,7 @@ mod tests {
     #[test]
     fn a_kb_adds_words_takes_them_out_and_adds_categories() {
         let t = Topics::parse(
+            analyzer(),
             "container: kubernetes, k8s, pod, 容器\ncompute: !机器\nbilling：增值稅專票\n",
         );
         assert_eq!(
@@ -202,7 +224,7 @@ mod tests {
         );
         assert_eq!(route(&t, "20 多台机器同时失联"), None, "机器 was taken out");
         let (c, words) = t
-            .classify(&normalize_str("增值税专票的发票怎么开"))
+            .classify(&analyzer().analyze("增值税专票的发票怎么开"))
             .unwrap();
         assert_eq!(c, "billing");
         assert!(words.contains(&"增值税专票"), "{words:?}");

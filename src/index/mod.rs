@@ -1099,7 +1099,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         .filter(|d| d.is_dir())
         .unwrap_or_else(|| dir.clone());
     let resources = QueryResources::load(&analyzer, &res_dir).unwrap_or_default();
-    let topics = crate::answer::topics::Topics::load(&res_dir);
+    let topics = crate::answer::topics::Topics::load(&analyzer, &res_dir);
     let index = Index::open_in_dir(dir.join(TANTIVY_DIR))?;
     let (schema, fields) = Fields::build();
     if index.schema() != schema {

@@ -1087,4 +1087,25 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
     let human = answer_text("你好，转人工");
     assert_eq!(human.decision, Decision::Escalate);
     assert_eq!(human.escalation.reason, EscalationReason::CustomerRequested);
+    // A request for a human and nothing else has no candidates for the agent: what `人工`
+    // finds (real-name checks) would only mislead. With a problem, its fixes are there.
+    for t in ["转人工", "转人工 转人工 转人工"] {
+        let a = answer_text(t);
+        assert_eq!(a.escalation.reason, EscalationReason::CustomerRequested);
+        assert!(
+            a.escalation.candidate_fixes.is_empty(),
+            "{t}: {:?}",
+            a.fixes
+        );
+    }
+    let a = answer_text("服务器 ssh 连不上，转人工");
+    assert_eq!(a.escalation.reason, EscalationReason::CustomerRequested);
+    assert!(
+        a.escalation
+            .candidate_fixes
+            .iter()
+            .any(|f| f.starts_with("ecs-ssh")),
+        "{:?}",
+        a.escalation.candidate_fixes
+    );
 }
