@@ -198,9 +198,8 @@ pub struct SearchResponse {
     /// (`entities::describes_problem`). What the problem-entry prior reads, and what the
     /// answer step asks follow-up questions by.
     pub problem: bool,
-    /// The query names something: an error code, or a word of its own that is not chatter.
-    /// `你好，我有个问题想咨询一下` and `出问题了，急` name nothing, and what their words find
-    /// says nothing of the customer's problem.
+    /// The query names something (see `query::Plan::topical`): what the words of one that
+    /// does not find says nothing of the customer's problem.
     #[serde(skip)]
     pub topical: bool,
 }
@@ -236,11 +235,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         codes: plan.codes.clone(),
         information: plan.information(),
         problem: plan.problem,
-        topical: !plan.codes.is_empty()
-            || plan
-                .terms
-                .iter()
-                .any(|t| !t.secondary && !plan.chatter.contains(&t.text)),
+        topical: plan.topical,
     };
     if plan.is_empty() {
         resp.took_ms = started.elapsed().as_secs_f64() * 1000.0;

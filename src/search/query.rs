@@ -276,6 +276,11 @@ pub struct Plan {
     pub chatter: Vec<String>,
     /// The ticket describes a problem (see [`Weights::problem`]).
     pub problem: bool,
+    /// The ticket names something: an error code, or a word of its own that is not chatter.
+    /// `你好，我有个问题想咨询一下` and `出问题了，急` name nothing. (A word common in the KB
+    /// still names something: `ecs不小心释放了 还能恢复不` holds no rare word, yet its words
+    /// together say exactly what happened.)
+    pub topical: bool,
 }
 
 impl Plan {
@@ -453,6 +458,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 });
             }
             return Plan {
+                topical: !terms.is_empty(),
                 clauses,
                 terms,
                 codes: Vec::new(),
@@ -910,12 +916,17 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         }
     }
     let problem = !codes.is_empty() || entities::describes_problem(text);
+    let topical = !codes.is_empty()
+        || terms
+            .iter()
+            .any(|t| !t.secondary && !chatter.contains(&t.text));
     Plan {
         clauses,
         terms,
         codes,
         chatter,
         problem,
+        topical,
     }
 }
 
