@@ -770,31 +770,13 @@ async fn answers_are_logged_and_reported_with_feedback_and_gaps() {
         .await;
     assert_eq!(status, 202);
 
-    // The writer appends in the background (every 20 ms): wait for it to catch up, up to
-    // 20 s on a slow machine.
-    let log = srv.config.index.join("answers.jsonl");
-    for _ in 0..1000 {
-        let n = std::fs::read_to_string(&log)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if n == tickets.len() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let text = std::fs::read_to_string(&log).expect("answers.jsonl");
-    assert_eq!(text.lines().count(), tickets.len());
+    let text = logged_answers(&srv, tickets.len()).await;
     assert!(
         !text.contains("13812345678") && text.contains("[phone]"),
         "{text}"
     );
 
-    let loaded = deflect::index::open(&srv.config.index, Some(&srv.config.kb)).unwrap();
-    let opts = deflect::report::Options {
-        since: None,
-        top: 10,
-    };
-    let r = deflect::report::from_dir(&loaded, &srv.config.index, opts).unwrap();
+    let r = report_of(&srv);
     assert_eq!(r.answers, tickets.len());
     assert_eq!(r.unreadable_lines, 0);
     for d in ["auto_reply", "suggest", "clarify", "escalate"] {
@@ -881,6 +863,34 @@ async fn answers_are_logged_and_reported_with_feedback_and_gaps() {
     assert!(!quiet.config.index.join("answers.jsonl").exists());
 }
 
+/// The answer log once the writer has appended `n` lines (it appends in the background,
+/// every 20 ms): waits up to 20 s on a slow machine.
+async fn logged_answers(srv: &Server, n: usize) -> String {
+    let log = srv.config.index.join("answers.jsonl");
+    for _ in 0..1000 {
+        let lines = std::fs::read_to_string(&log)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if lines == n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let text = std::fs::read_to_string(&log).expect("answers.jsonl");
+    assert_eq!(text.lines().count(), n);
+    text
+}
+
+/// `deflect report` over the server's logs.
+fn report_of(srv: &Server) -> deflect::report::Report {
+    let loaded = deflect::index::open(&srv.config.index, Some(&srv.config.kb)).unwrap();
+    let opts = deflect::report::Options {
+        since: None,
+        top: 10,
+    };
+    deflect::report::from_dir(&loaded, &srv.config.index, opts).unwrap()
+}
+
 /// A chat bot's second turn: the customer picked an option of the clarifying question. The
 /// same ticket with `options.chosen` is answered with that entry; an unknown entry is a
 /// 422; the follow-up is logged as such, kept out of the decision mix, and feedback on it
@@ -929,22 +939,8 @@ async fn a_clarified_ticket_is_answered_with_the_customers_choice() {
         .await;
     assert_eq!(status, 202);
 
-    let log = srv.config.index.join("answers.jsonl");
-    for _ in 0..1000 {
-        let n = std::fs::read_to_string(&log)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if n == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let loaded = deflect::index::open(&srv.config.index, Some(&srv.config.kb)).unwrap();
-    let opts = deflect::report::Options {
-        since: None,
-        top: 10,
-    };
-    let r = deflect::report::from_dir(&loaded, &srv.config.index, opts).unwrap();
+    logged_answers(&srv, 2).await;
+    let r = report_of(&srv);
     assert_eq!((r.answers, r.follow_ups), (1, 1));
     let clarify = r.decisions.iter().find(|c| c.name == "clarify").unwrap();
     assert_eq!(clarify.count, 1);
