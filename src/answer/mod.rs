@@ -481,17 +481,18 @@ pub fn answer(
     // Nor does a request for a human with nothing else (`转人工`, `人工客服！！！机器人回答的
     // 都没用`): its words find entries on real-name checks and robots, which would only
     // mislead the agent.
-    let norm = crate::analysis::normalize::normalize_str(&text);
+    let ticket_norm = crate::analysis::normalize::normalize_str(&text);
     let bare_request = !topicless
-        && rules::asks_for_human(&norm)
         && resp.codes.is_empty()
-        && !{
-            let mut rest = SearchRequest::new(rules::without_human_request(&norm));
-            rest.limit = 0;
-            rest.facets = false;
-            rest.snippets = false;
-            search::search(loaded, &rest).is_ok_and(|r| r.topical)
-        };
+        && rules::asks_for_human(&ticket_norm)
+        && !search::query::build(
+            loaded,
+            &loaded.reader.searcher(),
+            &rules::without_human_request(&ticket_norm),
+            sreq.mode,
+            false,
+        )
+        .topical;
     if topicless || bare_request {
         resp.hits.clear();
     }
@@ -517,7 +518,6 @@ pub fn answer(
     let chosen = chosen.is_some();
     let hits = &resp.hits;
     let num_docs = loaded.reader.searcher().num_docs();
-    let ticket_norm = crate::analysis::normalize::normalize_str(&text);
 
     // Each candidate's title words: what the ticket may restate, and what tells two copies
     // of one question from two questions.
