@@ -27,6 +27,10 @@ pub const BUILTIN_GLOSSARY: &str = include_str!("glossary.txt");
 /// a KB with no `_analysis/` of its own is not ranked on 你好 and 怎么办.
 pub const BUILTIN_STOPWORDS: &str = include_str!("stopwords.txt");
 
+/// The built-in Taiwan vocabulary: Taiwan words normalisation leaves as they are, and the
+/// mainland words articles use for them.
+pub const BUILTIN_VARIANTS: &str = include_str!("variants.txt");
+
 /// A problem with a resource file line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceWarning {
@@ -217,6 +221,21 @@ impl QueryResources {
                 .filter(|p| !p.is_empty())
                 .collect()
         };
+        // Taiwan words lead to the mainland ones, one way; first, so that a KB's own group
+        // for the same word replaces the entry.
+        for line in BUILTIN_VARIANTS.lines() {
+            let line = line.trim();
+            if line.starts_with('#') {
+                continue;
+            }
+            let Some((tw, mainland)) = line.split_once('=') else {
+                continue;
+            };
+            let (keys, targets) = (phrases(tw), phrases(mainland));
+            if !keys.is_empty() && !targets.is_empty() {
+                res.synonyms.add(&keys, targets);
+            }
+        }
         for line in synonyms.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -439,6 +458,29 @@ mod tests {
             res.find_translations(&cold)[0].expansions,
             vec![vec!["冷".to_string(), "存储".to_string()]]
         );
+    }
+
+    #[test]
+    fn taiwan_words_lead_to_the_mainland_ones_and_a_kb_group_comes_first() {
+        let analyzer = Analyzer::new(&[]);
+        let expands = |res: &QueryResources, ticket: &str| -> Vec<String> {
+            let toks = main_tokens(&analyzer, ticket);
+            let words: Vec<&str> = toks.iter().map(String::as_str).collect();
+            res.find_synonyms(&words)
+                .iter()
+                .flat_map(|m| m.expansions.iter().map(|e| e.concat()))
+                .collect()
+        };
+        let none = QueryResources::parse(&analyzer, "", "", "");
+        // Spelled with characters both scripts share, so normalisation leaves them.
+        assert!(expands(&none, "伺服器 很慢").contains(&"服务器".to_string()));
+        assert!(expands(&none, "TiDB 支援外來鍵嗎").contains(&"外键".to_string()));
+        // One way: a mainland ticket gains no Taiwan word.
+        assert!(expands(&none, "服务器 很慢").is_empty());
+        // A KB's own group for the word replaces the built-in entry.
+        let kb = QueryResources::parse(&analyzer, "伺服器, 服务器, 主机, server\n", "", "");
+        let e = expands(&kb, "伺服器 很慢");
+        assert!(e.contains(&"主机".to_string()), "{e:?}");
     }
 
     #[test]
