@@ -600,8 +600,15 @@ pub fn answer(
         .or_else(|| named_category(hits, &named))
         .or_else(|| area_category(&loaded.area_routes, &named))
         .or_else(|| {
+            // Only to a category this desk has: its KB's, or one `[answer.teams]` names. A
+            // KB of product folders, or of categories of its own, is not sent to ours.
             let tokens = loaded.analyzer.analyze(&text);
-            loaded.topics.classify(&tokens).map(|(c, _)| c.to_string())
+            loaded
+                .topics
+                .classify(&tokens, |c| {
+                    loaded.categories.contains(c) || cfg.teams.contains_key(c)
+                })
+                .map(|(c, _)| c.to_string())
         });
     let product = t
         .product

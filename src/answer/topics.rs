@@ -101,11 +101,15 @@ impl Topics {
         )
     }
 
-    /// The category whose words a ticket (its analysed tokens) holds most, with the words
-    /// held; `None` when it holds none, or as many of two categories'. A one-token word
+    /// The category, of those `known`, whose words a ticket (its analysed tokens) holds
+    /// most, with the words held; `None` when it holds none, or as many of two categories'. A one-token word
     /// may be a sub-word (`续费` of `自动续费`), a longer one is a run of whole words; never a
     /// part of a token (`param` is no `ram`).
-    pub fn classify<'a>(&'a self, tokens: &[AnalyzedToken]) -> Option<(&'a str, Vec<&'a str>)> {
+    pub fn classify<'a>(
+        &'a self,
+        tokens: &[AnalyzedToken],
+        known: impl Fn(&str) -> bool,
+    ) -> Option<(&'a str, Vec<&'a str>)> {
         let main: Vec<&str> = tokens
             .iter()
             .filter(|t| !t.sub)
@@ -117,7 +121,7 @@ impl Topics {
         };
         let mut best: Option<(&str, Vec<&str>)> = None;
         let mut tied = false;
-        for (category, words) in &self.categories {
+        for (category, words) in self.categories.iter().filter(|(c, _)| known(c)) {
             let found: Vec<&str> = words
                 .iter()
                 .filter(|w| holds(w))
@@ -164,7 +168,7 @@ mod tests {
     }
 
     fn route(t: &Topics, ticket: &str) -> Option<String> {
-        t.classify(&analyzer().analyze(ticket))
+        t.classify(&analyzer().analyze(ticket), |_| true)
             .map(|(c, _)| c.to_string())
     }
 
@@ -223,8 +227,13 @@ mod tests {
             Some("container")
         );
         assert_eq!(route(&t, "20 多台机器同时失联"), None, "机器 was taken out");
+        // Only the categories the desk has take part: with compute unknown, billing wins.
+        let ticket = analyzer().analyze("服务器的退款什么时候到");
+        assert_eq!(t.classify(&ticket, |_| true).map(|(c, _)| c), None);
+        let known = t.classify(&ticket, |c| c != "compute");
+        assert_eq!(known.map(|(c, _)| c), Some("billing"));
         let (c, words) = t
-            .classify(&analyzer().analyze("增值税专票的发票怎么开"))
+            .classify(&analyzer().analyze("增值税专票的发票怎么开"), |_| true)
             .unwrap();
         assert_eq!(c, "billing");
         assert!(words.contains(&"增值税专票"), "{words:?}");

@@ -941,6 +941,8 @@ pub struct Loaded {
     /// ticket by: their one category, the area itself when none has a category, `None` when
     /// they are of several categories.
     pub area_routes: Vec<(String, Option<String>)>,
+    /// The categories its entries declare (lower case).
+    pub categories: std::collections::BTreeSet<String>,
 }
 
 impl Loaded {
@@ -1123,6 +1125,7 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
     let bm25 = bm25::Norms::new(&reader.searcher());
     let columns = columns::Columns::new(&reader.searcher());
     let area_routes = area_routes(&reader.searcher());
+    let categories = kb_categories(&reader.searcher());
     Ok(Loaded {
         index,
         reader,
@@ -1136,10 +1139,29 @@ pub fn open(root: &Path, kb: Option<&Path>) -> Result<Loaded, IndexError> {
         bm25,
         columns,
         area_routes,
+        categories,
     })
 }
 
 /// [`Loaded::area_routes`], read from the `area` and `category` columns of every entry.
+/// The categories the KB's entries declare.
+fn kb_categories(searcher: &tantivy::Searcher) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for reader in searcher.segment_readers() {
+        let Ok(Some(col)) = reader.fast_fields().str("category") else {
+            continue;
+        };
+        let mut text = String::new();
+        for ord in 0..col.num_terms() as u64 {
+            text.clear();
+            if col.ord_to_str(ord, &mut text).unwrap_or(false) {
+                out.insert(text.to_lowercase());
+            }
+        }
+    }
+    out
+}
+
 fn area_routes(searcher: &tantivy::Searcher) -> Vec<(String, Option<String>)> {
     // Area → its entries' categories (None for an entry without one).
     let mut seen: std::collections::BTreeMap<String, std::collections::BTreeSet<Option<String>>> =

@@ -607,6 +607,17 @@ fn a_kb_without_categories_routes_by_its_product_folders() {
     );
     assert_eq!(a.classification.category.as_deref(), Some("ecs"), "{a:?}");
     assert_eq!(a.escalation.team, "compute-support");
+    // The built-in routing words send a hand-off only to a category this desk has: none of
+    // this KB's entries is `billing`, so a refund question goes to the default team, until
+    // the configuration names a billing team.
+    let refund = "上个月的发票还没开，退款什么时候到账";
+    let a = answer_with(&loaded, &cfg, refund);
+    assert_eq!(a.decision, Decision::Escalate, "{a:?}");
+    assert_eq!(a.escalation.team, "general-support");
+    cfg.teams.insert("billing".into(), "finance-desk".into());
+    let a = answer_with(&loaded, &cfg, refund);
+    assert_eq!(a.classification.category.as_deref(), Some("billing"));
+    assert_eq!(a.escalation.team, "finance-desk");
 }
 
 #[test]
