@@ -431,10 +431,12 @@ pub fn clarify_reply(c: &Clarify, lang: Lang) -> Reply {
     for (i, o) in c.options.iter().enumerate() {
         text.push_str(&format!("{}. {}\n", i + 1, o.label));
     }
+    // None of the options may fit: the customer is told what to send instead, so that the
+    // next turn is a ticket that can be answered, not a bare "都不是".
     let tail = if lang == Lang::En {
-        "Reply with the number."
+        "Reply with the number. If none of these fits, describe what happens and the exact error."
     } else {
-        "请回复对应的序号。"
+        "请回复对应的序号；如果都不是，请直接描述您遇到的现象和完整的报错信息。"
     };
     text.push_str(&localize(tail.to_string(), lang));
     Reply {

@@ -1095,6 +1095,11 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
         .text
         .contains("請問"));
     assert!(asked("网站打不开了").len() >= 2);
+    // A question with options says what to send when none fits.
+    let reply = answer_text("网站打不开了").reply.unwrap().text;
+    assert!(reply.contains("如果都不是"), "{reply}");
+    let reply = answer_text("disk is full, help pls").reply.unwrap().text;
+    assert!(reply.contains("If none of these fits"), "{reply}");
     let human = answer_text("你好，转人工");
     assert_eq!(human.decision, Decision::Escalate);
     assert_eq!(human.escalation.reason, EscalationReason::CustomerRequested);
