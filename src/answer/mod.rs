@@ -482,9 +482,10 @@ pub fn answer(
     // 都没用`): its words find entries on real-name checks and robots, which would only
     // mislead the agent.
     let ticket_norm = crate::analysis::normalize::normalize_str(&text);
+    let human = rules::asks_for_human(&ticket_norm);
     let bare_request = !topicless
         && resp.codes.is_empty()
-        && rules::asks_for_human(&ticket_norm)
+        && human
         && !search::query::build(
             loaded,
             &loaded.reader.searcher(),
@@ -644,7 +645,6 @@ pub fn answer(
     let missing_info = rules::missing_info(category.as_deref(), &entities, en, resp.problem);
 
     // The decision.
-    let human = rules::asks_for_human(&norm);
     // As `rules::is_security_incident(&norm)`: `priority` has just looked.
     let security = signals.iter().any(|s| s.name == "security_incident");
     let outage = prio == 0 && signals.iter().any(|s| s.name == "outage");
