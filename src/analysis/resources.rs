@@ -223,19 +223,23 @@ impl QueryResources {
         };
         // Taiwan words lead to the mainland ones, one way; first, so that a KB's own group
         // for the same word replaces the entry.
-        for line in BUILTIN_VARIANTS.lines() {
-            let line = line.trim();
-            if line.starts_with('#') {
-                continue;
+        // Lines `key[, key…] = target[, target…]`: each key leads to the targets, one way.
+        let one_way = |table: &mut PhraseTable, lines: &mut dyn Iterator<Item = &str>| {
+            for line in lines {
+                let line = line.trim();
+                if line.starts_with('#') {
+                    continue;
+                }
+                let Some((from, to)) = line.split_once('=') else {
+                    continue;
+                };
+                let (keys, targets) = (phrases(from), phrases(to));
+                if !keys.is_empty() && !targets.is_empty() {
+                    table.add(&keys, targets);
+                }
             }
-            let Some((tw, mainland)) = line.split_once('=') else {
-                continue;
-            };
-            let (keys, targets) = (phrases(tw), phrases(mainland));
-            if !keys.is_empty() && !targets.is_empty() {
-                res.synonyms.add(&keys, targets);
-            }
-        }
+        };
+        one_way(&mut res.synonyms, &mut BUILTIN_VARIANTS.lines());
         for line in synonyms.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -247,19 +251,10 @@ impl QueryResources {
             }
             res.synonyms.add(&group, group.clone());
         }
-        for line in BUILTIN_GLOSSARY.lines().chain(glossary.lines()) {
-            let line = line.trim();
-            if line.starts_with('#') {
-                continue;
-            }
-            let Some((en, zh)) = line.split_once('=') else {
-                continue;
-            };
-            let (keys, targets) = (phrases(en), phrases(zh));
-            if !keys.is_empty() && !targets.is_empty() {
-                res.translations.add(&keys, targets);
-            }
-        }
+        one_way(
+            &mut res.translations,
+            &mut BUILTIN_GLOSSARY.lines().chain(glossary.lines()),
+        );
         let key = |w: &str| {
             let toks = main_tokens(analyzer, w);
             if toks.len() == 1 {
