@@ -603,7 +603,16 @@ pub fn answer(
         .or_else(|| {
             // Only to a category this desk has: its KB's, or one `[answer.teams]` names. A
             // KB of product folders, or of categories of its own, is not sent to ours.
-            let tokens = loaded.analyzer.analyze(&text);
+            // The ticket's own problem, not its request for a person: a complaint that the
+            // `机器人` answered wrong says nothing of `机器` (compute).
+            let rest;
+            let problem = if human {
+                rest = rules::without_human_request(&norm);
+                &rest
+            } else {
+                &text
+            };
+            let tokens = loaded.analyzer.analyze(problem);
             loaded
                 .topics
                 .classify(&tokens, |c| {

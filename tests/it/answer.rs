@@ -1105,9 +1105,16 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
     assert_eq!(human.escalation.reason, EscalationReason::CustomerRequested);
     // A request for a human and nothing else has no candidates for the agent: what `人工`
     // finds (real-name checks) would only mislead. With a problem, its fixes are there.
-    for t in ["转人工", "转人工 转人工 转人工"] {
+    for t in [
+        "转人工",
+        "转人工 转人工 转人工",
+        "人工客服！！！机器人回答的都没用",
+        "can I talk to a real person",
+    ] {
         let a = answer_text(t);
         assert_eq!(a.escalation.reason, EscalationReason::CustomerRequested);
+        // Nor does its wording send it to a team: `机器人` is no `机器` (compute).
+        assert_eq!(a.escalation.team, "general-support", "{t}");
         assert!(
             a.escalation.candidate_fixes.is_empty(),
             "{t}: {:?}",
