@@ -20,6 +20,7 @@ pub mod confidence;
 pub mod log;
 pub mod reply;
 pub mod rules;
+pub mod thread;
 pub mod topics;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,11 +62,18 @@ pub struct Ticket {
 
 impl Ticket {
     /// The subject (when there is one) and the body, as one text: what is answered, and
-    /// what the answer log keeps.
+    /// what the answer log keeps. A mail's quoted history and signature, and `Re:` before
+    /// its subject, are not the customer's words and stay out ([`thread`]).
     pub fn text(&self) -> String {
-        match self.subject.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => format!("{s}\n{}", self.body),
-            None => self.body.clone(),
+        let body = thread::own_words(&self.body);
+        match self
+            .subject
+            .as_deref()
+            .map(thread::subject)
+            .filter(|s| !s.trim().is_empty())
+        {
+            Some(s) => format!("{s}\n{body}"),
+            None => body.to_string(),
         }
     }
 }

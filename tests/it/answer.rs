@@ -405,6 +405,39 @@ fn chatter_around_a_ticket_does_not_make_its_fix_look_partial() {
 }
 
 #[test]
+fn a_mail_reply_is_answered_on_the_customers_own_words() {
+    // A reply by mail: greeting, the problem, a signature, and our earlier mail quoted below.
+    // Signature and quote are no part of the problem: the answer is the plain ticket's.
+    let ask = |subject: &str, body: &str| {
+        let req = AnswerRequest {
+            ticket: Ticket {
+                subject: Some(subject.into()),
+                body: body.into(),
+                channel: Some("email".into()),
+                ..Default::default()
+            },
+            options: None,
+        };
+        answer(bundled(), &AnswerConfig::default(), &req).unwrap()
+    };
+    let plain = ask(
+        "网站访问慢",
+        "我们的网站今天早上开始访问特别慢，打开要十几秒。服务器是 ECS，CPU 不高。",
+    );
+    let replied = ask(
+        "Re: 回复：网站访问慢",
+        "您好，\n\n我们的网站今天早上开始访问特别慢，打开要十几秒。服务器是 ECS，CPU 不高。\n\n\
+         谢谢！\n--\n张伟 | 运维工程师\nXX科技有限公司\n电话：138-0000-0000\n\n\
+         -----原始邮件-----\n发件人: support@example.com\n主题: 回复：工单 12345\n\
+         您好，请问您的 CDN 回源配置和 RAM 授权策略检查过了吗？",
+    );
+    let ids = |a: &AnswerResponse| a.fixes.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&replied), ids(&plain));
+    assert_eq!(replied.decision, plain.decision);
+    assert!(!ids(&replied).iter().any(|id| id.starts_with("cdn-")));
+}
+
+#[test]
 fn a_pasted_error_settles_what_a_clarification_would_ask() {
     // "Can't ssh after a reboot" fits three entries; the customer asked which one fits.
     let open = answer_text("我们的ECS实例重启之后ssh一直连不上，麻烦帮忙看看");

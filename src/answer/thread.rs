@@ -1,0 +1,186 @@
+//! The customer's own words in a ticket that arrives by mail: without the quoted history of
+//! the thread, the signature, or `Re:` in the subject.
+//!
+//! A reply to a support mail carries everything said before it (`-----原始邮件-----`, `On …
+//! wrote:`, `> …`), and a signature (`--`, `发自我的iPhone`). Their words are not the
+//! customer's problem: a quoted question of ours that names the CDN pulls CDN articles to the
+//! top, and a signature's `运维工程师 · XX科技有限公司 · 电话` is half of what a short ticket says,
+//! so the right fix covers half of it. A forwarded mail is kept: what is forwarded (an alert,
+//! a customer's complaint) is the problem.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+macro_rules! re {
+    ($name:ident, $pat:expr) => {
+        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("valid regex"));
+    };
+}
+
+// A line that opens the quoted history of a reply.
+re!(
+    REPLY_SEPARATOR,
+    r"(?i)^\s*-{2,}\s*(?:原始邮件|原始郵件|original message|reply message|回复邮件)\s*-{2,}\s*$|^\s*_{10,}\s*$"
+);
+// `On Mon, 23 Nov 2026 at 10:00, Support <support@example.com> wrote:`, which mail clients
+// may wrap onto two lines.
+re!(ON_WROTE_START, r"(?i)^\s*on\s.{4,}");
+re!(WROTE_END, r"(?i)wrote\s*:\s*$");
+// `在 2026年11月23日 10:00，Support <support@example.com> 写道：`
+re!(ZH_WROTE, r"^\s*在\s?.{2,160}(?:写道|寫道)\s*[:：]\s*$");
+// The header block a client writes above the quoted mail: `From:` / `发件人：` then `Sent:`,
+// `Date:`, `To:` or `Subject:` on the next lines.
+re!(
+    HEADER_FROM,
+    r"(?i)^\s*\**(?:from|发件人|寄件者)\s*\**\s*[:：]"
+);
+re!(
+    HEADER_NEXT,
+    r"(?i)^\s*\**(?:sent|date|to|cc|subject|发送时间|时间|日期|收件人|抄送|主题|主旨|寄件日期|收件者)\s*\**\s*[:：]"
+);
+// A forwarded mail's marker: what follows is the problem (an alert, a customer's complaint).
+re!(
+    FORWARD,
+    r"(?i)^\s*-{2,}\s*(?:forwarded message|begin forwarded message|转发的邮件|轉寄的郵件)\s*-{0,}\s*$|^\s*begin forwarded message\s*:"
+);
+// A signature's first line: the sig dashes, or a mobile client's line.
+re!(
+    SIGNATURE,
+    r"(?i)^\s*--\s*$|^\s*(?:发自我的|来自我的|從我的|sent from my|get outlook for).{0,30}$"
+);
+// A subject's reply or forward prefix: `Re:` (not `re:Invent`), `回复：`.
+re!(
+    SUBJECT_PREFIX,
+    r"(?i)^\s*(?:(?:re|aw|fw|fwd)\s*(?::\s+|:$|：)|(?:re|aw|fw|fwd)\s*:[^\x00-\x7f]|(?:回复|答复|回覆|转发|轉寄)\s*[:：])"
+);
+
+/// The lines of a mail's own words end before the first line that opens the quoted history
+/// or the signature; a trailing block of `>` lines goes too. Never cuts everything: a body
+/// that is all quote, or whose own part is only a word or two, is kept whole.
+pub fn own_words(body: &str) -> &str {
+    let lines = line_starts(body);
+    if lines.iter().any(|(_, l)| FORWARD.is_match(l)) {
+        return body;
+    }
+    let mut cut = body.len();
+    for (i, &(start, line)) in lines.iter().enumerate() {
+        let next = lines.get(i + 1).map(|l| l.1).unwrap_or("");
+        let opens = REPLY_SEPARATOR.is_match(line)
+            || ZH_WROTE.is_match(line)
+            || (ON_WROTE_START.is_match(line)
+                && (WROTE_END.is_match(line) || WROTE_END.is_match(next)))
+            || (HEADER_FROM.is_match(line) && HEADER_NEXT.is_match(next))
+            || SIGNATURE.is_match(line);
+        if opens {
+            cut = start;
+            break;
+        }
+    }
+    // A quote below the reply with no header: the last lines all start with `>`.
+    let own = line_starts(&body[..cut]);
+    let quoted = |l: &str| l.trim_start().starts_with('>');
+    if let Some(last) = own.iter().rposition(|(_, l)| !l.trim().is_empty()) {
+        if quoted(own[last].1) {
+            let first = own[..last]
+                .iter()
+                .rposition(|(_, l)| !l.trim().is_empty() && !quoted(l))
+                .map(|p| p + 1)
+                .unwrap_or(0);
+            cut = own[first].0;
+        }
+    }
+    let kept = &body[..cut];
+    if substance(kept) < MIN_OWN_CHARS {
+        return body;
+    }
+    kept.trim_end()
+}
+
+/// The subject without its `Re:` / `回复：` / `Fwd:` prefixes.
+pub fn subject(mut s: &str) -> &str {
+    while let Some(m) = SUBJECT_PREFIX.find(s) {
+        let mut end = m.end();
+        // `Re:网站`: the pattern took the first character after the colon.
+        if !s[..end].ends_with([':', '：', ' ', '\t']) && !s[..end].trim_end().is_empty() {
+            end = s[..end]
+                .char_indices()
+                .last()
+                .map(|(i, _)| i)
+                .unwrap_or(end);
+        }
+        s = &s[end..];
+    }
+    s.trim_start()
+}
+
+/// Below this many letters, digits and Han characters, what precedes the quote is no ticket
+/// of its own (`见下`, `FYI`, `同上`), and the whole body is kept.
+const MIN_OWN_CHARS: usize = 6;
+
+fn substance(s: &str) -> usize {
+    s.chars().filter(|c| c.is_alphanumeric()).count()
+}
+
+/// Each line with its byte offset in `s`.
+fn line_starts(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in s.split_inclusive('\n') {
+        out.push((at, line.trim_end_matches(['\n', '\r'])));
+        at += line.len();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_history_and_signature_go() {
+        let mail = "您好，\n\n网站今天访问特别慢，打开要十几秒。\n\n谢谢！\n--\n张伟 | 运维工程师\n电话：138-0000-0000\n\n-----原始邮件-----\n发件人: support@example.com\n主题: 回复：工单 12345\n请问 CDN 配置了吗？";
+        assert_eq!(
+            own_words(mail),
+            "您好，\n\n网站今天访问特别慢，打开要十几秒。\n\n谢谢！"
+        );
+        let mail = "OSS 图片外链返回 403\n\nOn Mon, Nov 23, 2026 at 10:00 AM Support <support@example.com>\nwrote:\n> Could you check the CDN origin?\n";
+        assert_eq!(own_words(mail), "OSS 图片外链返回 403");
+        let mail = "还是连不上，截图见附件\n\n在 2026年11月23日 10:00，Support <s@example.com> 写道：\n> 请检查安全组";
+        assert_eq!(own_words(mail), "还是连不上，截图见附件");
+        let mail = "重启后还是不行\n\nFrom: Support <s@example.com>\nSent: Monday, November 23, 2026 10:00 AM\nSubject: RE: ticket\n\nPlease reboot.";
+        assert_eq!(own_words(mail), "重启后还是不行");
+        let mail = "磁盘满了怎么扩容\n\n发自我的iPhone";
+        assert_eq!(own_words(mail), "磁盘满了怎么扩容");
+        // A quote below the reply without any header.
+        let mail = "yes, region cn-hangzhou, bucket photos\n\n> which region is the bucket in?\n> and its name?\n";
+        assert_eq!(own_words(mail), "yes, region cn-hangzhou, bucket photos");
+    }
+
+    #[test]
+    fn what_is_no_quote_stays() {
+        for t in [
+            // A shell prompt, a command's flags, a line that starts with `On`.
+            "mongo shell 里执行\n> db.orders.find()\n报错 Unauthorized，但是我用的是 root",
+            "执行 mysqldump --single-transaction 报错\n-- Dump completed 没有出现",
+            "On the new instance, nginx returns 502",
+            "From: 字段在邮件推送里显示乱码",
+        ] {
+            assert_eq!(own_words(t), t);
+        }
+        // A forward is its content; a body that is all quote is kept whole.
+        let fwd = "FYI\n---------- Forwarded message ---------\nFrom: alerts@example.com\n云监控告警：磁盘使用率 95%";
+        assert_eq!(own_words(fwd), fwd);
+        let fwd = "见下\n-----原始邮件-----\n发件人: ops@example.com\n主题: 告警\nRDS 连接数满了";
+        assert_eq!(own_words(fwd), fwd);
+    }
+
+    #[test]
+    fn subject_prefixes_go() {
+        assert_eq!(subject("Re: 回复：网站访问慢"), "网站访问慢");
+        assert_eq!(subject("FW: disk full"), "disk full");
+        assert_eq!(subject("Redis 连接超时"), "Redis 连接超时");
+        assert_eq!(subject("Re:网站访问慢"), "网站访问慢");
+        assert_eq!(subject("re:invent 的门票"), "re:invent 的门票");
+    }
+}
