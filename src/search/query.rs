@@ -277,9 +277,11 @@ pub struct Plan {
     /// The ticket describes a problem (see [`Weights::problem`]).
     pub problem: bool,
     /// The ticket names something: an error code, or a word of its own that is not chatter.
-    /// `你好，我有个问题想咨询一下` and `出问题了，急` name nothing. (A word common in the KB
-    /// still names something: `ecs不小心释放了 还能恢复不` holds no rare word, yet its words
-    /// together say exactly what happened.)
+    /// `你好，我有个问题想咨询一下` and `出问题了，急` name nothing. Nor does a ticket whose only
+    /// word is one a third of the KB uses ([`broad`]): `我的服务器有问题` and `my server has a
+    /// problem` find entries that mention a server, which are no more its answer than any
+    /// other. (Words common in the KB together still name something: `ecs不小心释放了 还能恢复不`
+    /// holds no rare word, yet its words say exactly what happened.)
     pub topical: bool,
 }
 
@@ -367,6 +369,19 @@ fn idf(searcher: &Searcher, field: Field, text: &str) -> f32 {
         .unwrap_or(0) as f32;
     ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
 }
+
+/// A word so common in the KB that entries holding it are not about it: in a third of the
+/// entries, and in at least [`BROAD_MIN_DOCS`] of them (in a KB of a few entries every word
+/// is in a third).
+fn broad(searcher: &Searcher, t: &QueryTerm) -> bool {
+    let n = searcher.num_docs() as f32;
+    // The document frequency the IDF was computed from (see [`idf`]).
+    let df = (n + 1.0) / t.idf.exp() - 0.5;
+    df >= (n / 3.0).max(BROAD_MIN_DOCS)
+}
+
+/// See [`broad`].
+const BROAD_MIN_DOCS: f32 = 20.0;
 
 /// The IDF of a word no entry contains (df = 0 in [`idf`]).
 fn unseen_idf(searcher: &Searcher) -> f32 {
@@ -916,10 +931,12 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         }
     }
     let problem = !codes.is_empty() || entities::describes_problem(text);
-    let topical = !codes.is_empty()
-        || terms
-            .iter()
-            .any(|t| !t.secondary && !chatter.contains(&t.text));
+    let main: Vec<&QueryTerm> = terms
+        .iter()
+        .filter(|t| !t.secondary && !chatter.contains(&t.text))
+        .collect();
+    let topical =
+        !codes.is_empty() || (!main.is_empty() && !(main.len() == 1 && broad(searcher, main[0])));
     Plan {
         clauses,
         terms,
