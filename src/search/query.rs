@@ -935,8 +935,12 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         .iter()
         .filter(|t| !t.secondary && !chatter.contains(&t.text))
         .collect();
-    let topical =
-        !codes.is_empty() || (!main.is_empty() && !(main.len() == 1 && broad(searcher, main[0])));
+    let topical = !codes.is_empty()
+        || match main.as_slice() {
+            [] => false,
+            [one] => !broad(searcher, one),
+            _ => true,
+        };
     Plan {
         clauses,
         terms,
