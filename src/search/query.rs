@@ -370,6 +370,44 @@ fn idf(searcher: &Searcher, field: Field, text: &str) -> f32 {
     ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
 }
 
+/// The codes of a ticket with those that name one error twice (`HTTP 504` and `504 Gateway
+/// Time-out`, `InvalidAccessKeyId` and `InvalidAccessKeyId.NotFound`) kept once, in their
+/// longest form: the ticket says it once, and an entry listing both forms would otherwise
+/// score it twice.
+fn one_per_error(codes: Vec<String>) -> Vec<String> {
+    let words = |c: &str| -> Vec<String> {
+        c.split(|ch: char| !ch.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    // The first number of a code is the error's (`ERROR 1062 (23000)` and `ERROR 1452
+    // (23000)` are two errors of one SQLSTATE).
+    let number = |ws: &[String]| {
+        ws.iter()
+            .find(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|w| w.len() >= 3)
+            .cloned()
+    };
+    let same = |a: &[String], b: &[String]| {
+        number(a).is_some_and(|n| number(b) == Some(n))
+            || a.iter().all(|w| b.contains(w))
+            || b.iter().all(|w| a.contains(w))
+    };
+    let ws: Vec<Vec<String>> = codes.iter().map(|c| words(c)).collect();
+    (0..codes.len())
+        .filter(|&i| {
+            !(0..codes.len()).any(|j| {
+                j != i
+                    && same(&ws[i], &ws[j])
+                    && (codes[j].len() > codes[i].len()
+                        || (codes[j].len() == codes[i].len() && j < i))
+            })
+        })
+        .map(|i| codes[i].clone())
+        .collect()
+}
+
 /// A word so common in the KB that entries holding it are not about it: in a third of the
 /// entries, and in at least [`BROAD_MIN_DOCS`] of them (in a KB of a few entries every word
 /// is in a third).
@@ -912,6 +950,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         }
     }
     codes.retain(|c| !c.is_empty());
+    let codes = one_per_error(codes);
     for c in &codes {
         clauses.push(Clause {
             label: label(format_args!("code:{c}")),
@@ -953,7 +992,26 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
 
 #[cfg(test)]
 mod tests {
-    use super::{chatter_weight, DEFAULT_WEIGHTS};
+    use super::{chatter_weight, one_per_error, DEFAULT_WEIGHTS};
+
+    #[test]
+    fn one_error_in_two_forms_is_one_code() {
+        let kept = |codes: &[&str]| one_per_error(codes.iter().map(|c| c.to_string()).collect());
+        assert_eq!(
+            kept(&["http 504", "504 gateway time-out"]),
+            ["504 gateway time-out"]
+        );
+        assert_eq!(
+            kept(&["invalidaccesskeyid", "invalidaccesskeyid.notfound"]),
+            ["invalidaccesskeyid.notfound"]
+        );
+        // Two errors stay two, even of one SQLSTATE or one status class.
+        assert_eq!(
+            kept(&["error 1062 (23000)", "error 1452 (23000)"]),
+            ["error 1062 (23000)", "error 1452 (23000)"]
+        );
+        assert_eq!(kept(&["http 502", "http 504"]), ["http 502", "http 504"]);
+    }
     use crate::analysis::tokenizer::general_idf;
 
     /// The KB IDF of a word that is in a share `share` of the entries.
