@@ -10,6 +10,8 @@ use tantivy::{DocAddress, Searcher};
 pub struct Columns {
     /// The `id` column; `None` where a segment lacks it.
     pub id: Vec<Option<StrColumn>>,
+    /// The `area` column (the entry's product, else its top-level folder).
+    pub area: Vec<Option<StrColumn>>,
     /// The `dupkey` column: entries with the same key are copies of one text.
     pub dupkey: Vec<Option<Column<u64>>>,
     /// The `problem` column: 1 for entries that describe a problem and its fix.
@@ -41,6 +43,10 @@ impl Columns {
             id: readers
                 .iter()
                 .map(|r| r.fast_fields().str("id").ok().flatten())
+                .collect(),
+            area: readers
+                .iter()
+                .map(|r| r.fast_fields().str("area").ok().flatten())
                 .collect(),
             dupkey: u64s("dupkey"),
             problem: u64s("problem"),

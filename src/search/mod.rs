@@ -215,6 +215,37 @@ pub enum SearchError {
     UnknownEntry(String),
 }
 
+/// The areas the plan names, per segment as the term ordinals of its `area` column: one
+/// lookup per named area and segment, then an entry is compared by its ordinal.
+fn named_area_ords(searcher: &tantivy::Searcher, areas: &[String]) -> Vec<Vec<u64>> {
+    if areas.is_empty() {
+        return Vec::new();
+    }
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|seg| {
+            let Some(col) = seg.fast_fields().str("area").ok().flatten() else {
+                return Vec::new();
+            };
+            areas
+                .iter()
+                .filter_map(|a| col.dictionary().term_ord(str::as_bytes(a)).ok().flatten())
+                .collect()
+        })
+        .collect()
+}
+
+/// The term ordinal of the entry's area in its segment's `area` column.
+fn area_ord(loaded: &Loaded, addr: DocAddress) -> Option<u64> {
+    let col = loaded
+        .columns
+        .area
+        .get(addr.segment_ord as usize)?
+        .as_ref()?;
+    col.term_ords(addr.doc_id).next()
+}
+
 /// Largest offset + limit served: deeper pages cost more than they are worth.
 pub const MAX_WINDOW: usize = 1000;
 
@@ -338,6 +369,8 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         } else {
             &[]
         };
+        // The areas the ticket names, as term ordinals of each segment's `area` column.
+        let named_areas = named_area_ords(&searcher, &plan.areas);
         for ((score, addr), cv) in cands.iter_mut() {
             let raw = *score;
             // Soft AND: an entry holding more of the query's information rises.
@@ -359,6 +392,16 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                 prior = Some(*score * w.problem);
                 *score *= 1.0 + w.problem;
             }
+            let mut area = None;
+            if named_areas
+                .get(addr.segment_ord as usize)
+                .is_some_and(|ords| {
+                    !ords.is_empty() && area_ord(loaded, *addr).is_some_and(|o| ords.contains(&o))
+                })
+            {
+                area = Some(*score * w.area);
+                *score *= 1.0 + w.area;
+            }
             noted.push((
                 *addr,
                 Noted {
@@ -366,6 +409,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                     coverage: *cv,
                     prior,
                     reference,
+                    area,
                 },
             ));
         }
@@ -455,6 +499,12 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             if let Some(p) = noted.and_then(|n| n.reference) {
                 parts.push(ScorePart {
                     clause: "prior:reference-entry".into(),
+                    score: p,
+                });
+            }
+            if let Some(p) = noted.and_then(|n| n.area) {
+                parts.push(ScorePart {
+                    clause: "prior:named-area".into(),
                     score: p,
                 });
             }
@@ -1230,6 +1280,8 @@ struct Noted {
     prior: Option<f32>,
     /// Points the reference-entry prior took (negative).
     reference: Option<f32>,
+    /// Points the named-area prior added.
+    area: Option<f32>,
 }
 
 /// A clause [`candidate_pass`] scores from the postings it reads.

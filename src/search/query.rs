@@ -97,6 +97,12 @@ pub struct Weights {
     /// a troubleshooting entry or FAQ more often than by a product overview or API page
     /// sharing its words.
     pub problem: f32,
+    /// When the ticket names areas of the KB (a product's name, or the top-level folder of a
+    /// KB organised by product: `MongoDB磁盘用满了`, `SLS日志怎么下载`), entries of those
+    /// areas are re-scored by score × (1 + area) among the candidates: a page of another
+    /// product that shares the ticket's words answers it less often than one of the product
+    /// it names.
+    pub area: f32,
 }
 
 /// Default ranking weights.
@@ -124,6 +130,7 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     rerank_depth: 100,
     common_idf: 2.0,
     problem: 0.3,
+    area: 0.1,
 };
 
 impl Weights {
@@ -161,6 +168,7 @@ impl Weights {
                 "rerank_depth" => self.rerank_depth = x as usize,
                 "common_idf" => self.common_idf = x,
                 "problem" => self.problem = x,
+                "area" => self.area = x,
                 other => return Err(format!("unknown weight `{other}`")),
             }
         }
@@ -283,6 +291,9 @@ pub struct Plan {
     /// other. (Words common in the KB together still name something: `ecs不小心释放了 还能恢复不`
     /// holds no rare word, yet its words say exactly what happened.)
     pub topical: bool,
+    /// The KB's areas (products, or top-level folders) the ticket names, as the `area`
+    /// column holds them: what the named-area prior ([`Weights::area`]) reads.
+    pub areas: Vec<String>,
 }
 
 impl Plan {
@@ -512,6 +523,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             }
             return Plan {
                 topical: !terms.is_empty(),
+                areas: Vec::new(),
                 clauses,
                 terms,
                 codes: Vec::new(),
@@ -944,6 +956,18 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     // Error codes: those with a code's shape, and known phrase codes the ticket contains.
     let norm = normalize_str(text);
     let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The KB's areas the ticket names (for the named-area prior).
+    let areas: Vec<String> = if w.area > 0.0 {
+        loaded
+            .area_routes
+            .iter()
+            .map(|(a, _)| a)
+            .filter(|a| crate::analysis::normalize::mentions(&norm, a))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     for pc in loaded.phrase_codes.found_in(&norm) {
         if !codes.iter().any(|c| c == pc) {
             codes.push(pc.to_string());
@@ -987,6 +1011,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         chatter,
         problem,
         topical,
+        areas,
     }
 }
 

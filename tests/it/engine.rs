@@ -1087,6 +1087,45 @@ fn problem_tickets_prefer_troubleshooting_entries() {
         .all(|p| p.clause != "prior:problem-entry"));
 }
 
+/// A KB of product folders: a ticket that names a product prefers that product's page over
+/// another's with the same words, though neither page names its product in its text.
+#[test]
+fn a_ticket_that_names_a_product_prefers_its_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    for area in ["mongodb", "gpdb"] {
+        fs::create_dir_all(kb.join(area)).unwrap();
+        fs::write(
+            kb.join(area).join("disk-locked.md"),
+            "# 磁盘空间用满后实例被锁定\n\n磁盘用满后实例进入锁定状态，无法写入数据。清理数据或扩容磁盘后解锁。\n",
+        )
+        .unwrap();
+    }
+    let (_index, loaded) = built(&kb);
+    let run = |q: &str| {
+        let mut req = SearchRequest::new(q);
+        req.dedupe = false;
+        req.explain = true;
+        search::search(&loaded, &req).unwrap().hits
+    };
+    for (q, area) in [
+        ("MongoDB磁盘用满了，实例锁定写不进去", "mongodb"),
+        ("gpdb 磁盘满了被锁定", "gpdb"),
+    ] {
+        let hits = run(q);
+        assert_eq!(hits[0].area.as_deref(), Some(area), "{q}");
+        let parts = hits[0].explain.as_ref().unwrap();
+        assert!(
+            parts.iter().any(|p| p.clause == "prior:named-area"),
+            "{parts:?}"
+        );
+        assert!(hits[0].score > hits[1].score, "{q}");
+    }
+    // A ticket naming neither: the two tie.
+    let hits = run("磁盘用满了，实例锁定写不进去");
+    assert_eq!(hits[0].score, hits[1].score);
+}
+
 /// Files sharing an id: the file named after the id keeps it even when an earlier file
 /// (here an FAQ page of several entries, already in the index) claimed it first; every other
 /// claimant is skipped with an error naming the keeper. `check` reports the same.
