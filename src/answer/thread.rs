@@ -56,40 +56,41 @@ re!(
 );
 
 /// The lines of a mail's own words end before the first line that opens the quoted history
-/// or the signature; a trailing block of `>` lines goes too. Never cuts everything: a body
-/// that is all quote, or whose own part is only a word or two, is kept whole.
+/// or the signature. Never cuts everything: a body that is all quote, or whose own part is
+/// only a word or two, is kept whole. `>` lines without a line that opens a quote stay: in a
+/// ticket form that takes Markdown they are the customer's own quote of an error.
 pub fn own_words(body: &str) -> &str {
     let lines = line_starts(body);
     if lines.iter().any(|(_, l)| FORWARD.is_match(l)) {
         return body;
     }
-    let mut cut = body.len();
-    for (i, &(start, line)) in lines.iter().enumerate() {
+    let opens_quote = |i: usize| {
+        let line = lines[i].1;
         let next = lines.get(i + 1).map(|l| l.1).unwrap_or("");
-        let opens = REPLY_SEPARATOR.is_match(line)
+        REPLY_SEPARATOR.is_match(line)
             || ZH_WROTE.is_match(line)
             || (ON_WROTE_START.is_match(line)
                 && (WROTE_END.is_match(line) || WROTE_END.is_match(next)))
             || (HEADER_FROM.is_match(line) && HEADER_NEXT.is_match(next))
-            || SIGNATURE.is_match(line);
-        if opens {
-            cut = start;
-            break;
-        }
-    }
-    // A quote below the reply with no header: the last lines all start with `>`.
-    let own = line_starts(&body[..cut]);
-    let quoted = |l: &str| l.trim_start().starts_with('>');
-    if let Some(last) = own.iter().rposition(|(_, l)| !l.trim().is_empty()) {
-        if quoted(own[last].1) {
-            let first = own[..last]
+    };
+    // A signature is a few lines of name, title and phone up to the quote or the end; a
+    // `--` above a pasted log or error is the customer's divider.
+    let signature = |i: usize| {
+        let block: Vec<&str> = lines[i + 1..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, _)| !opens_quote(i + 1 + k))
+            .map(|(_, l)| l.1)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        block.len() <= MAX_SIGNATURE_LINES
+            && block
                 .iter()
-                .rposition(|(_, l)| !l.trim().is_empty() && !quoted(l))
-                .map(|p| p + 1)
-                .unwrap_or(0);
-            cut = own[first].0;
-        }
-    }
+                .all(|l| crate::analysis::entities::error_codes(l).is_empty())
+    };
+    let cut = (0..lines.len())
+        .find(|&i| opens_quote(i) || (SIGNATURE.is_match(lines[i].1) && signature(i)))
+        .map_or(body.len(), |i| lines[i].0);
     let kept = &body[..cut];
     if substance(kept) < MIN_OWN_CHARS {
         return body;
@@ -113,6 +114,9 @@ pub fn subject(mut s: &str) -> &str {
     }
     s.trim_start()
 }
+
+/// A signature longer than this is no signature (see [`own_words`]).
+const MAX_SIGNATURE_LINES: usize = 8;
 
 /// Below this many letters, digits and Han characters, what precedes the quote is no ticket
 /// of its own (`见下`, `FYI`, `同上`), and the whole body is kept.
@@ -152,9 +156,6 @@ mod tests {
         assert_eq!(own_words(mail), "重启后还是不行");
         let mail = "磁盘满了怎么扩容\n\n发自我的iPhone";
         assert_eq!(own_words(mail), "磁盘满了怎么扩容");
-        // A quote below the reply without any header.
-        let mail = "yes, region cn-hangzhou, bucket photos\n\n> which region is the bucket in?\n> and its name?\n";
-        assert_eq!(own_words(mail), "yes, region cn-hangzhou, bucket photos");
     }
 
     #[test]
@@ -165,6 +166,8 @@ mod tests {
             "执行 mysqldump --single-transaction 报错\n-- Dump completed 没有出现",
             "On the new instance, nginx returns 502",
             "From: 字段在邮件推送里显示乱码",
+            "数据库连不上\n--\nERROR 2003 (HY000): Can't connect to MySQL server on '10.0.0.8' (110)",
+            "连接数据库报错：\n\n> ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.8'",
         ] {
             assert_eq!(own_words(t), t);
         }
