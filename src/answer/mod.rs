@@ -62,11 +62,11 @@ pub struct Ticket {
 
 impl Ticket {
     /// The subject (when there is one) and the body, as one text: what is answered, and
-    /// what the answer log keeps. A mail's quoted history and signature, and `Re:` before
-    /// its subject, are not the customer's words and stay out ([`thread`]).
+    /// what the answer log keeps. A mail's quoted history and signature, `Re:` before its
+    /// subject, and a chat's `[图片]` are not the customer's words and stay out ([`thread`]).
     pub fn text(&self) -> String {
         let body = thread::own_words(&self.body);
-        match self
+        let text = match self
             .subject
             .as_deref()
             .map(thread::subject)
@@ -74,7 +74,8 @@ impl Ticket {
         {
             Some(s) => format!("{s}\n{body}"),
             None => body.to_string(),
-        }
+        };
+        thread::without_placeholders(&text).into_owned()
     }
 }
 
@@ -455,11 +456,14 @@ pub fn answer(
     let started = Instant::now();
     let t = &req.ticket;
     let text = t.text();
-    let language = t
-        .lang
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_else(|| lang::detect(&text));
+    let language = t.lang.as_deref().and_then(Lang::parse).unwrap_or_else(|| {
+        // A ticket of placeholders alone (`[图片]`) is in the language they are written in.
+        if text.chars().any(char::is_alphanumeric) {
+            lang::detect(&text)
+        } else {
+            lang::detect(&t.body)
+        }
+    });
     let en = language == Lang::En;
     let opts = req.options.clone().unwrap_or_default();
     let max_fixes = opts.max_fixes.unwrap_or(3).clamp(1, 10);

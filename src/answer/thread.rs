@@ -1,5 +1,6 @@
 //! The customer's own words in a ticket that arrives by mail: without the quoted history of
-//! the thread, the signature, or `Re:` in the subject.
+//! the thread, the signature, or `Re:` in the subject; and in one from a chat, without the
+//! placeholders the platform writes for an image or a sticker (`[图片]`, `[捂脸]`).
 //!
 //! A reply to a support mail carries everything said before it (`-----原始邮件-----`, `On …
 //! wrote:`, `> …`), and a signature (`--`, `发自我的iPhone`). Their words are not the
@@ -98,6 +99,20 @@ pub fn own_words(body: &str) -> &str {
     kept.trim_end()
 }
 
+// What a chat platform writes in place of what it cannot pass on as text: `[图片]`, `[语音]`,
+// `[文件]`, a sticker (`[捂脸]`, `[微笑]`: one to four Han characters in brackets), `[image]`.
+// `[ERROR]` and `[2026-11-24 10:00:01]` in a pasted log are kept.
+re!(
+    PLACEHOLDER,
+    r"(?i)\[\p{Han}{1,4}\]|【(?:图片|语音|视频|文件|表情|动画表情|链接)】|\[(?:image|photo|picture|sticker|emoji|attachment|file|voice|video|screenshot)(?:\s*\d{1,3})?\]"
+);
+
+/// `text` without chat placeholders ([`PLACEHOLDER`]). `[图片] [图片] 如图，网站打开显示这个`
+/// found articles on images; what the customer wrote is `如图，网站打开显示这个`.
+pub fn without_placeholders(text: &str) -> std::borrow::Cow<'_, str> {
+    PLACEHOLDER.replace_all(text, " ")
+}
+
 /// The subject without its `Re:` / `回复：` / `Fwd:` prefixes.
 pub fn subject(mut s: &str) -> &str {
     while let Some(m) = SUBJECT_PREFIX.find(s) {
@@ -176,6 +191,26 @@ mod tests {
         assert_eq!(own_words(fwd), fwd);
         let fwd = "见下\n-----原始邮件-----\n发件人: ops@example.com\n主题: 告警\nRDS 连接数满了";
         assert_eq!(own_words(fwd), fwd);
+    }
+
+    #[test]
+    fn chat_placeholders_go() {
+        assert_eq!(
+            without_placeholders("[图片][图片] 如图，网站打开显示这个[捂脸]").trim(),
+            "如图，网站打开显示这个"
+        );
+        assert_eq!(
+            without_placeholders("see [Image 2] please").trim(),
+            "see   please"
+        );
+        for t in [
+            "[ERROR] connection refused",
+            "[2026-11-24 10:00:01] nginx: [emerg] bind() failed",
+            "arr[0] 越界",
+            "[Service]\nExecStart=/usr/bin/app",
+        ] {
+            assert_eq!(without_placeholders(t), t);
+        }
     }
 
     #[test]

@@ -1110,6 +1110,9 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
         // than any other entry.
         "我的服务器有问题",
         "my server has a problem",
+        // What a chat platform writes for an image is no word of the customer's.
+        "[图片]",
+        "[图片][捂脸]",
     ] {
         let a = answer_text(t);
         assert_eq!(a.decision, Decision::Clarify, "{t}: {:?}", a.fixes);
