@@ -637,13 +637,41 @@ pub fn answer(
         .clone()
         .filter(|p| !p.trim().is_empty())
         .or_else(|| inferred_from.and_then(|h| h.product.clone()));
+    let no_match = hits.is_empty() || hits[0].coverage < MATCH_COVERAGE;
+    // Whether the top fix and the one at `j` are two answers the ticket does not choose
+    // between (rule 4's clarify cases).
+    let different = |j: usize| different_problems(&hits[0], &hits[j], &titles[0], &titles[j]);
+    let undecided = |j: usize| {
+        let (top, other) = (&hits[0], &hits[j]);
+        let as_close = j == 1
+            && confs[j].0 >= confs[0].0 * cfg.clarify_ratio
+            && ((score_margin(top, other) <= cfg.clarify_margin && different(j))
+                || both_restate(top, other));
+        let alike = different(j) && matched_alike(top, other);
+        confs[j].0 >= suggest_t
+            && (as_close || alike)
+            && !told_apart_by_code(top, other)
+            && !told_apart_by_product(top, other, &named)
+    };
+    // The first fix the ticket does not choose from the top one: the question offers it.
+    let rival = (1..hits.len().min(MATCHED_ALIKE_DEPTH + 1)).find(|&j| undecided(j));
+    let close = rival.is_some();
     // An article's priority is that of the problem it fixes: it raises a ticket that reports
     // the problem (`网站打不开，提示未备案` is P1), not one that asks a question the article
-    // also answers (`网站备案要多久` stays P3). A low one lowers either.
-    let article_priority = inferred_from
-        .and_then(|h| h.priority.as_deref())
-        .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok())
-        .filter(|&p| resp.problem || p >= rules::DEFAULT_PRIORITY);
+    // also answers (`网站备案要多久` stays P3). A low one lowers either. When the ticket is
+    // undecided between fixes, it is the most urgent of theirs: `服务器连不上，ping 也不通`
+    // may be a routing fault (P2) as well as blocked ICMP (P4).
+    let priority_of = |h: &Hit| {
+        h.priority
+            .as_deref()
+            .and_then(|p| p.trim_start_matches('P').parse::<u8>().ok())
+            .filter(|&p| resp.problem || p >= rules::DEFAULT_PRIORITY)
+    };
+    let article_priority = match (inferred_from, rival) {
+        (Some(h), Some(r)) if !chosen => [h, &hits[r]].into_iter().filter_map(priority_of).min(),
+        (Some(h), _) => priority_of(h),
+        (None, _) => None,
+    };
     let (prio, mut signals) = rules::priority(&norm, t.customer_tier.as_deref(), article_priority);
     // A credential in the ticket: the reply asks the customer to change it, and the hand-off
     // says so (without the credential).
@@ -669,25 +697,6 @@ pub fn answer(
     // As `rules::is_security_incident(&norm)`: `priority` has just looked.
     let security = signals.iter().any(|s| s.name == "security_incident");
     let outage = prio == 0 && signals.iter().any(|s| s.name == "outage");
-    let no_match = hits.is_empty() || hits[0].coverage < MATCH_COVERAGE;
-    // Whether the top fix and the one at `j` are two answers the ticket does not choose
-    // between (rule 4's clarify cases).
-    let different = |j: usize| different_problems(&hits[0], &hits[j], &titles[0], &titles[j]);
-    let undecided = |j: usize| {
-        let (top, other) = (&hits[0], &hits[j]);
-        let as_close = j == 1
-            && confs[j].0 >= confs[0].0 * cfg.clarify_ratio
-            && ((score_margin(top, other) <= cfg.clarify_margin && different(j))
-                || both_restate(top, other));
-        let alike = different(j) && matched_alike(top, other);
-        confs[j].0 >= suggest_t
-            && (as_close || alike)
-            && !told_apart_by_code(top, other)
-            && !told_apart_by_product(top, other, &named)
-    };
-    // The first fix the ticket does not choose from the top one: the question offers it.
-    let rival = (1..hits.len().min(MATCHED_ALIKE_DEPTH + 1)).find(|&j| undecided(j));
-    let close = rival.is_some();
     let (decision, reason) = if human {
         (Decision::Escalate, EscalationReason::CustomerRequested)
     } else if outage {

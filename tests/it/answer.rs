@@ -321,6 +321,12 @@ fn an_article_priority_rates_a_report_of_its_problem_not_a_question() {
         .any(|s| s.name == "article_priority"));
     assert_eq!(question.classification.priority, "P3");
     assert!(question.escalation.sla_minutes > report.escalation.sla_minutes);
+    // Undecided between blocked ICMP (P4) and a routing fault (P2), the ticket is as urgent
+    // as the more urgent of the two.
+    let undecided = answer_text("服务器链接不上，ping 也不通");
+    assert_eq!(undecided.decision, Decision::Clarify);
+    assert_eq!(undecided.fixes[0].id, "net-ping-instance-fail");
+    assert_eq!(undecided.classification.priority, "P2");
 }
 
 #[test]
