@@ -316,10 +316,20 @@ pub fn check(config: &Config, a: CheckArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .filter(|p| p.severity == Severity::Error)
             .count();
+        let drafts: HashSet<&str> = ing
+            .entries
+            .iter()
+            .filter(|e| e.meta.draft)
+            .map(|e| e.doc_id.as_str())
+            .collect();
+        let draft_note = match drafts.len() {
+            0 => String::new(),
+            n => format!(" ({n} draft(s): checked, not indexed)"),
+        };
         println!(
-            "{} file(s), {} entries, {} error(s) (files skipped), {} warning(s)",
+            "{} file(s){draft_note}, {} entries, {} error(s) (files skipped), {} warning(s)",
             ing.files,
-            ing.entries.len(),
+            ing.entries.iter().filter(|e| !e.meta.draft).count(),
             errors,
             problems.len() - errors
         );

@@ -131,6 +131,8 @@ pub struct BuildSummary {
     pub files: usize,
     /// Entries indexed.
     pub entries: usize,
+    /// Files marked `draft: true`: read and linted, not indexed.
+    pub drafts: usize,
     /// Files skipped.
     pub skipped: usize,
     /// Every problem found (errors skipped a file; warnings did not).
@@ -171,8 +173,12 @@ impl BuildSummary {
 
     /// The one summary line printed at the end of a reindex.
     pub fn line(&self) -> String {
+        let drafts = match self.drafts {
+            0 => String::new(),
+            n => format!(" ({n} of them draft(s), not indexed)"),
+        };
         format!(
-            "indexed {} files into {} entries, skipped {} ({} problem(s)), {:.2} s, {:.1} MB/s, index {:.1} MB, generation {}",
+            "indexed {} files{drafts} into {} entries, skipped {} ({} problem(s)), {:.2} s, {:.1} MB/s, index {:.1} MB, generation {}",
             self.files - self.skipped,
             self.entries,
             self.skipped,
@@ -365,6 +371,7 @@ pub fn build(
             };
             read.problems.extend(warnings);
             read.bytes += bytes;
+            read.drafts += usize::from(f.draft);
             let Some(probe) = f.probe else {
                 read.files_ok += 1;
                 return;
@@ -481,6 +488,7 @@ pub fn build(
     Ok(BuildSummary {
         files: read.files,
         entries: read.entries,
+        drafts: read.drafts,
         skipped: read.files - read.files_ok.min(read.files),
         problems: read.problems,
         resource_warnings: res_warnings
@@ -513,6 +521,8 @@ struct ReadyFile {
     /// Entry count, first entry id and the MD5 of its Markdown (the build's probe); `None`
     /// when the file has no entries.
     probe: Option<(usize, String, [u8; 16])>,
+    /// A draft: read and linted, not indexed.
+    draft: bool,
 }
 
 struct ReadyEntry {
@@ -584,7 +594,12 @@ fn headings_record(markdown: &str) -> Vec<u8> {
 fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyFile {
     let mut page = String::new();
     let mut probe = None;
-    let read = file.read.map(|(entries, warnings, bytes)| {
+    let mut draft = false;
+    let read = file.read.map(|(mut entries, warnings, bytes)| {
+        if entries.first().is_some_and(|e| e.meta.draft) {
+            draft = true;
+            entries.clear();
+        }
         if let Some(first) = entries.first() {
             page = first.doc_id.clone();
             probe = Some((
@@ -612,6 +627,7 @@ fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyF
         page,
         read,
         probe,
+        draft,
     }
 }
 
@@ -721,6 +737,7 @@ struct ReadTally {
     files: usize,
     files_ok: usize,
     entries: usize,
+    drafts: usize,
     bytes: u64,
     problems: Vec<Problem>,
 }

@@ -48,6 +48,11 @@ pub struct FrontMatter {
     pub lang: Option<String>,
     /// Last update (YYYY-MM-DD).
     pub updated: Option<String>,
+    /// A draft (`draft: true`, as Hugo and most site generators write it): read and linted,
+    /// never indexed, so a half-written fix is never sent to a customer. `yes`, `on` and
+    /// `1` count too.
+    #[serde(deserialize_with = "bool_or_word")]
+    pub draft: bool,
     /// `faq` for a page whose headings are questions.
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -67,6 +72,42 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
 /// may hold commas of their own.
 fn list_or_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     strings(d, false)
+}
+
+/// A boolean, or a word for one (`yes`, `no`, `on`, `off`, `1`, `0`): YAML readers differ on
+/// whether `draft: yes` is a boolean.
+fn bool_or_word<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct BoolOrWord;
+    impl<'de> serde::de::Visitor<'de> for BoolOrWord {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("true or false")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<bool, E> {
+            match v {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+            }
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<bool, E> {
+            self.visit_i64(v as i64)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+            match v.trim().to_lowercase().as_str() {
+                "true" | "yes" | "y" | "on" | "1" => Ok(true),
+                "false" | "no" | "n" | "off" | "0" | "" => Ok(false),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+            }
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+    d.deserialize_any(BoolOrWord)
 }
 
 fn strings<'de, D: serde::Deserializer<'de>>(d: D, split: bool) -> Result<Vec<String>, D::Error> {
@@ -621,6 +662,28 @@ mod tests {
             slug_words("/mydumper_overview.htm?x=1#top"),
             "mydumper overview"
         );
+    }
+
+    #[test]
+    fn draft_is_a_boolean_or_a_word_for_one() {
+        for (text, draft) in [
+            ("draft: true\n", true),
+            ("draft: yes\n", true),
+            ("draft: \"on\"\n", true),
+            ("draft: 1\n", true),
+            ("draft: false\n", false),
+            ("draft: no\n", false),
+            ("draft:\n", false),
+            ("title: x\n", false),
+        ] {
+            let (fm, w) = parse(text, 2).unwrap();
+            assert_eq!(fm.draft, draft, "{text}");
+            assert!(w.is_empty(), "{text}: {w:?}");
+        }
+        // A word that is no boolean costs the key, with a warning naming it.
+        let (fm, w) = parse("draft: maybe\n", 2).unwrap();
+        assert!(!fm.draft);
+        assert!(w[0].message.contains("draft"), "{w:?}");
     }
 
     #[test]

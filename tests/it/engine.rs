@@ -1126,6 +1126,49 @@ fn a_ticket_that_names_a_product_prefers_its_pages() {
     assert_eq!(hits[0].score, hits[1].score);
 }
 
+/// A draft is linted by `check` but never indexed: neither searched nor fetched by id.
+#[test]
+fn drafts_are_read_but_not_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    fs::create_dir_all(&kb).unwrap();
+    fs::write(
+        kb.join("published.md"),
+        "---\nid: published\ntitle: zorbleflux 连接失败\n---\n\nzorbleflux 连接失败时检查安全组。\n",
+    )
+    .unwrap();
+    fs::write(
+        kb.join("half-written.md"),
+        "---\nid: half-written\ntitle: zorbleflux 连接失败的新方案\ndraft: true\n---\n\nzorbleflux 先这样试试。\n",
+    )
+    .unwrap();
+    let root = dir.path().join("index");
+    let summary = index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    assert_eq!(summary.entries, 1);
+    assert_eq!(summary.drafts, 1);
+    assert_eq!(summary.skipped, 0);
+    assert!(
+        summary.line().contains("1 of them draft(s)"),
+        "{}",
+        summary.line()
+    );
+    let loaded = index::open(&root, Some(&kb)).unwrap();
+    let hits = search::search(&loaded, &SearchRequest::new("zorbleflux 连接失败"))
+        .unwrap()
+        .hits;
+    assert_eq!(
+        hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        ["published"]
+    );
+    assert!(search::fetch(&loaded, "half-written").is_none());
+    // `check` reads it, so its problems are found before it is published.
+    let ing = deflect::ingest::ingest(&kb, deflect::ingest::Limits::default());
+    assert!(ing
+        .entries
+        .iter()
+        .any(|e| e.id == "half-written" && e.meta.draft));
+}
+
 /// Files sharing an id: the file named after the id keeps it even when an earlier file
 /// (here an FAQ page of several entries, already in the index) claimed it first; every other
 /// claimant is skipped with an error naming the keeper. `check` reports the same.
