@@ -292,13 +292,18 @@ pub fn rel_path(kb: &Path, file: &Path) -> String {
 /// Resolves duplicate ids: the file whose name matches the id keeps it (else the first in path
 /// order); every other file using it is skipped with an error naming both files.
 fn check_duplicates(out: &mut Ingested) {
+    // A draft claims no id, as in a build: it is not indexed.
     let mut owners = Owners::default();
-    for e in &out.entries {
+    for e in out.entries.iter().filter(|e| !e.meta.draft) {
         owners.claim(&e.doc_id, &e.path);
     }
     let mut dropped: Vec<String> = Vec::new();
     let mut problems = Vec::new();
     out.entries.retain(|e| {
+        // A draft may share its id with the article it will replace.
+        if e.meta.draft {
+            return true;
+        }
         let keeper = owners.owner(&e.doc_id).unwrap_or_default();
         if keeper == e.path {
             return true;

@@ -1167,6 +1167,17 @@ fn drafts_are_read_but_not_indexed() {
         .entries
         .iter()
         .any(|e| e.id == "half-written" && e.meta.draft));
+    // A draft of the next version of an article may share its id: the published one stays.
+    fs::write(
+        kb.join("v2.md"),
+        "---\nid: published\ntitle: zorbleflux 连接失败（新版）\ndraft: true\n---\n\n新版步骤。\n",
+    )
+    .unwrap();
+    let ing = deflect::ingest::ingest(&kb, deflect::ingest::Limits::default());
+    assert!(ing.problems.is_empty(), "{:?}", ing.problems);
+    let summary = index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
+    assert_eq!((summary.entries, summary.drafts), (1, 2));
+    assert!(summary.problems.is_empty(), "{:?}", summary.problems);
 }
 
 /// Files sharing an id: the file named after the id keeps it even when an earlier file
