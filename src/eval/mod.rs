@@ -1,8 +1,9 @@
 //! Evaluation: relevance metrics and decision quality on labelled query sets.
 //!
-//! Two input forms: `queries.tsv` (qid, set, query) + `qrels.tsv` (qid, doc_id, rel), where a
-//! doc id may be `path#anchor` and rel 1 marks the query's own FAQ page (dropped from the
-//! ranking, with every page that carries the same question); or JSONL tickets `{id, text, relevant, expect}`. Every set is split into dev (odd
+//! Two input forms: `queries.tsv` (qid, set, query) + `qrels.tsv` (qid, doc_id, rel; see
+//! [`load_tsv`] for the other layouts read), where a doc id may be `path#anchor` and, in
+//! graded qrels, rel 1 marks the query's own FAQ page (dropped from the ranking, with every
+//! page that carries the same question); or JSONL tickets `{id, text, relevant, expect}`. Every set is split into dev (odd
 //! qid number) and test (even). Scoring is at page level: a hit on `doc#anchor` counts for
 //! `doc`, and near-duplicates collapsed into a hit count as that hit.
 
@@ -68,43 +69,96 @@ impl LabelledQuery {
 }
 
 /// Reads `queries.tsv` + `qrels.tsv`.
+///
+/// Queries: `qid<TAB>set<TAB>query`, or `qid<TAB>query` (every query in one set, named after
+/// the file). Qrels: `qid doc_id rel`, or TREC's `qid 0 doc_id rel`, separated by tabs or
+/// spaces. A header line is skipped when it is one (a qid column named `qid`, `id` or
+/// `query_id`, a rel column that is no number); blank lines and `#` comments are skipped.
+///
+/// Grades: in a file that grades 2 and up, 2+ is an answer and 1 a partial hit, dropped from
+/// the ranking (the shared data's convention: a query's own FAQ page); in a file of 0 and 1
+/// only (binary, TREC's usual), 1 is an answer. 0 is a judged non-answer: it counts as any
+/// page that is not an answer.
 pub fn load_tsv(queries: &Path, qrels: &Path) -> anyhow::Result<Vec<LabelledQuery>> {
     let qtext = std::fs::read_to_string(queries)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", queries.display()))?;
     let rtext = std::fs::read_to_string(qrels)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", qrels.display()))?;
-    let mut rel: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
-    for (n, line) in rtext.lines().enumerate().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() < 3 {
-            anyhow::bail!(
-                "{}:{}: expected qid<TAB>doc_id<TAB>rel",
+    let is_header_id = |c: &str| {
+        matches!(
+            c.trim().to_lowercase().as_str(),
+            "qid" | "id" | "query_id" | "query-id" | "queryid" | "_id"
+        )
+    };
+    let mut grades: Vec<(String, String, i64)> = Vec::new();
+    for (n, line) in rtext.lines().enumerate() {
+        let line = line.trim_start_matches('\u{feff}');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = if line.contains('\t') {
+            line.split('\t').map(str::trim).collect()
+        } else {
+            line.split_whitespace().collect()
+        };
+        let (qid, doc, rel) = match cols.as_slice() {
+            [q, d, r] => (*q, *d, *r),
+            [q, _, d, r] => (*q, *d, *r),
+            _ => anyhow::bail!(
+                "{}:{}: expected qid<TAB>doc_id<TAB>rel (or TREC's qid 0 doc_id rel)",
                 qrels.display(),
                 n + 1
-            );
-        }
-        let e = rel.entry(cols[0].to_string()).or_default();
-        if cols[2].trim() == "2" {
-            e.0.push(cols[1].to_string());
-        } else {
-            e.1.push(cols[1].to_string());
+            ),
+        };
+        match rel.parse::<i64>() {
+            Ok(g) => grades.push((qid.to_string(), doc.to_string(), g)),
+            Err(_) if grades.is_empty() && is_header_id(qid) => continue,
+            Err(_) => anyhow::bail!(
+                "{}:{}: rel `{rel}` is not a whole number",
+                qrels.display(),
+                n + 1
+            ),
         }
     }
+    let graded = grades.iter().any(|(_, _, g)| *g >= 2);
+    let answer_grade = if graded { 2 } else { 1 };
+    let mut rel: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    for (qid, doc, g) in grades {
+        let e = rel.entry(qid).or_default();
+        if g >= answer_grade {
+            e.0.push(doc);
+        } else if g >= 1 {
+            e.1.push(doc);
+        }
+    }
+    let default_set = queries
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "queries".into());
     let mut out = Vec::new();
-    for (n, line) in qtext.lines().enumerate().skip(1) {
+    for (n, line) in qtext.lines().enumerate() {
+        let line = line.trim_start_matches('\u{feff}');
+        if line.trim().is_empty() {
+            continue;
+        }
         let cols: Vec<&str> = line.splitn(3, '\t').collect();
-        if cols.len() < 3 {
-            anyhow::bail!(
-                "{}:{}: expected qid<TAB>set<TAB>query",
+        if n == 0 && is_header_id(cols[0]) {
+            continue;
+        }
+        let (id, set, text) = match cols.as_slice() {
+            [id, set, text] => (*id, *set, *text),
+            [id, text] => (*id, default_set.as_str(), *text),
+            _ => anyhow::bail!(
+                "{}:{}: expected qid<TAB>set<TAB>query or qid<TAB>query",
                 queries.display(),
                 n + 1
-            );
-        }
-        let (relevant, exclude) = rel.remove(cols[0]).unwrap_or_default();
+            ),
+        };
+        let (relevant, exclude) = rel.remove(id.trim()).unwrap_or_default();
         out.push(LabelledQuery {
-            id: cols[0].into(),
-            set: cols[1].into(),
-            text: cols[2].into(),
+            id: id.trim().into(),
+            set: set.trim().into(),
+            text: text.trim().into(),
             relevant,
             exclude,
             expect: None,
@@ -829,6 +883,49 @@ pub fn by_set(results: Vec<(String, Vec<QueryResult>)>) -> BTreeMap<String, Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writes `queries` and `qrels` into a temporary directory and loads them.
+    fn loaded(queries: &str, qrels: &str) -> anyhow::Result<Vec<LabelledQuery>> {
+        let dir = tempfile::tempdir()?;
+        let (q, r) = (dir.path().join("queries.tsv"), dir.path().join("qrels.tsv"));
+        std::fs::write(&q, queries)?;
+        std::fs::write(&r, qrels)?;
+        load_tsv(&q, &r)
+    }
+
+    #[test]
+    fn graded_qrels_keep_partial_hits_apart() {
+        let qs = loaded(
+            "qid\tset\tquery\nq1\tfaq_link\t怎么扩容\n",
+            "qid\tdoc_id\trel\nq1\tdisk/expand\t2\nq1\tfaq/disk\t1\nq1\tother\t0\n",
+        )
+        .unwrap();
+        assert_eq!(qs.len(), 1);
+        assert_eq!((qs[0].id.as_str(), qs[0].set.as_str()), ("q1", "faq_link"));
+        assert_eq!(qs[0].relevant, ["disk/expand"]);
+        assert_eq!(qs[0].exclude, ["faq/disk"]);
+    }
+
+    #[test]
+    fn binary_and_trec_qrels_and_headerless_files_read() {
+        // TREC qrels (qid 0 doc rel, spaces), no headers, two-column queries: 1 is an answer,
+        // 0 a judged non-answer, and the first line is a query, not a header.
+        let qs = loaded(
+            "1\tssh 连不上\n2\t磁盘满了\n",
+            "1 0 ecs/ssh 1\n1 0 ecs/other 0\n2 0 ecs/disk 1\n",
+        )
+        .unwrap();
+        assert_eq!(qs.len(), 2);
+        assert_eq!(qs[0].set, "queries");
+        assert_eq!(qs[0].relevant, ["ecs/ssh"]);
+        assert!(qs[0].exclude.is_empty());
+        assert_eq!(qs[1].relevant, ["ecs/disk"]);
+        // A rel that is no number past the header is an error naming the line.
+        let e = loaded("1\tq\n", "1\tdoc\t1\n2\tdoc\thigh\n").unwrap_err();
+        assert!(e.to_string().contains("qrels.tsv:2"), "{e}");
+        let e = loaded("1\tq\n", "1\tdoc\n").unwrap_err();
+        assert!(e.to_string().contains("qrels.tsv:1"), "{e}");
+    }
 
     fn result(split: &str, right: bool, coverage: f32) -> QueryResult {
         QueryResult {
