@@ -170,11 +170,15 @@ pub fn load_tsv(queries: &Path, qrels: &Path) -> anyhow::Result<Vec<LabelledQuer
     Ok(out)
 }
 
+/// One labelled ticket. `qid` or `_id` may name the id, `query` or `body` the text; `relevant`
+/// may be one id.
 #[derive(Deserialize)]
 struct TicketLine {
-    id: String,
+    #[serde(alias = "qid", alias = "_id")]
+    id: serde_json::Value,
+    #[serde(alias = "query", alias = "body")]
     text: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_list")]
     relevant: Vec<String>,
     #[serde(default)]
     expect: Option<String>,
@@ -184,6 +188,20 @@ struct TicketLine {
     reason: Option<String>,
     #[serde(default)]
     category: Option<String>,
+}
+
+fn one_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrList {
+        One(String),
+        List(Vec<String>),
+    }
+    Ok(match Option::<OneOrList>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrList::One(s)) => vec![s],
+        Some(OneOrList::List(v)) => v,
+    })
 }
 
 /// Reads JSONL tickets; the set name is the file stem.
@@ -201,8 +219,17 @@ pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<LabelledQuery>> {
         }
         let t: TicketLine = serde_json::from_str(line)
             .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
+        let id = match t.id {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            other => anyhow::bail!(
+                "{}:{}: id must be a string or a number, not {other}",
+                path.display(),
+                n + 1
+            ),
+        };
         out.push(LabelledQuery {
-            id: t.id,
+            id,
             set: set.clone(),
             text: t.text,
             relevant: t.relevant,
@@ -891,6 +918,29 @@ mod tests {
         std::fs::write(&q, queries)?;
         std::fs::write(&r, qrels)?;
         load_tsv(&q, &r)
+    }
+
+    #[test]
+    fn tickets_read_with_other_field_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mine.jsonl");
+        std::fs::write(
+            &p,
+            "{\"qid\": 7, \"query\": \"ssh 连不上\", \"relevant\": \"ecs-ssh\"}\n\n\
+             {\"id\": \"b\", \"body\": \"磁盘满了\", \"relevant\": null, \"expect\": \"escalate\"}\n",
+        )
+        .unwrap();
+        let qs = load_jsonl(&p).unwrap();
+        assert_eq!(qs.len(), 2);
+        assert_eq!((qs[0].id.as_str(), qs[0].set.as_str()), ("7", "mine"));
+        assert_eq!(qs[0].relevant, ["ecs-ssh"]);
+        assert!(qs[1].relevant.is_empty());
+        assert_eq!(qs[1].expect.as_deref(), Some("escalate"));
+        std::fs::write(&p, "{\"id\": [1], \"text\": \"x\"}\n").unwrap();
+        assert!(load_jsonl(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("mine.jsonl:1"));
     }
 
     #[test]
