@@ -17,6 +17,15 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `re!(NAME, r"pattern");`: a regex compiled on first use, for the wording rules of
+/// analysis and answers. Defined before the modules, so every one of them has it.
+macro_rules! re {
+    ($name:ident, $pat:expr) => {
+        static $name: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| regex::Regex::new($pat).expect("valid regex"));
+    };
+}
+
 pub mod analysis;
 pub mod answer;
 pub mod cli;

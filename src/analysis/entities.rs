@@ -6,7 +6,6 @@
 use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
-use regex::Regex;
 use serde::Serialize;
 
 use super::normalize::{canonical_code, nfkc};
@@ -30,12 +29,6 @@ pub struct Entities {
     pub domains: Vec<String>,
     /// Pasted error lines without a code (`Permission denied (publickey)`).
     pub error_messages: Vec<String>,
-}
-
-macro_rules! re {
-    ($name:ident, $pat:expr) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("valid regex"));
-    };
 }
 
 // Error codes. Each pattern is anchored on shape, not on a list of products.
@@ -600,7 +593,7 @@ mod tests {
         // The regex folds case by
         // Unicode rules, so it also reads the Kelvin sign as k and the long s as s; texts with
         // those two are left out.
-        let oracle = Regex::new(concat!(
+        let oracle = regex::Regex::new(concat!(
             r"无法|不能|不了|不上|不到|不通|不出|失败|报错|错误|出错|异常|故障|超时|打不开|",
             r"不生效|未生效|没生效|没有生效|没反应|没有反应|丢失|掉线|断开|中断|卡住|卡死|崩溃|",
             r"宕机|挂了|告警|报警|拒绝|被拦截|无数据|没数据|为空|是空的|不见了|没了|变慢|很慢|特别慢|",
@@ -665,7 +658,7 @@ mod tests {
     fn error_lines_are_those_of_the_one_regex() {
         // The hand-written matcher against the regex it replaces, on every ticket and query
         // text we have (and the labelled sets beside the repo when present), plus edges.
-        let oracle = Regex::new(concat!(
+        let oracle = regex::Regex::new(concat!(
             r"(?i)[A-Za-z][A-Za-z0-9 ,.'()_:/-]{0,60}(?-u:\b)(?:error|denied|refused|timed? ?out|",
             r"failed|failure|exception|not found|forbidden|invalid|unable to|cannot|can't|no such|",
             r"panic|fatal|unreachable|expired|too many)(?-u:\b)[A-Za-z0-9 ,.'()_:/-]{0,60}|",

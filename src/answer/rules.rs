@@ -9,12 +9,6 @@ use serde::Serialize;
 
 use crate::analysis::entities::Entities;
 
-macro_rules! re {
-    ($name:ident, $pat:expr) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("valid regex"));
-    };
-}
-
 re!(
     HUMAN,
     r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|人工处理|人工介入|(?:找|联系|转|安排)(?:一下|下)?(?:我们|你们|贵司)?(?:的)?(?:专属)?(?:客户经理|商务经理|销售经理|业务经理|商务|销售|专人)|(?:跟|和|与)(?:你们|贵司)?(?:的)?(?:业务员?|销售|商务|客户经理|专人)(?:经理)?(?:谈|聊|沟通|对接)|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|(?:机器人|自动回复|智能客服|机器客服)(?:的|给的)?(?:回答|回复|答案)?(?:的)?(?:都|全|根本|完全)?(?:不对|没用|没有用|没帮助|没有帮助|不管用|答非所问|解决不了)|答非所问|human agent|real person|(?:(?:can|could|may) (?:i|we) )?(?:talk|speak|chat) (?:to|with) (?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:get|connect|transfer) me (?:to |with )?(?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:the |your )?bot (?:is )?(?:useless|not helping|doesn't help|does not help)|live agent|(?-u:\b)agent please(?-u:\b)|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|(?:talk|speak) (?:to|with) (?:someone in |someone from |your |our |my |a |an )?(?:sales|account manager)|contact (?:my |our |your |an? )?(?:account manager|sales)|human being"

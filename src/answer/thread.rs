@@ -9,16 +9,6 @@
 //! so the right fix covers half of it. A forwarded mail is kept: what is forwarded (an alert,
 //! a customer's complaint) is the problem.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
-macro_rules! re {
-    ($name:ident, $pat:expr) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("valid regex"));
-    };
-}
-
 // A line that opens the quoted history of a reply.
 re!(
     REPLY_SEPARATOR,
