@@ -16,6 +16,19 @@ pub fn built(articles: &Path) -> (tempfile::TempDir, Loaded) {
     (dir, loaded)
 }
 
+/// A KB of `files` (path under the KB, Markdown) in a temp directory: the guard and the
+/// KB's path.
+pub fn kb_of(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    for (path, text) in files {
+        let file = kb.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    (dir, kb)
+}
+
 /// The repository's kb/.
 pub fn kb_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kb")

@@ -7,7 +7,7 @@ use deflect::index::{self, BuildOptions, IndexError};
 use deflect::ingest::Severity;
 use deflect::search::{self, Filters, SearchRequest};
 
-use super::common::{built, bundled, copy_dir, kb_dir, temp_kb};
+use super::common::{built, bundled, copy_dir, kb_dir, kb_of, temp_kb};
 
 fn top_ids(q: &str, n: usize) -> Vec<String> {
     let mut req = SearchRequest::new(q);
@@ -1091,16 +1091,11 @@ fn problem_tickets_prefer_troubleshooting_entries() {
 /// another's with the same words, though neither page names its product in its text.
 #[test]
 fn a_ticket_that_names_a_product_prefers_its_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let kb = dir.path().join("kb");
-    for area in ["mongodb", "gpdb"] {
-        fs::create_dir_all(kb.join(area)).unwrap();
-        fs::write(
-            kb.join(area).join("disk-locked.md"),
-            "# 磁盘空间用满后实例被锁定\n\n磁盘用满后实例进入锁定状态，无法写入数据。清理数据或扩容磁盘后解锁。\n",
-        )
-        .unwrap();
-    }
+    let page = "# 磁盘空间用满后实例被锁定\n\n磁盘用满后实例进入锁定状态，无法写入数据。清理数据或扩容磁盘后解锁。\n";
+    let (_dir, kb) = kb_of(&[
+        ("mongodb/disk-locked.md", page),
+        ("gpdb/disk-locked.md", page),
+    ]);
     let (_index, loaded) = built(&kb);
     let run = |q: &str| {
         let mut req = SearchRequest::new(q);
@@ -1129,19 +1124,16 @@ fn a_ticket_that_names_a_product_prefers_its_pages() {
 /// A draft is linted by `check` but never indexed: neither searched nor fetched by id.
 #[test]
 fn drafts_are_read_but_not_indexed() {
-    let dir = tempfile::tempdir().unwrap();
-    let kb = dir.path().join("kb");
-    fs::create_dir_all(&kb).unwrap();
-    fs::write(
-        kb.join("published.md"),
-        "---\nid: published\ntitle: zorbleflux 连接失败\n---\n\nzorbleflux 连接失败时检查安全组。\n",
-    )
-    .unwrap();
-    fs::write(
-        kb.join("half-written.md"),
-        "---\nid: half-written\ntitle: zorbleflux 连接失败的新方案\ndraft: true\n---\n\nzorbleflux 先这样试试。\n",
-    )
-    .unwrap();
+    let (dir, kb) = kb_of(&[
+        (
+            "published.md",
+            "---\nid: published\ntitle: zorbleflux 连接失败\n---\n\nzorbleflux 连接失败时检查安全组。\n",
+        ),
+        (
+            "half-written.md",
+            "---\nid: half-written\ntitle: zorbleflux 连接失败的新方案\ndraft: true\n---\n\nzorbleflux 先这样试试。\n",
+        ),
+    ]);
     let root = dir.path().join("index");
     let summary = index::build(&kb, &root, &BuildOptions::default(), |_| {}).unwrap();
     assert_eq!(summary.entries, 1);
