@@ -62,10 +62,12 @@ pub struct Ticket {
 
 impl Ticket {
     /// The subject (when there is one) and the body, as one text: what is answered, and
-    /// what the answer log keeps. A mail's quoted history and signature, `Re:` before its
-    /// subject, and a chat's `[图片]` are not the customer's words and stay out ([`thread`]).
+    /// what the answer log keeps. A mail is read as text when it is HTML; its quoted history
+    /// and signature, `Re:` before its subject, and a chat's `[图片]` are not the customer's
+    /// words and stay out ([`thread`]).
     pub fn text(&self) -> String {
-        let body = thread::own_words(&self.body);
+        let html = thread::html_to_text(&self.body);
+        let body = thread::own_words(&html);
         let text = match self
             .subject
             .as_deref()

@@ -1,6 +1,7 @@
-//! The customer's own words in a ticket that arrives by mail: without the quoted history of
-//! the thread, the signature, or `Re:` in the subject; and in one from a chat, without the
-//! placeholders the platform writes for an image or a sticker (`[图片]`, `[捂脸]`).
+//! The customer's own words in a ticket that arrives by mail: as text when the mail is HTML,
+//! without the quoted history of the thread, the signature, or `Re:` in the subject; and in
+//! one from a chat, without the placeholders the platform writes for an image or a sticker
+//! (`[图片]`, `[捂脸]`).
 //!
 //! A reply to a support mail carries everything said before it (`-----原始邮件-----`, `On …
 //! wrote:`, `> …`), and a signature (`--`, `发自我的iPhone`). Their words are not the
@@ -103,6 +104,60 @@ pub fn without_placeholders(text: &str) -> std::borrow::Cow<'_, str> {
     PLACEHOLDER.replace_all(text, " ")
 }
 
+// HTML a mail or a web form passes on: markup that ends a line, markup that does not, and
+// what is never text. Only HTML's own tag names: `<your-bucket>` or `a < b` in a ticket stay.
+re!(
+    HTML_DROP,
+    r"(?is)<!--.*?-->|<style\b[^>]*>.*?</style\s*>|<script\b[^>]*>.*?</script\s*>"
+);
+re!(
+    HTML_BREAK,
+    r"(?i)<br\s*/?>|</?(?:p|div|li|tr|h[1-6]|ul|ol|table|blockquote|pre|hr|dt|dd|section|article|header|footer)(?:\s[^<>]*)?/?>"
+);
+re!(
+    HTML_INLINE,
+    r"(?i)</?(?:span|b|i|u|s|strong|em|a|img|font|td|th|tbody|thead|tfoot|html|head|body|title|meta|link|center|code|small|big|sup|sub|label|o:p|colgroup|col|caption|wbr)(?:\s[^<>]*)?/?>"
+);
+re!(
+    HTML_ENTITY,
+    r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]{2,8}));"
+);
+re!(BLANK_LINES, r"\n(?:[ \t\u{a0}]*\n){2,}");
+
+/// `text` as plain text when it is HTML (it holds HTML's own tags): line-ending markup as
+/// line breaks, other tags dropped, entities decoded. `<div>网站打不开了&nbsp;提示 502</div>`
+/// searched `div`, `nbsp`, `style` and `font-family` with the customer's words.
+pub fn html_to_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !(HTML_BREAK.is_match(text) || HTML_INLINE.is_match(text)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let t = HTML_DROP.replace_all(text, "");
+    let t = HTML_BREAK.replace_all(&t, "\n");
+    let t = HTML_INLINE.replace_all(&t, " ");
+    let t = HTML_ENTITY.replace_all(&t, |c: &regex::Captures| {
+        let code = c
+            .get(1)
+            .and_then(|d| d.as_str().parse::<u32>().ok())
+            .or_else(|| {
+                c.get(2)
+                    .and_then(|h| u32::from_str_radix(h.as_str(), 16).ok())
+            });
+        if let Some(ch) = code.and_then(char::from_u32) {
+            return ch.to_string();
+        }
+        match c.get(3).map(|n| n.as_str()) {
+            Some("nbsp") | Some("ensp") | Some("emsp") => " ".into(),
+            Some("lt") => "<".into(),
+            Some("gt") => ">".into(),
+            Some("amp") => "&".into(),
+            Some("quot") => "\"".into(),
+            Some("apos") => "'".into(),
+            _ => c[0].to_string(),
+        }
+    });
+    std::borrow::Cow::Owned(BLANK_LINES.replace_all(&t, "\n\n").into_owned())
+}
+
 /// The subject without its `Re:` / `回复：` / `Fwd:` prefixes.
 pub fn subject(mut s: &str) -> &str {
     while let Some(m) = SUBJECT_PREFIX.find(s) {
@@ -181,6 +236,33 @@ mod tests {
         assert_eq!(own_words(fwd), fwd);
         let fwd = "见下\n-----原始邮件-----\n发件人: ops@example.com\n主题: 告警\nRDS 连接数满了";
         assert_eq!(own_words(fwd), fwd);
+    }
+
+    #[test]
+    fn html_is_read_as_text() {
+        let html =
+            "<div>您好，</div><div><br></div><div>网站打不开了&nbsp;提示 502 Bad Gateway</div>\
+                    <div style=\"font-family: Arial\">谢谢</div><style>p {color: red}</style>";
+        let t = html_to_text(html);
+        assert!(t.contains("网站打不开了 提示 502 Bad Gateway"), "{t}");
+        for junk in ["div", "nbsp", "font-family", "color", "<"] {
+            assert!(!t.contains(junk), "{junk}: {t}");
+        }
+        // Our reply quoted below a Gmail reply: as text, its attribution line cuts it.
+        let mail = "重启之后还是不行<br><br><div class=\"gmail_quote\"><div>On Mon, Nov 23, 2026 at 10:00 AM Support &lt;s@example.com&gt; wrote:<br></div><blockquote>请检查 CDN 回源</blockquote></div>";
+        assert_eq!(own_words(&html_to_text(mail)), "重启之后还是不行");
+        // Not HTML: angle brackets of a placeholder or a comparison stay, and so do entities.
+        for t in [
+            "ossutil cp a.txt oss://<your-bucket>/",
+            "if a < b && c > d",
+            "AT&amp;T",
+        ] {
+            assert_eq!(html_to_text(t), t);
+        }
+        assert_eq!(
+            html_to_text("<p>A&#39;s &#x4e2d; &amp; &unknown;</p>").trim(),
+            "A's 中 & &unknown;"
+        );
     }
 
     #[test]

@@ -441,6 +441,15 @@ fn a_mail_reply_is_answered_on_the_customers_own_words() {
     assert_eq!(ids(&replied), ids(&plain));
     assert_eq!(replied.decision, plain.decision);
     assert!(!ids(&replied).iter().any(|id| id.starts_with("cdn-")));
+    // The same reply sent as HTML: its markup is no word of the customer's.
+    let html = ask(
+        "Re: 网站访问慢",
+        "<div>您好，</div><div><br></div><div>我们的网站今天早上开始访问特别慢，打开要十几秒。服务器是&nbsp;ECS，CPU 不高。</div>\
+         <div style=\"font-family: Arial\">谢谢！</div><div class=\"gmail_quote\">On Mon, Nov 23, 2026 at 10:00 AM \
+         Support &lt;support@example.com&gt; wrote:<br><blockquote>请问您的 CDN 回源配置检查过了吗？</blockquote></div>",
+    );
+    assert_eq!(ids(&html), ids(&plain));
+    assert_eq!(html.decision, plain.decision);
 }
 
 #[test]
