@@ -116,7 +116,7 @@ re!(
 );
 re!(
     HTML_INLINE,
-    r"(?i)</?(?:span|b|i|u|s|strong|em|a|img|font|td|th|tbody|thead|tfoot|html|head|body|title|meta|link|center|code|small|big|sup|sub|label|o:p|colgroup|col|caption|wbr)(?:\s[^<>]*)?/?>"
+    r"(?i)</?(?:span|b|i|u|s|strong|em|a|img|font|td|th|tbody|thead|tfoot|html|head|body|title|meta|link|center|small|big|sup|sub|label|o:p|colgroup|col|caption|wbr)(?:\s[^<>]*)?/?>"
 );
 re!(
     HTML_ENTITY,
@@ -256,6 +256,8 @@ mod tests {
             "ossutil cp a.txt oss://<your-bucket>/",
             "if a < b && c > d",
             "AT&amp;T",
+            // A pasted XML error is no HTML.
+            "返回 <Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>",
         ] {
             assert_eq!(html_to_text(t), t);
         }
