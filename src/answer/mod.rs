@@ -709,7 +709,9 @@ pub fn answer(
         (Decision::Escalate, EscalationReason::BillingDispute)
     } else if topicless && !chosen {
         (Decision::Clarify, EscalationReason::NoMatch)
-    } else if chosen || (top_conf >= auto_t && !close) {
+    } else if chosen || (top_conf >= auto_t && !close && !resp.keyword) {
+        // A bare keyword (`发票`, `备案`) names a topic and asks nothing of it: its fixes are
+        // listed (a suggestion), none of them sent as the answer.
         // The customer's choice is answered whatever its confidence.
         (Decision::AutoReply, EscalationReason::LowConfidence)
     } else if close && !no_match {

@@ -202,6 +202,9 @@ pub struct SearchResponse {
     /// does not find says nothing of the customer's problem.
     #[serde(skip)]
     pub topical: bool,
+    /// See `query::Plan::keyword`.
+    #[serde(skip)]
+    pub keyword: bool,
 }
 
 /// Search errors.
@@ -267,6 +270,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         information: plan.information(),
         problem: plan.problem,
         topical: plan.topical,
+        keyword: plan.keyword,
     };
     if plan.is_empty() {
         resp.took_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -291,6 +291,9 @@ pub struct Plan {
     /// other. (Words common in the KB together still name something: `ecs不小心释放了 还能恢复不`
     /// holds no rare word, yet its words say exactly what happened.)
     pub topical: bool,
+    /// The ticket is one word of its own and no more, with no code and no problem told
+    /// (`备案`, `发票`, `ssh`): it names a topic and asks nothing of it.
+    pub keyword: bool,
     /// The KB's areas (products, or top-level folders) the ticket names, as the `area`
     /// column holds them: what the named-area prior ([`Weights::area`]) reads.
     pub areas: Vec<String>,
@@ -419,6 +422,18 @@ fn one_per_error(codes: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// Whether `text` asks something: a question word or mark (`怎么开发票`, `能开发票吗`, "how do I
+/// get an invoice"), as against a bare keyword (`发票`).
+fn asks(text: &str) -> bool {
+    static Q: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)[?？]|怎么|怎样|怎麼|如何|咋|能否|能不能|可不可以|可以|是否|吗|嗎|呢|么|麼|哪|什么|什麼|为什么|為什麼|多久|多少|几|幾|(?-u:\b)(?:how|what|why|where|when|which|can|could|is|are|do|does|should)(?-u:\b)",
+        )
+        .expect("valid regex")
+    });
+    Q.is_match(text)
+}
+
 /// A word so common in the KB that entries holding it are not about it: in a third of the
 /// entries, and in at least [`BROAD_MIN_DOCS`] of them (in a KB of a few entries every word
 /// is in a third).
@@ -523,6 +538,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             }
             return Plan {
                 topical: !terms.is_empty(),
+                keyword: false,
                 areas: Vec::new(),
                 clauses,
                 terms,
@@ -1004,6 +1020,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             [one] => !broad(searcher, one),
             _ => true,
         };
+    let keyword = main.len() == 1 && codes.is_empty() && !problem && !asks(text);
     Plan {
         clauses,
         terms,
@@ -1011,6 +1028,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         chatter,
         problem,
         topical,
+        keyword,
         areas,
     }
 }

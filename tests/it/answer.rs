@@ -411,6 +411,23 @@ fn chatter_around_a_ticket_does_not_make_its_fix_look_partial() {
 }
 
 #[test]
+fn a_bare_keyword_gets_its_fixes_listed_not_one_sent() {
+    // `发票` alone asks nothing: the invoice article leads a list. Asked as a question, it is
+    // the answer.
+    for (t, decision) in [
+        ("发票", Decision::Suggest),
+        ("invoice", Decision::Suggest),
+        ("怎么开发票", Decision::AutoReply),
+        ("能开发票吗", Decision::AutoReply),
+        ("how do I get an invoice?", Decision::AutoReply),
+    ] {
+        let a = answer_text(t);
+        assert_eq!(a.decision, decision, "{t}");
+        assert_eq!(a.fixes[0].id, "bill-invoice", "{t}");
+    }
+}
+
+#[test]
 fn a_mail_reply_is_answered_on_the_customers_own_words() {
     // A reply by mail: greeting, the problem, a signature, and our earlier mail quoted below.
     // Signature and quote are no part of the problem: the answer is the plain ticket's.
