@@ -77,7 +77,10 @@ impl Ticket {
             Some(s) => format!("{s}\n{body}"),
             None => body.to_string(),
         };
-        thread::without_placeholders(&text).into_owned()
+        match thread::without_placeholders(&text) {
+            std::borrow::Cow::Owned(t) => t,
+            std::borrow::Cow::Borrowed(_) => text,
+        }
     }
 }
 

@@ -220,21 +220,20 @@ pub enum SearchError {
 
 /// The areas the plan names, per segment as the term ordinals of its `area` column: one
 /// lookup per named area and segment, then an entry is compared by its ordinal.
-fn named_area_ords(searcher: &tantivy::Searcher, areas: &[String]) -> Vec<Vec<u64>> {
+fn named_area_ords(loaded: &Loaded, areas: &[String]) -> Vec<Vec<u64>> {
     if areas.is_empty() {
         return Vec::new();
     }
-    searcher
-        .segment_readers()
+    loaded
+        .columns
+        .area
         .iter()
-        .map(|seg| {
-            let Some(col) = seg.fast_fields().str("area").ok().flatten() else {
-                return Vec::new();
-            };
-            areas
+        .map(|col| match col {
+            Some(col) => areas
                 .iter()
                 .filter_map(|a| col.dictionary().term_ord(str::as_bytes(a)).ok().flatten())
-                .collect()
+                .collect(),
+            None => Vec::new(),
         })
         .collect()
 }
@@ -374,7 +373,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             &[]
         };
         // The areas the ticket names, as term ordinals of each segment's `area` column.
-        let named_areas = named_area_ords(&searcher, &plan.areas);
+        let named_areas = named_area_ords(loaded, &plan.areas);
         for ((score, addr), cv) in cands.iter_mut() {
             let raw = *score;
             // Soft AND: an entry holding more of the query's information rises.
