@@ -1047,6 +1047,14 @@ fn equal_scores_rank_in_id_order() {
 
 /// A ticket that reports a failure prefers the entry written as a problem and its fix over an
 /// overview with the same words; a how-to question leaves their order alone.
+/// Every hit of `q` on `loaded`, each copy apart (no collapsing), with its explain.
+fn explained(loaded: &deflect::index::Loaded, q: &str) -> Vec<deflect::search::Hit> {
+    let mut req = SearchRequest::new(q);
+    req.dedupe = false;
+    req.explain = true;
+    search::search(loaded, &req).unwrap().hits
+}
+
 #[test]
 fn problem_tickets_prefer_troubleshooting_entries() {
     let dir = tempfile::tempdir().unwrap();
@@ -1064,12 +1072,7 @@ fn problem_tickets_prefer_troubleshooting_entries() {
         .unwrap();
     }
     let (_index, loaded) = built(&kb);
-    let run = |q: &str| {
-        let mut req = SearchRequest::new(q);
-        req.dedupe = false;
-        req.explain = true;
-        search::search(&loaded, &req).unwrap().hits
-    };
+    let run = |q: &str| explained(&loaded, q);
     let hits = run("zorblefrond 防盗链配置以后访问失败，返回 403");
     assert_eq!(hits[0].id, "b-trouble");
     let parts = hits[0].explain.as_ref().unwrap();
@@ -1097,12 +1100,7 @@ fn a_ticket_that_names_a_product_prefers_its_pages() {
         ("gpdb/disk-locked.md", page),
     ]);
     let (_index, loaded) = built(&kb);
-    let run = |q: &str| {
-        let mut req = SearchRequest::new(q);
-        req.dedupe = false;
-        req.explain = true;
-        search::search(&loaded, &req).unwrap().hits
-    };
+    let run = |q: &str| explained(&loaded, q);
     for (q, area) in [
         ("MongoDB磁盘用满了，实例锁定写不进去", "mongodb"),
         ("gpdb 磁盘满了被锁定", "gpdb"),
