@@ -46,10 +46,10 @@ re!(
     SIGNATURE,
     r"(?i)^\s*--\s*$|^\s*(?:发自我的|来自我的|從我的|sent from my|get outlook for).{0,30}$"
 );
-// A subject's reply or forward prefix: `Re:` (not `re:Invent`), `回复：`.
+// A subject's reply or forward prefix: `Re:`, `回复：` (`re:Invent` is told apart in `subject`).
 re!(
     SUBJECT_PREFIX,
-    r"(?i)^\s*(?:(?:re|aw|fw|fwd)\s*(?::\s+|:$|：)|(?:re|aw|fw|fwd)\s*:[^\x00-\x7f]|(?:回复|答复|回覆|转发|轉寄)\s*[:：])"
+    r"(?i)^(?:re|aw|fw|fwd|回复|答复|回覆|转发|轉寄)\s*[:：]"
 );
 
 /// The lines of a mail's own words end before the first line that opens the quoted history
@@ -170,19 +170,18 @@ pub fn html_to_text(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The subject without its `Re:` / `回复：` / `Fwd:` prefixes.
 pub fn subject(mut s: &str) -> &str {
-    while let Some(m) = SUBJECT_PREFIX.find(s) {
-        let mut end = m.end();
-        // `Re:网站`: the pattern took the first character after the colon.
-        if !s[..end].ends_with([':', '：', ' ', '\t']) && !s[..end].trim_end().is_empty() {
-            end = s[..end]
-                .char_indices()
-                .last()
-                .map(|(i, _)| i)
-                .unwrap_or(end);
+    loop {
+        s = s.trim_start();
+        let Some(m) = SUBJECT_PREFIX.find(s) else {
+            return s;
+        };
+        let rest = &s[m.end()..];
+        // `re:Invent` is a name: an ASCII colon glued to a word is no reply prefix.
+        if m.as_str().ends_with(':') && rest.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return s;
         }
-        s = &s[end..];
+        s = rest;
     }
-    s.trim_start()
 }
 
 /// A signature longer than this is no signature (see [`own_words`]).

@@ -425,13 +425,11 @@ fn one_per_error(codes: Vec<String>) -> Vec<String> {
 /// Whether `text` asks something: a question word or mark (`怎么开发票`, `能开发票吗`, "how do I
 /// get an invoice"), as against a bare keyword (`发票`).
 fn asks(text: &str) -> bool {
-    static Q: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"(?i)[?？]|怎么|怎样|怎麼|如何|咋|能否|能不能|可不可以|可以|是否|吗|嗎|呢|么|麼|哪|什么|什麼|为什么|為什麼|多久|多少|几|幾|(?-u:\b)(?:how|what|why|where|when|which|can|could|is|are|do|does|should)(?-u:\b)",
-        )
-        .expect("valid regex")
-    });
-    Q.is_match(text)
+    re!(
+        QUESTION,
+        r"(?i)[?？]|怎么|怎样|怎麼|如何|咋|能否|能不能|可不可以|可以|是否|吗|嗎|呢|么|麼|哪|什么|什麼|为什么|為什麼|多久|多少|几|幾|(?-u:\b)(?:how|what|why|where|when|which|can|could|is|are|do|does|should)(?-u:\b)"
+    );
+    QUESTION.is_match(text)
 }
 
 /// A word so common in the KB that entries holding it are not about it: in a third of the
