@@ -412,6 +412,26 @@ pub fn a_not_a_question(text: &str, at: usize) -> bool {
     before.next() == Some(x) && before.next().is_none_or(|c| !ENDS_WORD.contains(c))
 }
 
+/// The pasted error lines of `text` without a code (`Permission denied (publickey)`), at
+/// most five: what [`Entities::error_messages`] holds.
+pub fn error_messages(text: &str) -> Vec<String> {
+    messages_in(&nfkc(text))
+}
+
+/// [`error_messages`] of a text already NFKC-normalised.
+fn messages_in(norm: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in error_lines(norm) {
+        // The sentence's own punctuation (`…Connection refused，麻烦…` normalises to `,`)
+        // is not part of the message.
+        let msg = norm[m].trim_end_matches([' ', ',', '.', ';', ':', '/', '-', '(']);
+        if out.len() < 5 && !msg.is_empty() {
+            push_unique(&mut out, msg);
+        }
+    }
+    out
+}
+
 /// Extracts every entity kind from `text`.
 pub fn extract(text: &str) -> Entities {
     let norm = nfkc(text);
@@ -443,14 +463,7 @@ pub fn extract(text: &str) -> Entities {
             push_unique(&mut e.order_ids, &c[1]);
         }
     }
-    for m in error_lines(&norm) {
-        // The sentence's own punctuation (`…Connection refused，麻烦…` normalises to `,`)
-        // is not part of the message.
-        let msg = norm[m].trim_end_matches([' ', ',', '.', ';', ':', '/', '-', '(']);
-        if e.error_messages.len() < 5 && !msg.is_empty() {
-            push_unique(&mut e.error_messages, msg);
-        }
-    }
+    e.error_messages = messages_in(&norm);
     for m in DOMAIN.find_iter(&norm) {
         let s = m.as_str();
         if !EMAIL.is_match(s)

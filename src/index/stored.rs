@@ -71,6 +71,16 @@ impl DocumentDeserialize for StoredDoc {
     }
 }
 
+impl StoredDoc {
+    /// Every text value of `field`, in stored order, left in place.
+    pub fn texts(&self, field: Field) -> impl Iterator<Item = &str> {
+        self.values.iter().filter_map(move |(f, v)| match v {
+            Stored::Text(s) if *f == field => Some(s.as_str()),
+            _ => None,
+        })
+    }
+}
+
 /// Where a hit's fields come from: a [`StoredDoc`], which gives its strings up (a second
 /// take of a field finds it empty), or a `TantivyDocument`, which copies them.
 pub trait FieldSource {

@@ -361,6 +361,8 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     // hits looks it up, so a scan of the ~100 candidates costs less than hashing them all.
     let mut noted: Vec<(DocAddress, Noted)> =
         Vec::with_capacity(if rerank.is_some() { top_docs.len() } else { 0 });
+    // Stored documents the verbatim prior read, for the page of hits.
+    let mut read: Vec<(DocAddress, StoredDoc)> = Vec::new();
     if let Some(w) = rerank {
         let mut cands: Vec<((f32, DocAddress), (f32, f32))> =
             top_docs.drain(..).zip(coverage).collect();
@@ -413,11 +415,23 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                     prior,
                     reference,
                     area,
+                    verbatim: None,
                 },
             ));
         }
         top_docs = cands.into_iter().map(|(d, _)| d).collect();
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        if verbatim_prior(
+            &searcher,
+            loaded,
+            &plan,
+            &w,
+            &mut top_docs,
+            &mut noted,
+            &mut read,
+        )? {
+            top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        }
     } else if rescored {
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
@@ -459,7 +473,10 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     };
     let mut query_lower: Option<String> = None;
     for (score, addr, dups) in page {
-        let mut doc: StoredDoc = searcher.doc(addr)?;
+        let mut doc: StoredDoc = match read.iter().position(|(a, _)| *a == addr) {
+            Some(i) => read.swap_remove(i).1,
+            None => searcher.doc(addr)?,
+        };
         let mut hit = to_hit(loaded, &mut doc, score);
         let noted = noted.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n);
         hit.bm25 = noted.map_or(score, |n| n.raw);
@@ -511,6 +528,12 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
                     score: p,
                 });
             }
+            if let Some(p) = noted.and_then(|n| n.verbatim) {
+                parts.push(ScorePart {
+                    clause: "prior:verbatim".into(),
+                    score: p,
+                });
+            }
             if rerank.is_some() && noted.is_none() {
                 // Past the re-ranking window: listed in retrieval order (`append_past_window`).
                 parts.push(ScorePart {
@@ -524,6 +547,65 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
     }
     resp.took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(resp)
+}
+
+/// The verbatim prior ([`query::Weights::verbatim`]): the best `verbatim_depth` candidates,
+/// in order, whose title, aliases or text hold one of the plan's pasted messages gain
+/// score × `verbatim`. Only a ticket that pastes something reads the candidates' text. The
+/// stored documents read are handed back in `read`, since the page of hits is mostly them;
+/// true when an entry gained, and the candidates need sorting again.
+fn verbatim_prior(
+    searcher: &Searcher,
+    loaded: &Loaded,
+    plan: &query::Plan,
+    w: &query::Weights,
+    top_docs: &mut [(f32, DocAddress)],
+    noted: &mut [(DocAddress, Noted)],
+    read: &mut Vec<(DocAddress, StoredDoc)>,
+) -> tantivy::Result<bool> {
+    if plan.verbatim.is_empty() || w.verbatim <= 0.0 {
+        return Ok(false);
+    }
+    let f = &loaded.fields;
+    // Each message's longest piece that folding leaves as it is but for case: an entry whose
+    // text, in lower case, lacks every piece cannot hold a message, and is passed over
+    // without folding its text.
+    let pieces: Vec<&str> = plan
+        .verbatim
+        .iter()
+        .filter_map(|v| query::verbatim_piece(v))
+        .collect();
+    let mut folded = String::new();
+    let mut found = false;
+    for (score, addr) in top_docs.iter_mut().take(w.verbatim_depth) {
+        let doc: StoredDoc = searcher.doc(*addr)?;
+        let mut text = String::new();
+        for field in [f.title, f.aliases] {
+            for t in doc.texts(field) {
+                text.push_str(t);
+                text.push('\n');
+            }
+        }
+        if let Some(md) = loaded.markdown(&doc) {
+            text.push_str(&md);
+        }
+        read.push((*addr, doc));
+        text.make_ascii_lowercase();
+        if !pieces.iter().any(|p| text.contains(p)) {
+            continue;
+        }
+        folded.clear();
+        query::verbatim_fold(&text, &mut folded);
+        if plan.verbatim.iter().any(|v| folded.contains(v.as_str())) {
+            let add = *score * w.verbatim;
+            *score += add;
+            if let Some((_, n)) = noted.iter_mut().find(|(a, _)| a == addr) {
+                n.verbatim = Some(add);
+            }
+            found = true;
+        }
+    }
+    Ok(found)
 }
 
 fn with_filters(loaded: &Loaded, text_query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
@@ -1285,6 +1367,8 @@ struct Noted {
     reference: Option<f32>,
     /// Points the named-area prior added.
     area: Option<f32>,
+    /// Points the verbatim prior added.
+    verbatim: Option<f32>,
 }
 
 /// A clause [`candidate_pass`] scores from the postings it reads.

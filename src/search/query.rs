@@ -18,8 +18,8 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQu
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
-use crate::analysis::entities;
 use crate::analysis::normalize::{canonical_code, normalize_str};
+use crate::analysis::{entities, Analyzer};
 use crate::index::Loaded;
 
 /// Ranking knobs. Defaults are tuned on the dev halves of the labelled sets (`deflect eval`).
@@ -103,6 +103,15 @@ pub struct Weights {
     /// product that shares the ticket's words answers it less often than one of the product
     /// it names.
     pub area: f32,
+    /// A pasted message found word for word: among the `verbatim_depth` best candidates,
+    /// entries whose text holds the ticket's pasted message as written (punctuation
+    /// included, case and spacing aside: [`verbatim_fold`]) are re-scored by
+    /// score × (1 + verbatim). Words and phrases lose what tells a message from its
+    /// neighbours: `invalid ip...` is quoted by one page, while `Invalid IP` is in hundreds;
+    /// `“type is invalid` by one page, while its words are in every API error table.
+    pub verbatim: f32,
+    /// See `verbatim`.
+    pub verbatim_depth: usize,
 }
 
 /// Default ranking weights.
@@ -131,6 +140,8 @@ pub const DEFAULT_WEIGHTS: Weights = Weights {
     common_idf: 2.0,
     problem: 0.3,
     area: 0.1,
+    verbatim: 0.5,
+    verbatim_depth: 10,
 };
 
 impl Weights {
@@ -169,6 +180,8 @@ impl Weights {
                 "common_idf" => self.common_idf = x,
                 "problem" => self.problem = x,
                 "area" => self.area = x,
+                "verbatim" => self.verbatim = x,
+                "verbatim_depth" => self.verbatim_depth = x as usize,
                 other => return Err(format!("unknown weight `{other}`")),
             }
         }
@@ -297,6 +310,10 @@ pub struct Plan {
     /// The KB's areas (products, or top-level folders) the ticket names, as the `area`
     /// column holds them: what the named-area prior ([`Weights::area`]) reads.
     pub areas: Vec<String>,
+    /// What the ticket pastes, folded by [`verbatim_fold`], for the verbatim prior
+    /// ([`Weights::verbatim`]): the whole ticket when it is one message rather than a
+    /// question ([`pasted`]), and the error lines found inside it.
+    pub verbatim: Vec<String>,
 }
 
 impl Plan {
@@ -538,6 +555,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 topical: !terms.is_empty(),
                 keyword: false,
                 areas: Vec::new(),
+                verbatim: Vec::new(),
                 clauses,
                 terms,
                 codes: Vec::new(),
@@ -1019,6 +1037,11 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
             _ => true,
         };
     let keyword = main.len() == 1 && codes.is_empty() && !problem && !asks(text);
+    let verbatim = if w.verbatim > 0.0 && !keyword {
+        verbatim_spans(&loaded.analyzer, text)
+    } else {
+        Vec::new()
+    };
     Plan {
         clauses,
         terms,
@@ -1028,12 +1051,162 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         topical,
         keyword,
         areas,
+        verbatim,
+    }
+}
+
+/// The shortest and longest pasted message the verbatim prior looks for, in bytes folded.
+/// Shorter, a message is a word; longer, it is a ticket.
+const VERBATIM_BYTES: std::ops::RangeInclusive<usize> = 8..=400;
+
+/// What `text` pastes, folded ([`verbatim_fold`]): the whole of it when it reads as one
+/// message ([`pasted`]), else each error line inside it (`entities::error_messages`). The
+/// lines of a message are parts of it: `type is invalid` is in every API error table, while
+/// the `“type is invalid` a customer copied with its quote is in one page.
+fn verbatim_spans(analyzer: &Analyzer, text: &str) -> Vec<String> {
+    let mut spans = Vec::new();
+    if text.len() <= 2 * VERBATIM_BYTES.end() && pasted(text) {
+        push_span(analyzer, &mut spans, text);
+    }
+    if spans.is_empty() {
+        for m in entities::error_messages(text) {
+            push_span(analyzer, &mut spans, &m);
+        }
+    }
+    spans
+}
+
+/// Adds `s` folded to `spans`, unless it is too short or long to be a message, is there
+/// already, or is one word. What the analyzer reads as one word (`session.timeout.ms`,
+/// `AccessDenied`) the term and code clauses match as it is: found word for word, it says
+/// nothing more. `host...version...error` is three words, and its dots tell it apart.
+fn push_span(analyzer: &Analyzer, spans: &mut Vec<String>, s: &str) {
+    let mut folded = String::with_capacity(s.len());
+    verbatim_fold(s, &mut folded);
+    if VERBATIM_BYTES.contains(&folded.len())
+        && !spans.contains(&folded)
+        && analyzer.analyze(&folded).iter().filter(|t| !t.sub).count() > 1
+    {
+        spans.push(folded);
+    }
+}
+
+/// True when `text` reads as one message pasted as it is rather than a question about one
+/// or a customer's account of a problem: one line, no Chinese sentence break (`，。！；`), no
+/// question mark or Chinese question word, and no English question word to open it.
+/// `当前ES集群配置不支持该操作`, `invalid ip...` and `type is invalid` are messages (the `is`
+/// of an English message is no question). `一个账号可以申请多少个EIP？` is a question, and a
+/// page quoting it is an FAQ twin, not an answer; `网站打不开了，报 502` is a ticket, which no
+/// page quotes, and the error lines inside it are looked for instead.
+fn pasted(text: &str) -> bool {
+    if text.trim().contains(['\n', '，', '。', '！', '；']) {
+        return false;
+    }
+    re!(
+        QUESTION_ZH,
+        r"[?？]|怎么|怎样|怎麼|如何|咋|能否|能不能|可不可以|可以|是否|吗|嗎|呢|什么|什麼|为什么|為什麼|哪|多久|多少"
+    );
+    re!(
+        QUESTION_EN,
+        r"(?i)^\W*(?:how|what|why|where|when|which|who|can|could|is|are|do|does|did|should|would|will)(?-u:\b)"
+    );
+    !QUESTION_ZH.is_match(text) && !QUESTION_EN.is_match(text)
+}
+
+/// The longest piece of a folded message ([`verbatim_fold`]) that a text holding the message
+/// holds too, in ASCII lower case, before folding: a run of ASCII letters and digits and of
+/// other characters that folding keeps as they are. Spaces, punctuation (a full-width `：`
+/// folds to `:`) and quotes end a piece. None when the message has no such character.
+pub fn verbatim_piece(folded: &str) -> Option<&str> {
+    folded
+        .split(|c: char| {
+            c.is_ascii() && !c.is_ascii_alphanumeric()
+                || c.is_whitespace()
+                || matches!(c, '\u{FF01}'..='\u{FF5E}' | '“' | '”' | '‘' | '’')
+        })
+        .max_by_key(|p| p.len())
+        .filter(|p| !p.is_empty())
+}
+
+/// `s` as the verbatim prior compares it, appended to `out`: ASCII letters in lower case,
+/// full-width forms as ASCII, curly quotes straight, Markdown's emphasis, code marks and
+/// escapes (`` ` ``, `*`, `\`) left out, and every run of spaces and line breaks one space.
+/// A message a customer pastes from a console and the same message quoted in a page's
+/// Markdown fold alike.
+pub fn verbatim_fold(s: &str, out: &mut String) {
+    let mut space = false;
+    for c in s.chars() {
+        let c = match c {
+            '`' | '*' | '\\' => continue,
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '“' | '”' => '"',
+            '‘' | '’' => '\'',
+            c => c,
+        };
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c.to_ascii_lowercase());
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{chatter_weight, one_per_error, DEFAULT_WEIGHTS};
+    use super::{
+        chatter_weight, one_per_error, pasted, verbatim_fold, verbatim_piece, DEFAULT_WEIGHTS,
+    };
+
+    #[test]
+    fn pasted_messages_are_told_from_questions_and_tickets() {
+        for message in [
+            "当前ES集群配置不支持该操作",
+            "invalid ip...",
+            "“type is invalid",
+            "Execution failed：ERROR: permission denied for table orders",
+            "The specified parameter is invalid, please check it.",
+        ] {
+            assert!(pasted(message), "{message}");
+        }
+        for other in [
+            "一个账号可以申请多少个EIP？",
+            "为什么报 invalid ip",
+            "How do I reset the root password",
+            "Is it possible to enable MFA",
+            "网站打不开了，报 502",
+            "第一行\n第二行",
+        ] {
+            assert!(!pasted(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn verbatim_fold_leaves_out_what_a_paste_and_markdown_differ_in() {
+        let fold = |s: &str| {
+            let mut out = String::new();
+            verbatim_fold(s, &mut out);
+            out
+        };
+        assert_eq!(fold("  Type is\n\t Invalid  "), "type is invalid");
+        assert_eq!(
+            fold("报错 `invalid ip...`：检查"),
+            "报错 invalid ip...:检查"
+        );
+        assert_eq!(fold("**AccessDenied** \\_x"), "accessdenied _x");
+        assert_eq!(fold("“type is invalid”"), "\"type is invalid\"");
+        assert_eq!(fold("ＥＲＲＯＲ　１０４０"), "error 1040");
+        // A piece a text holding the message holds in lower case before folding.
+        assert_eq!(verbatim_piece("host...version...error"), Some("version"));
+        assert_eq!(
+            verbatim_piece("当前es集群配置不支持该操作"),
+            Some("当前es集群配置不支持该操作")
+        );
+        assert_eq!(verbatim_piece("... !"), None);
+    }
 
     #[test]
     fn one_error_in_two_forms_is_one_code() {

@@ -1119,6 +1119,47 @@ fn a_ticket_that_names_a_product_prefers_its_pages() {
     assert_eq!(hits[0].score, hits[1].score);
 }
 
+/// A pasted message found word for word decides between pages sharing its words: the page
+/// quoting `invalid ip...` comes before the API page whose error table says `Invalid IP`
+/// more often, though it would lose on the words alone.
+#[test]
+fn a_pasted_message_prefers_the_page_quoting_it_verbatim() {
+    let (_dir, kb) = kb_of(&[
+        (
+            "collector-errors.md",
+            "# 采集错误类型\n\n| 错误类型 | 说明 |\n|---|---|\n| GEOIP_ALARM | 报错 `invalid ip...`：获取来源地址失败，请检查配置中的 SourceKey 是否指向客户端地址字段。 |\n| PARSE_ALARM | 解析失败，请检查解析规则与日志格式是否一致。 |\n| SEND_ALARM | 发送失败，请检查网络与写入配额。 |\n",
+        ),
+        (
+            "gateway-api.md",
+            "# CreateGateway\n\n| 错误码 | 错误信息 |\n|---|---|\n| InvalidIp.Malformed | The IP is invalid. Invalid IP address. |\n| InvalidIpAddress | Invalid IP: the ip address is invalid. |\n",
+        ),
+    ]);
+    let (_index, loaded) = built(&kb);
+    let hits = explained(&loaded, "invalid ip...");
+    assert_eq!(hits[0].id, "collector-errors");
+    let points = |h: &deflect::search::Hit| {
+        h.explain
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|p| p.clause == "prior:verbatim")
+            .map(|p| p.score)
+    };
+    let gained = points(&hits[0]).expect("the quoting page gains");
+    assert_eq!(points(&hits[1]), None, "{:?}", hits[1].explain);
+    assert!(
+        hits[0].score - gained < hits[1].score,
+        "without the prior the API page comes first"
+    );
+    // Without the dots the message is in both pages, and the words decide.
+    let hits = explained(&loaded, "Invalid IP");
+    assert_eq!(hits[0].id, "gateway-api");
+    // A question quoting it is not a paste: an FAQ page restating a question is a twin of
+    // it, not its answer.
+    let hits = explained(&loaded, "invalid ip... 是什么原因？");
+    assert!(hits.iter().all(|h| points(h).is_none()));
+}
+
 /// A draft is linted by `check` but never indexed: neither searched nor fetched by id.
 #[test]
 fn drafts_are_read_but_not_indexed() {
