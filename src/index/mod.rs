@@ -968,6 +968,14 @@ impl Loaded {
         self.store.as_ref()?.markdown(&self.fields, doc)
     }
 
+    /// The Markdown of a stored entry as bytes, not checked to be UTF-8: what a scan for a
+    /// few strings reads, which only the entries that hold one need decoded.
+    pub fn markdown_bytes(&self, doc: &impl stored::FieldSource) -> Option<Vec<u8>> {
+        self.store
+            .as_ref()?
+            .record(doc, self.fields.markdown_at, self.fields.markdown_len)
+    }
+
     /// The section headings of a long stored entry, (heading, anchor), written at index
     /// time (see [`headings_record`]); empty for other entries or an unreadable store.
     pub fn section_headings(

@@ -421,15 +421,17 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         }
         top_docs = cands.into_iter().map(|(d, _)| d).collect();
         top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
-        if verbatim_prior(
+        let (gained, docs) = verbatim_prior(
             &searcher,
             loaded,
             &plan,
             &w,
             &mut top_docs,
             &mut noted,
-            &mut read,
-        )? {
+            window,
+        )?;
+        read = docs;
+        if gained {
             top_docs.sort_by(|a, b| b.0.total_cmp(&a.0));
         }
     } else if rescored {
@@ -551,9 +553,9 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
 
 /// The verbatim prior ([`query::Weights::verbatim`]): the best `verbatim_depth` candidates,
 /// in order, whose title, aliases or text hold one of the plan's pasted messages gain
-/// score × `verbatim`. Only a ticket that pastes something reads the candidates' text. The
-/// stored documents read are handed back in `read`, since the page of hits is mostly them;
-/// true when an entry gained, and the candidates need sorting again.
+/// score × `verbatim`; those past the first `window` only when that would lift them into it. Only a ticket that pastes something reads the candidates' text. The
+/// stored documents read are handed back, since the page of hits is mostly them, with true
+/// when an entry gained and the candidates need sorting again.
 fn verbatim_prior(
     searcher: &Searcher,
     loaded: &Loaded,
@@ -561,42 +563,61 @@ fn verbatim_prior(
     w: &query::Weights,
     top_docs: &mut [(f32, DocAddress)],
     noted: &mut [(DocAddress, Noted)],
-    read: &mut Vec<(DocAddress, StoredDoc)>,
-) -> tantivy::Result<bool> {
+    window: usize,
+) -> tantivy::Result<(bool, Vec<(DocAddress, StoredDoc)>)> {
+    let mut read = Vec::new();
     if plan.verbatim.is_empty() || w.verbatim <= 0.0 {
-        return Ok(false);
+        return Ok((false, read));
     }
     let f = &loaded.fields;
-    // Each message's longest piece that folding leaves as it is but for case: an entry whose
-    // text, in lower case, lacks every piece cannot hold a message, and is passed over
-    // without folding its text.
-    let pieces: Vec<&str> = plan
-        .verbatim
-        .iter()
-        .filter_map(|v| query::verbatim_piece(v))
-        .collect();
+    // Each message's longest piece that folding leaves as it is but for case. Where an entry
+    // holds a piece, the text around it is folded and compared with the message; an entry
+    // holding none is passed over in one scan of its bytes, without decoding or folding.
+    let mut messages: Vec<(&str, usize)> = Vec::new();
+    let mut pieces: Vec<&str> = Vec::new();
+    for v in &plan.verbatim {
+        if let Some(p) = query::verbatim_piece(v) {
+            messages.push((v.as_str(), p.as_ptr() as usize - v.as_ptr() as usize));
+            pieces.push(p);
+        }
+    }
+    let Ok(finder) = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&pieces)
+    else {
+        return Ok((false, read));
+    };
+    if pieces.is_empty() {
+        return Ok((false, read));
+    }
     let mut folded = String::new();
+    // Does `text` hold a message where one of its pieces is? The text around a piece may be
+    // longer than the message by Markdown marks and spacing, so the window is wider.
+    let mut holds = |text: &[u8]| {
+        finder.find_overlapping_iter(text).any(|m| {
+            let (message, at) = messages[m.pattern().as_usize()];
+            let from = m.start().saturating_sub(2 * at + 32);
+            let to = (m.end() + 2 * (message.len() - at) + 32).min(text.len());
+            folded.clear();
+            query::verbatim_fold(&String::from_utf8_lossy(&text[from..to]), &mut folded);
+            folded.contains(message)
+        })
+    };
     let mut found = false;
-    for (score, addr) in top_docs.iter_mut().take(w.verbatim_depth) {
+    // Past the page, an entry matters only if the prior can lift it onto the page: the
+    // candidates are in order, so the first that cannot ends the scan.
+    let bar = top_docs.get(window.saturating_sub(1)).map(|d| d.0);
+    for (i, (score, addr)) in top_docs.iter_mut().take(w.verbatim_depth).enumerate() {
+        if i >= window && bar.is_some_and(|bar| *score * (1.0 + w.verbatim) <= bar) {
+            break;
+        }
         let doc: StoredDoc = searcher.doc(*addr)?;
-        let mut text = String::new();
-        for field in [f.title, f.aliases] {
-            for t in doc.texts(field) {
-                text.push_str(t);
-                text.push('\n');
-            }
-        }
-        if let Some(md) = loaded.markdown(&doc) {
-            text.push_str(&md);
-        }
-        read.push((*addr, doc));
-        text.make_ascii_lowercase();
-        if !pieces.iter().any(|p| text.contains(p)) {
-            continue;
-        }
-        folded.clear();
-        query::verbatim_fold(&text, &mut folded);
-        if plan.verbatim.iter().any(|v| folded.contains(v.as_str())) {
+        let quoted = doc
+            .texts(f.title)
+            .chain(doc.texts(f.aliases))
+            .any(|t| holds(t.as_bytes()))
+            || loaded.markdown_bytes(&doc).is_some_and(|m| holds(&m));
+        if quoted {
             let add = *score * w.verbatim;
             *score += add;
             if let Some((_, n)) = noted.iter_mut().find(|(a, _)| a == addr) {
@@ -604,8 +625,9 @@ fn verbatim_prior(
             }
             found = true;
         }
+        read.push((*addr, doc));
     }
-    Ok(found)
+    Ok((found, read))
 }
 
 fn with_filters(loaded: &Loaded, text_query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {

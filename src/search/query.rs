@@ -1092,14 +1092,16 @@ fn push_span(analyzer: &Analyzer, spans: &mut Vec<String>, s: &str) {
 }
 
 /// True when `text` reads as one message pasted as it is rather than a question about one
-/// or a customer's account of a problem: one line, no Chinese sentence break (`，。！；`), no
-/// question mark or Chinese question word, and no English question word to open it.
+/// or a customer's account of a problem: one line, one sentence (no `，。！；`, and no `.`,
+/// `!` or `;` with more words after it), no question mark or Chinese question word, and no
+/// English question word to open it.
 /// `当前ES集群配置不支持该操作`, `invalid ip...` and `type is invalid` are messages (the `is`
 /// of an English message is no question). `一个账号可以申请多少个EIP？` is a question, and a
 /// page quoting it is an FAQ twin, not an answer; `网站打不开了，报 502` is a ticket, which no
 /// page quotes, and the error lines inside it are looked for instead.
 fn pasted(text: &str) -> bool {
-    if text.trim().contains(['\n', '，', '。', '！', '；']) {
+    re!(SENTENCE_BREAK, r"[\n，。！；]|[.!;]\s+\w");
+    if SENTENCE_BREAK.is_match(text.trim()) {
         return false;
     }
     re!(
@@ -1169,6 +1171,7 @@ mod tests {
             "“type is invalid",
             "Execution failed：ERROR: permission denied for table orders",
             "The specified parameter is invalid, please check it.",
+            "kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
         ] {
             assert!(pasted(message), "{message}");
         }
@@ -1179,6 +1182,7 @@ mod tests {
             "Is it possible to enable MFA",
             "网站打不开了，报 502",
             "第一行\n第二行",
+            "Our database came back empty after maintenance. Business is down",
         ] {
             assert!(!pasted(other), "{other}");
         }
