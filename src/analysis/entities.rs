@@ -29,6 +29,12 @@ pub struct Entities {
     pub domains: Vec<String>,
     /// Pasted error lines without a code (`Permission denied (publickey)`).
     pub error_messages: Vec<String>,
+    /// Months named, which tell which bill a billing ticket means (`上个月`, `2026年10月`,
+    /// `2026-10`, `last month`, `October`).
+    pub months: Vec<String>,
+    /// The customer's account, as given: an e-mail address or login name, or an account ID
+    /// after its label (`UID 1234567890123456`, `账号是 shop_admin`).
+    pub accounts: Vec<String>,
 }
 
 // Error codes. Each pattern is anchored on shape, not on a list of products.
@@ -81,6 +87,19 @@ re!(
 re!(
     TIMESTAMP,
     r"(?-u:\b)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|(?-u:\b)\d{4}年\d{1,2}月\d{1,2}[日号](?:\s*\d{1,2}[:点]\d{0,2})?|(?:今天|昨天|前天|今早|今晚|昨晚|刚才|上午|下午|晚上|凌晨)\s*\d{1,2}(?:[:：]\d{2}|点(?:\d{1,2}分?|半)?)|(?-u:\b)\d{1,2}:\d{2}(?::\d{2})?(?-u:\b)"
+);
+// A month, as a bill is named. Chinese: `上个月`, `本月`, `这个月`, `10月份`, `2026年10月`;
+// a year and month `2026-10` (not a date); English: `last month`, a month's full name
+// (`may` only with a year: it is a verb), an abbreviation with a year (`Oct 2026`).
+re!(
+    MONTH,
+    r"(?i)(?:上上|上|本|这|当)个?月份?|(?:\d{4}\s*年\s*)?\d{1,2}\s*月份?|(?-u:\b)\d{4}[-/.](?:0?[1-9]|1[0-2])(?:[-/.]\d{1,2})?(?-u:\b)|(?-u:\b)(?:last|this|previous|past|current)\s+month(?-u:\b)|(?-u:\b)(?:january|february|march|april|june|july|august|september|october|november|december)(?-u:\b)(?:\s+\d{4})?|(?-u:\b)(?:may|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?\s+\d{4}(?-u:\b)"
+);
+// An account ID or login name after its label: `UID: 1234567890123456`, `账号ID 123…`,
+// `账号是 shop_admin`, `account name: shop-admin`.
+re!(
+    ACCOUNT,
+    r"(?i)(?:uid|(?:主)?(?:账号|帐号|账户|帐户)\s*id|account\s*id)\s*(?:是|为|[:：#])?\s*(\d{6,20})(?-u:\b)|(?:账号|帐号|账户|登录名|用户名|account(?:\s+name)?|user\s*name|login)\s*(?:是|为|[:：])\s*([A-Za-z0-9][A-Za-z0-9._@-]{2,63})"
 );
 re!(
     ORDER_ID,
@@ -464,6 +483,20 @@ pub fn extract(text: &str) -> Entities {
         }
     }
     e.error_messages = messages_in(&norm);
+    for m in MONTH.find_iter(&norm) {
+        // `2026-10-05` is a date (a timestamp); `2026-10` names a month.
+        if m.as_str().matches(['-', '/', '.']).count() < 2 {
+            push_unique(&mut e.months, m.as_str());
+        }
+    }
+    for m in EMAIL.find_iter(&norm) {
+        push_unique(&mut e.accounts, m.as_str());
+    }
+    for c in ACCOUNT.captures_iter(&norm) {
+        if let Some(a) = c.get(1).or_else(|| c.get(2)) {
+            push_unique(&mut e.accounts, a.as_str());
+        }
+    }
     for m in DOMAIN.find_iter(&norm) {
         let s = m.as_str();
         if !EMAIL.is_match(s)
@@ -598,6 +631,35 @@ mod tests {
             }
         }
         texts
+    }
+
+    #[test]
+    fn months_and_accounts() {
+        let months = |t: &str| extract(t).months;
+        assert_eq!(months("上个月的账单多扣了钱"), ["上个月"]);
+        assert_eq!(months("2026年10月和本月的发票"), ["2026年10月", "本月"]);
+        assert_eq!(months("账单月份 2026-10"), ["2026-10"]);
+        assert_eq!(
+            months("invoice for last month, and the one for October 2026"),
+            ["last month", "October 2026"]
+        );
+        assert_eq!(months("the May 2026 bill"), ["May 2026"]);
+        // A date is a timestamp; `may` is a verb; a duration names no month.
+        assert!(months("2026-10-05 被扣费").is_empty());
+        assert!(months("I may have been charged twice").is_empty());
+        assert!(months("包年包月，买了3个月").is_empty());
+        let accounts = |t: &str| extract(t).accounts;
+        assert_eq!(
+            accounts("账号是 zhangsan@example.com"),
+            ["zhangsan@example.com"]
+        );
+        assert_eq!(
+            accounts("主账号 UID: 1234567890123456"),
+            ["1234567890123456"]
+        );
+        assert_eq!(accounts("帐号是 shop_admin，收不到验证码"), ["shop_admin"]);
+        assert_eq!(accounts("account name: shop-admin"), ["shop-admin"]);
+        assert!(accounts("账号被锁了").is_empty());
     }
 
     #[test]

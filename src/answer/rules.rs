@@ -358,7 +358,8 @@ pub fn missing_info(
             need_time(&mut out);
         }
         "billing" => {
-            if e.order_ids.is_empty() {
+            // An order number, or the month of the bill, is what finds the charge.
+            if e.order_ids.is_empty() && e.months.is_empty() {
                 out.push(q(
                     "order_id",
                     "请提供相关的订单号或账单月份。",
@@ -367,11 +368,13 @@ pub fn missing_info(
             }
         }
         "account" => {
-            out.push(q(
-                "account",
-                "请提供登录账号（或账号 ID），不要发送密码或 AccessKey Secret。",
-                "Please send the account name or ID — never a password or AccessKey secret.",
-            ));
+            if e.accounts.is_empty() {
+                out.push(q(
+                    "account",
+                    "请提供登录账号（或账号 ID），不要发送密码或 AccessKey Secret。",
+                    "Please send the account name or ID — never a password or AccessKey secret.",
+                ));
+            }
         }
         _ => need_error(&mut out),
     }
@@ -647,5 +650,30 @@ mod tests {
             missing_info(Some("billing"), &e, true, true)[0].field,
             "order_id"
         );
+        // The month of the bill finds the charge as well as an order number does; an account
+        // given is not asked for again.
+        for given in [
+            "上个月的账单里多扣了300块，能帮我查一下吗",
+            "2026年10月的账单金额不对",
+            "how can I get an invoice for last month",
+            "Our October 2026 bill has a charge we don't recognise",
+        ] {
+            assert!(
+                missing_info(Some("billing"), &extract(given), false, true).is_empty(),
+                "{given}"
+            );
+        }
+        for given in [
+            "我要注销账号，账号是 zhangsan@example.com",
+            "主账号 UID 1234567890123456 登录不上",
+            "帐号是 shop_admin，收不到验证码",
+        ] {
+            assert!(
+                missing_info(Some("account"), &extract(given), false, true).is_empty(),
+                "{given}"
+            );
+        }
+        let m = missing_info(Some("account"), &extract("账号被锁了"), false, true);
+        assert_eq!(m[0].field, "account");
     }
 }

@@ -364,9 +364,14 @@ fn a_disputed_charge_goes_to_billing_not_to_the_refund_article() {
     // The order number was given, so the hand-off does not ask for it again.
     let given = answer_text("同一个订单号 202611050017788 扣了两次钱，请核实后退一笔给我");
     assert!(given.missing_info.iter().all(|m| m.field != "order_id"));
-    let missing = answer_text("这个月 OSS 被重复扣费了，请退回多收的钱");
+    let missing = answer_text("OSS 被重复扣费了，请退回多收的钱");
     assert_eq!(missing.escalation.reason, EscalationReason::BillingDispute);
     assert!(missing.missing_info.iter().any(|m| m.field == "order_id"));
+    // Nor when the month of the bill was: the question asks for the one or the other.
+    let month = answer_text("这个月 OSS 被重复扣费了，请退回多收的钱");
+    assert_eq!(month.escalation.reason, EscalationReason::BillingDispute);
+    assert_eq!(month.entities.months, ["这个月"]);
+    assert!(month.missing_info.iter().all(|m| m.field != "order_id"));
     // Asking what the refund policy is is not a dispute: the article answers it.
     for body in [
         "包年包月的实例退订能退款吗",
