@@ -237,11 +237,20 @@ pub fn search(config: &Config, a: SearchArgs) -> anyhow::Result<ExitCode> {
             println!("             {}", snippet.replace('\n', " "));
         }
         if let Some(parts) = &h.explain {
-            for p in parts.iter().take(12) {
+            // The twelve best clauses, then what re-scored the entry (priors, order), which
+            // a long ticket's clauses would otherwise push out of sight.
+            let rescored = |p: &&search::ScorePart| {
+                p.clause.starts_with("prior:") || p.clause.starts_with("order:")
+            };
+            let clauses: Vec<_> = parts.iter().filter(|p| !rescored(p)).collect();
+            for p in clauses.iter().take(12) {
                 println!("             {:7.3}  {}", p.score, p.clause);
             }
-            if parts.len() > 12 {
-                println!("             … {} more clause(s)", parts.len() - 12);
+            if clauses.len() > 12 {
+                println!("             … {} more clause(s)", clauses.len() - 12);
+            }
+            for p in parts.iter().filter(rescored) {
+                println!("             {:7.3}  {}", p.score, p.clause);
             }
         }
     }
