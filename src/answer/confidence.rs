@@ -3,9 +3,9 @@
 //! A logistic model over features that mean the same on any KB (no raw BM25 score, whose scale
 //! depends on the corpus): how much of the ticket's information the hit contains, how much of
 //! it sits in the hit's title or aliases, the margin to the next hit, an exact error-code
-//! match, how much the ticket says at all, the score relative to the query's own maximum, and
-//! how much of the hit's title the ticket mentions (a human agent's first check: is this FAQ
-//! question the customer's question?).
+//! match (or the pasted message quoted word for word), how much the ticket says at all, the
+//! score relative to the query's own maximum, and how much of the hit's title the ticket
+//! mentions (a human agent's first check: is this FAQ question the customer's question?).
 //! Coefficients are fitted on the dev halves of two ticket sets over two KBs (ours, and the
 //! Alibaba Cloud docs) by `scripts/fit-confidence.sh`, and checked on their test halves.
 
@@ -43,7 +43,8 @@ pub struct Features {
     pub title_coverage: f32,
     /// (score − next score) / score.
     pub margin: f32,
-    /// 1 when an error code matched exactly.
+    /// 1 when an error code matched exactly, or the hit quotes the ticket's pasted message
+    /// word for word ([`crate::search::Hit::quotes_message`]).
     pub code_match: f32,
     /// ln(1 + effective informative words): Σ IDF / ln(1 + N), so the scale does not grow
     /// with the size of the KB.
@@ -91,7 +92,7 @@ pub fn features(
         coverage: hit.coverage,
         title_coverage: hit.title_coverage,
         margin,
-        code_match: if hit.matched_codes.is_empty() {
+        code_match: if hit.matched_codes.is_empty() && !hit.quotes_message {
             0.0
         } else {
             1.0

@@ -143,6 +143,8 @@ pub struct Hit {
     pub steps_record: Option<(u64, u64)>,
     /// Error codes of the entry that the query matched exactly.
     pub matched_codes: Vec<String>,
+    /// The entry quotes the ticket's pasted message word for word (the verbatim prior).
+    pub quotes_message: bool,
     /// Share of the query's information (IDF) this entry contains, 0–1.
     pub coverage: f32,
     /// Share of the query's information found in the title or aliases, 0–1.
@@ -482,6 +484,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         let mut hit = to_hit(loaded, &mut doc, score);
         let noted = noted.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n);
         hit.bm25 = noted.map_or(score, |n| n.raw);
+        hit.quotes_message = noted.is_some_and(|n| n.verbatim.is_some());
         hit.duplicates = dups.into_iter().filter_map(|a| ids.id(a)).collect();
         if let Some(g) = &snippet_gen {
             hit.snippet = g.make(loaded.head(&doc).unwrap_or_default(), &hit.lang);
@@ -712,6 +715,7 @@ pub fn to_hit(loaded: &Loaded, doc: &mut impl FieldSource, score: f32) -> Hit {
             .zip(doc.u64(f.steps_len))
             .filter(|&(_, len)| len > 0),
         matched_codes: Vec::new(),
+        quotes_message: false,
         coverage: 0.0,
         title_coverage: 0.0,
         explain: None,

@@ -1147,6 +1147,10 @@ fn a_pasted_message_prefers_the_page_quoting_it_verbatim() {
     };
     let gained = points(&hits[0]).expect("the quoting page gains");
     assert_eq!(points(&hits[1]), None, "{:?}", hits[1].explain);
+    // The answer's confidence counts a quoted message as it counts a matched error code.
+    assert!(hits[0].quotes_message && !hits[1].quotes_message);
+    let f = deflect::answer::confidence::features(&hits[0], Some(hits[1].score), 10.0, 2, 0.0);
+    assert_eq!(f.code_match, 1.0);
     assert!(
         hits[0].score - gained < hits[1].score,
         "without the prior the API page comes first"
