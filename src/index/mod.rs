@@ -719,8 +719,21 @@ fn area_of(e: &Entry) -> Option<&str> {
         .or_else(|| e.path.split_once('/').map(|(folder, _)| folder))
 }
 
-/// Near-duplicate key: title without spaces and punctuation, plus the product.
+/// Near-duplicate key: title without spaces and punctuation, plus the product. A question's
+/// list number is no part of it: `3. 一个账号可以申请多少个EIP？` in one layout of an FAQ is
+/// `一个账号可以申请多少个EIP？` in another, and `12. HTTPS监听是否支持SNI？` is `15. …` in a
+/// third. A numbered heading that asks nothing (`1. 准备工作`) keeps its number: the steps
+/// of two guides are not copies.
 pub fn dupkey(title: &str, product: &str) -> u64 {
+    re!(
+        LIST_NUMBER,
+        r"^\s*(?:问题\s*\d{1,3}\s*[:：]|Q\d{1,3}\s*[:：.]|\d{1,3}\s*(?:[.．]\s+|[、．）)]))\s*"
+    );
+    let trimmed = title.trim_end();
+    let title = match LIST_NUMBER.find(title) {
+        Some(m) if trimmed.ends_with(['?', '？']) => &title[m.end()..],
+        _ => title,
+    };
     let norm: String = crate::analysis::normalize::normalize_str(title)
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -1303,8 +1316,29 @@ mod tests {
         assert!(codes.found_in("nothing here").is_empty());
         assert!(PhraseCodes::new(Vec::new()).found_in(t).is_empty());
     }
-    use super::{kb_changed_since, PhraseCodes};
+    use super::{dupkey, kb_changed_since, PhraseCodes};
     use std::path::Path;
+
+    #[test]
+    fn a_question_is_one_whatever_its_list_number() {
+        let q = dupkey("一个账号可以申请多少个EIP？", "eip");
+        for copy in [
+            "3. 一个账号可以申请多少个EIP？",
+            "12、一个账号可以申请多少个EIP？",
+            "问题 4：一个账号可以申请多少个EIP？",
+            "Q5: 一个账号可以申请多少个EIP?",
+        ] {
+            assert_eq!(dupkey(copy, "eip"), q, "{copy}");
+        }
+        assert_ne!(dupkey("3. 一个账号可以申请多少个EIP？", "nat"), q);
+        // A numbered step is not a question: two guides' first steps are not copies.
+        assert_ne!(dupkey("1. 准备工作", "eip"), dupkey("2. 准备工作", "eip"));
+        // Nor is a version a list number.
+        assert_ne!(
+            dupkey("2.x 版本有哪些变化？", "x"),
+            dupkey("3.x 版本有哪些变化？", "x")
+        );
+    }
     use std::time::{Duration, UNIX_EPOCH};
 
     fn mtime(p: &Path) -> u64 {
