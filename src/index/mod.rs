@@ -719,21 +719,28 @@ fn area_of(e: &Entry) -> Option<&str> {
         .or_else(|| e.path.split_once('/').map(|(folder, _)| folder))
 }
 
+/// A question title without its list number (`12. HTTPS监听是否支持SNI？`, `问题 4：…`,
+/// `Q5: …`); any other title as it is. A numbered heading that asks nothing (`1. 准备工作`)
+/// is a step, and its number is part of it; a version (`2.x 版本有哪些变化？`) is no list
+/// number.
+pub fn question_unnumbered(title: &str) -> &str {
+    re!(
+        LIST_NUMBER,
+        r"^\s*(?:问题\s*\d{1,3}\s*[:：]|Q\d{1,3}\s*[:：.]|\d{1,3}\s*(?:[.．]\s+|[、．）)]))\s*"
+    );
+    match LIST_NUMBER.find(title) {
+        Some(m) if title.trim_end().ends_with(['?', '？']) => &title[m.end()..],
+        _ => title,
+    }
+}
+
 /// Near-duplicate key: title without spaces and punctuation, plus the product. A question's
 /// list number is no part of it: `3. 一个账号可以申请多少个EIP？` in one layout of an FAQ is
 /// `一个账号可以申请多少个EIP？` in another, and `12. HTTPS监听是否支持SNI？` is `15. …` in a
 /// third. A numbered heading that asks nothing (`1. 准备工作`) keeps its number: the steps
 /// of two guides are not copies.
 pub fn dupkey(title: &str, product: &str) -> u64 {
-    re!(
-        LIST_NUMBER,
-        r"^\s*(?:问题\s*\d{1,3}\s*[:：]|Q\d{1,3}\s*[:：.]|\d{1,3}\s*(?:[.．]\s+|[、．）)]))\s*"
-    );
-    let trimmed = title.trim_end();
-    let title = match LIST_NUMBER.find(title) {
-        Some(m) if trimmed.ends_with(['?', '？']) => &title[m.end()..],
-        _ => title,
-    };
+    let title = question_unnumbered(title);
     let norm: String = crate::analysis::normalize::normalize_str(title)
         .chars()
         .filter(|c| c.is_alphanumeric())
