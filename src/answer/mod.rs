@@ -656,6 +656,7 @@ pub fn answer(
         confs[j].0 >= suggest_t
             && (as_close || alike)
             && !told_apart_by_code(top, other)
+            && !told_apart_by_title(confs[0].1.title_precision, confs[j].1.title_precision)
             && !told_apart_by_product(top, other, &named)
     };
     // The first fix the ticket does not choose from the top one: the question offers it.
@@ -796,10 +797,19 @@ pub fn answer(
     })
 }
 
-/// The ticket's error code is in the top entry and not in the runner-up: the code already
-/// answers the question a clarification would ask (`Connection refused` or `timed out`).
+/// The ticket's error code, or the message it pastes, is in the top entry and not in the
+/// runner-up: the code already answers the question a clarification would ask (`Connection
+/// refused` or `timed out`).
 fn told_apart_by_code(top: &Hit, second: &Hit) -> bool {
-    !top.matched_codes.is_empty() && second.matched_codes.is_empty()
+    let quotes = |h: &Hit| !h.matched_codes.is_empty() || h.quotes_message;
+    quotes(top) && !quotes(second)
+}
+
+/// The ticket restates the top entry's title whole (every informative word of it), and not
+/// the other's: `哪里有发送最佳实践？` is that FAQ question, not `哪里可以找到消费最佳实践？`,
+/// however close their scores. The precisions are [`confidence::title_precision`].
+fn told_apart_by_title(top_precision: f32, other_precision: f32) -> bool {
+    top_precision >= 1.0 && other_precision < 1.0
 }
 
 /// The ticket names the top hit's product and not the other's (`ECS 磁盘满了` against an RDS

@@ -17,7 +17,7 @@ use deflect::config::AnswerConfig;
 use deflect::eval::load_jsonl;
 use deflect::index::{self, BuildOptions, Loaded};
 
-use super::common::{bundled, temp_kb};
+use super::common::{built, bundled, kb_of, temp_kb};
 
 /// Floors a ticket set's decisions must reach.
 struct Floors {
@@ -286,6 +286,43 @@ fn answer_with(loaded: &Loaded, cfg: &AnswerConfig, body: &str) -> AnswerRespons
         options: None,
     };
     answer(loaded, cfg, &req).unwrap()
+}
+
+/// A ticket that restates one FAQ question whole has chosen it: it is answered, not asked
+/// to pick between that question and a near one (`发送` is not `消费`). Thirty quota pages
+/// make both words common, as they are in a real message-queue KB, so that the two
+/// questions score alike.
+#[test]
+fn a_ticket_restating_a_question_is_not_asked_to_choose() {
+    let mut files: Vec<(String, String)> = vec![
+        (
+            "kafka/send.md".into(),
+            "---\nid: send-best-practice\ntitle: 哪里有发送最佳实践？\ncategory: middleware\n---\n\n请参见发布者最佳实践：发送消息时设置重试次数、批量发送，并检查每次发送的返回值。\n".into(),
+        ),
+        (
+            "kafka/consume.md".into(),
+            "---\nid: consume-best-practice\ntitle: 哪里可以找到消费最佳实践？\ncategory: middleware\n---\n\n请参见订阅者最佳实践：消费消息时控制每次拉取的批量，处理完成后及时提交位点。\n".into(),
+        ),
+    ];
+    for i in 1..=30 {
+        files.push((
+            format!("kafka/topic-{i}.md"),
+            format!("---\nid: topic-{i}\ntitle: 主题 {i} 的配额\ncategory: middleware\n---\n\n主题 {i} 每秒可发送和消费的消息数有上限，发送失败时重试，消费堆积时扩容。\n"),
+        ));
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let (_dir, kb) = kb_of(&files);
+    let (_index, loaded) = built(&kb);
+    let a = answer_on(&loaded, "哪里有发送最佳实践？");
+    assert_eq!(a.fixes[0].id, "send-best-practice");
+    assert_eq!(a.fixes[1].id, "consume-best-practice");
+    assert_ne!(a.decision, Decision::Clarify, "{:?}", a.clarify);
+    // Restating neither, the ticket is asked which it means.
+    let a = answer_on(&loaded, "最佳实践在哪里");
+    assert_eq!(a.decision, Decision::Clarify, "{:?}", a.fixes);
 }
 
 /// The answer to a ticket that is only `body`, on the bundled KB.
