@@ -325,6 +325,27 @@ fn a_ticket_restating_a_question_is_not_asked_to_choose() {
     assert_eq!(a.decision, Decision::Clarify, "{:?}", a.fixes);
 }
 
+/// A pasted message that only the top fix quotes tells two fixes apart as an error code
+/// does: `invalid ip...` is the collector's error, though an API page's error table holds
+/// the same words as often.
+#[test]
+fn a_quoted_message_settles_what_a_clarification_would_ask() {
+    let (_dir, kb) = kb_of(&[
+        (
+            "collector-errors.md",
+            "# 采集错误类型\n\n| 错误类型 | 说明 |\n|---|---|\n| GEOIP_ALARM | 报错 `invalid ip...`：获取来源地址失败，请检查配置中的 SourceKey 是否指向客户端地址字段。 |\n| PARSE_ALARM | 解析失败，请检查解析规则与日志格式是否一致。 |\n| SEND_ALARM | 发送失败，请检查网络与写入配额。 |\n",
+        ),
+        (
+            "gateway-api.md",
+            "# CreateGateway\n\n| 错误码 | 错误信息 |\n|---|---|\n| InvalidIp.Malformed | The IP is invalid. Invalid IP address. |\n| InvalidIpAddress | Invalid IP: the ip address is invalid. |\n",
+        ),
+    ]);
+    let (_index, loaded) = built(&kb);
+    let a = answer_on(&loaded, "invalid ip...");
+    assert_eq!(a.fixes[0].id, "collector-errors");
+    assert_ne!(a.decision, Decision::Clarify, "{:?}", a.clarify);
+}
+
 /// The answer to a ticket that is only `body`, on the bundled KB.
 fn answer_text(body: &str) -> AnswerResponse {
     answer_on(bundled(), body)
