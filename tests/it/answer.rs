@@ -17,7 +17,7 @@ use deflect::config::AnswerConfig;
 use deflect::eval::load_jsonl;
 use deflect::index::{self, BuildOptions, Loaded};
 
-use super::common::{built, bundled, kb_of, temp_kb};
+use super::common::{built, bundled, kb_of, quoted_message_kb, temp_kb};
 
 /// Floors a ticket set's decisions must reach.
 struct Floors {
@@ -330,16 +330,7 @@ fn a_ticket_restating_a_question_is_not_asked_to_choose() {
 /// the same words as often.
 #[test]
 fn a_quoted_message_settles_what_a_clarification_would_ask() {
-    let (_dir, kb) = kb_of(&[
-        (
-            "collector-errors.md",
-            "# 采集错误类型\n\n| 错误类型 | 说明 |\n|---|---|\n| GEOIP_ALARM | 报错 `invalid ip...`：获取来源地址失败，请检查配置中的 SourceKey 是否指向客户端地址字段。 |\n| PARSE_ALARM | 解析失败，请检查解析规则与日志格式是否一致。 |\n| SEND_ALARM | 发送失败，请检查网络与写入配额。 |\n",
-        ),
-        (
-            "gateway-api.md",
-            "# CreateGateway\n\n| 错误码 | 错误信息 |\n|---|---|\n| InvalidIp.Malformed | The IP is invalid. Invalid IP address. |\n| InvalidIpAddress | Invalid IP: the ip address is invalid. |\n",
-        ),
-    ]);
+    let (_dir, kb) = quoted_message_kb();
     let (_index, loaded) = built(&kb);
     let a = answer_on(&loaded, "invalid ip...");
     assert_eq!(a.fixes[0].id, "collector-errors");

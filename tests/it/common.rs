@@ -29,6 +29,22 @@ pub fn kb_of(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     (dir, kb)
 }
 
+/// Two pages sharing a message's words, one quoting the message word for word: a
+/// collector's error table with `invalid ip...`, and an API page whose error table says
+/// `Invalid IP` more often.
+pub fn quoted_message_kb() -> (tempfile::TempDir, PathBuf) {
+    kb_of(&[
+        (
+            "collector-errors.md",
+            "# 采集错误类型\n\n| 错误类型 | 说明 |\n|---|---|\n| GEOIP_ALARM | 报错 `invalid ip...`：获取来源地址失败，请检查配置中的 SourceKey 是否指向客户端地址字段。 |\n| PARSE_ALARM | 解析失败，请检查解析规则与日志格式是否一致。 |\n| SEND_ALARM | 发送失败，请检查网络与写入配额。 |\n",
+        ),
+        (
+            "gateway-api.md",
+            "# CreateGateway\n\n| 错误码 | 错误信息 |\n|---|---|\n| InvalidIp.Malformed | The IP is invalid. Invalid IP address. |\n| InvalidIpAddress | Invalid IP: the ip address is invalid. |\n",
+        ),
+    ])
+}
+
 /// The repository's kb/.
 pub fn kb_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kb")

@@ -7,7 +7,7 @@ use deflect::index::{self, BuildOptions, IndexError};
 use deflect::ingest::Severity;
 use deflect::search::{self, Filters, SearchRequest};
 
-use super::common::{built, bundled, copy_dir, kb_dir, kb_of, temp_kb};
+use super::common::{built, bundled, copy_dir, kb_dir, kb_of, quoted_message_kb, temp_kb};
 
 fn top_ids(q: &str, n: usize) -> Vec<String> {
     let mut req = SearchRequest::new(q);
@@ -1124,16 +1124,7 @@ fn a_ticket_that_names_a_product_prefers_its_pages() {
 /// more often, though it would lose on the words alone.
 #[test]
 fn a_pasted_message_prefers_the_page_quoting_it_verbatim() {
-    let (_dir, kb) = kb_of(&[
-        (
-            "collector-errors.md",
-            "# 采集错误类型\n\n| 错误类型 | 说明 |\n|---|---|\n| GEOIP_ALARM | 报错 `invalid ip...`：获取来源地址失败，请检查配置中的 SourceKey 是否指向客户端地址字段。 |\n| PARSE_ALARM | 解析失败，请检查解析规则与日志格式是否一致。 |\n| SEND_ALARM | 发送失败，请检查网络与写入配额。 |\n",
-        ),
-        (
-            "gateway-api.md",
-            "# CreateGateway\n\n| 错误码 | 错误信息 |\n|---|---|\n| InvalidIp.Malformed | The IP is invalid. Invalid IP address. |\n| InvalidIpAddress | Invalid IP: the ip address is invalid. |\n",
-        ),
-    ]);
+    let (_dir, kb) = quoted_message_kb();
     let (_index, loaded) = built(&kb);
     let hits = explained(&loaded, "invalid ip...");
     assert_eq!(hits[0].id, "collector-errors");
