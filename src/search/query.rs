@@ -1072,6 +1072,12 @@ fn verbatim_spans(analyzer: &Analyzer, text: &str) -> Vec<String> {
         for m in entities::error_messages(text) {
             push_span(analyzer, &mut spans, &m);
         }
+        // What the customer put in quotes is quoted as it is (`提示“该证件已认证的账号数量超过
+        // 上限”`): as a search engine reads a quoted phrase.
+        re!(QUOTED, r#"[“"「『]([^“”"「」『』\n]{2,200})[”"」』]"#);
+        for c in QUOTED.captures_iter(text) {
+            push_span(analyzer, &mut spans, &c[1]);
+        }
     }
     spans
 }
@@ -1160,8 +1166,36 @@ pub fn verbatim_fold(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::{
-        chatter_weight, one_per_error, pasted, verbatim_fold, verbatim_piece, DEFAULT_WEIGHTS,
+        chatter_weight, one_per_error, pasted, verbatim_fold, verbatim_piece, verbatim_spans,
+        DEFAULT_WEIGHTS,
     };
+
+    #[test]
+    fn verbatim_spans_are_the_message_or_the_quoted_and_error_parts() {
+        let a = crate::analysis::Analyzer::new(&[]);
+        // One message: itself, not its error line too.
+        assert_eq!(
+            verbatim_spans(&a, "“type is invalid"),
+            ["\"type is invalid"]
+        );
+        // A ticket: its error lines and what it puts in quotes.
+        assert_eq!(
+            verbatim_spans(
+                &a,
+                "配 DTS 同步，点测试连接一直提示“不允许使用内网IP实例”，账号密码没错"
+            ),
+            ["不允许使用内网ip实例"]
+        );
+        assert_eq!(
+            verbatim_spans(&a, "ssh 登录报错 Permission denied (publickey)，怎么办"),
+            ["permission denied (publickey)"]
+        );
+        // One word, quoted or not, is left to the term clauses; a question is no message.
+        assert!(
+            verbatim_spans(&a, "点了“确定”以后 session.timeout.ms 报 timeout，怎么办").is_empty()
+        );
+        assert!(verbatim_spans(&a, "一个账号可以申请多少个EIP？").is_empty());
+    }
 
     #[test]
     fn pasted_messages_are_told_from_questions_and_tickets() {
