@@ -556,9 +556,10 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
 
 /// The verbatim prior ([`query::Weights::verbatim`]): the best `verbatim_depth` candidates,
 /// in order, whose title, aliases or text hold one of the plan's pasted messages gain
-/// score × `verbatim`; those past the first `window` only when that would lift them into it. Only a ticket that pastes something reads the candidates' text. The
-/// stored documents read are handed back, since the page of hits is mostly them, with true
-/// when an entry gained and the candidates need sorting again.
+/// score × `verbatim`; those past the first `window` only when that would lift them into
+/// it. Only a ticket that pastes something reads the candidates' text. The stored documents
+/// read are handed back, since the page of hits is mostly them, with true when an entry
+/// gained and the candidates need sorting again.
 fn verbatim_prior(
     searcher: &Searcher,
     loaded: &Loaded,
@@ -580,9 +581,13 @@ fn verbatim_prior(
     let mut pieces: Vec<&str> = Vec::new();
     for v in &plan.verbatim {
         if let Some(p) = query::verbatim_piece(v) {
+            // The piece is a slice of the message: its offset in it.
             messages.push((v.as_str(), p.as_ptr() as usize - v.as_ptr() as usize));
             pieces.push(p);
         }
+    }
+    if pieces.is_empty() {
+        return Ok((false, read));
     }
     let Ok(finder) = aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
@@ -590,9 +595,6 @@ fn verbatim_prior(
     else {
         return Ok((false, read));
     };
-    if pieces.is_empty() {
-        return Ok((false, read));
-    }
     let mut folded = String::new();
     // Does `text` hold a message where one of its pieces is? The text around a piece may be
     // longer than the message by Markdown marks and spacing, so the window is wider.
