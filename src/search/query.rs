@@ -1055,6 +1055,9 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     }
 }
 
+/// The most messages one ticket is searched for word for word.
+const MAX_VERBATIM_SPANS: usize = 8;
+
 /// The shortest and longest pasted message the verbatim prior looks for, in bytes folded.
 /// Shorter, a message is a word; longer, it is a ticket.
 const VERBATIM_BYTES: std::ops::RangeInclusive<usize> = 8..=400;
@@ -1076,6 +1079,10 @@ fn verbatim_spans(analyzer: &Analyzer, text: &str) -> Vec<String> {
         // 上限”`): as a search engine reads a quoted phrase.
         re!(QUOTED, r#"[“"「『]([^“”"「」『』\n]{2,200})[”"」』]"#);
         for c in QUOTED.captures_iter(text) {
+            // A pasted JSON document quotes every key and value: the first few are enough.
+            if spans.len() >= MAX_VERBATIM_SPANS {
+                break;
+            }
             push_span(analyzer, &mut spans, &c[1]);
         }
     }
