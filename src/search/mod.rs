@@ -515,29 +515,21 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             .collect();
         if req.explain {
             let mut parts = explain(&searcher, &plan, addr);
-            if let Some(p) = noted.and_then(|n| n.prior) {
-                parts.push(ScorePart {
-                    clause: "prior:problem-entry".into(),
-                    score: p,
-                });
-            }
-            if let Some(p) = noted.and_then(|n| n.reference) {
-                parts.push(ScorePart {
-                    clause: "prior:reference-entry".into(),
-                    score: p,
-                });
-            }
-            if let Some(p) = noted.and_then(|n| n.area) {
-                parts.push(ScorePart {
-                    clause: "prior:named-area".into(),
-                    score: p,
-                });
-            }
-            if let Some(p) = noted.and_then(|n| n.verbatim) {
-                parts.push(ScorePart {
-                    clause: "prior:verbatim".into(),
-                    score: p,
-                });
+            // What the priors added or took, each under its name.
+            if let Some(n) = noted {
+                for (points, clause) in [
+                    (n.prior, "prior:problem-entry"),
+                    (n.reference, "prior:reference-entry"),
+                    (n.area, "prior:named-area"),
+                    (n.verbatim, "prior:verbatim"),
+                ] {
+                    if let Some(score) = points {
+                        parts.push(ScorePart {
+                            clause: clause.into(),
+                            score,
+                        });
+                    }
+                }
             }
             if rerank.is_some() && noted.is_none() {
                 // Past the re-ranking window: listed in retrieval order (`append_past_window`).
