@@ -39,7 +39,7 @@ re!(
 );
 re!(
     SECURITY,
-    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|陌生ip登录|(?:暴力)?破解(?:成功|进来|进去|进入|登录|登进)|被破解|拖库|脱库|数据被盗|比特币|赎金|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|(?-u:\b)ddos(?-u:\b)|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|\.locked(?-u:\b)|exfiltrat"
+    r"被黑|黑客|被入侵|入侵|被攻击|正在攻击|遭受攻击|攻击中|勒索|文件被加密|被加密了|中毒|木马|病毒|挖矿|被篡改|挂马|盗用|被盗|泄露|泄漏|陌生(?:的)?\s*ip\s*(?:在|一直|不停|正在|还在)?\s*(?:登录|登陆|调用|创建|操作|下载)|(?:推|提交|上传|传|发|放)(?:到|在|上)?了?[^，。！？]{0,8}公开(?:的)?\s*(?:github|gitee|gitlab)?\s*(?:代码)?(?:仓库|库|repo)|(?:ak|accesskey|access\s*key|密钥|秘钥|密码|secret|token|凭证)[^，。！？]{0,20}(?:推|提交|上传|传|发|放)(?:到|在|上)?了?[^，。！？]{0,8}(?:github|gitee|gitlab)|(?:暴力)?破解(?:成功|进来|进去|进入|登录|登进)|被破解|拖库|脱库|数据被盗|比特币|赎金|后门|提权|(?:首页|主页|网页|页面|网站).{0,8}被(?:改成|换成|挂上|植入|替换)|赌博|博彩|被(?:导出|拖走|拖库|外泄)|(?:用户|客户)(?:的)?(?:数据|信息|资料|手机号|密码).{0,12}(?:泄露|外泄|流出|被发|被卖)|多了(?:一个|个|几个|一些)(?:叫\s*[^\s，。]{1,24}\s*的|陌生的?|不认识的?|未知的?)?(?:用户|账号|帐号|账户|管理员)|不是(?:我们)?自己人|crontab.{0,12}多了|反弹\s*shell|webshell|肉鸡|union select|(?-u:\b)ddos(?-u:\b)|cc攻击|hacked|compromised|breach|ransom|malware|virus|trojan|intrusion|under attack|being attacked|leaked|stolen|(?:pushed|committed|uploaded|published|posted)(?-u:\b).{0,80}public (?:github |gitlab |git )?repo|(?:key|secret|password|token|credential)s?(?-u:\b).{0,60}(?:pushed|committed|uploaded|published|posted)(?-u:\b).{0,40}(?:github|gitlab)|(?:regions?|zones?) (?:that )?(?:we|i) (?:never|don't|do not) use|unauthori[sz]ed access|crypto ?min|brute.?force.{0,40}(?:succeeded|success|got in)|(?:new|unknown|strange) (?:local )?(?:admin|user)? ?accounts?|backdoor|reverse shell|webshell|bitcoin|\.locked(?-u:\b)|exfiltrat"
 );
 // Products named after what they defend against: `DDoS高防的回源IP段在哪看` asks about the
 // product and reports no attack. Left out before [`SECURITY`] reads a ticket.
@@ -117,7 +117,7 @@ pub fn is_security_incident(text: &str) -> bool {
 // `how do I tell if we were hacked`.
 re!(
     SUPPOSED,
-    r"(?:如果|假如|要是|万一|若是|是否|有没有|会不会|怎么判断|如何判断)\S{0,2}$|(?-u:\b)(?:if|whether)(?-u:\b)(?:\s+\S+){0,3}\s*$"
+    r"(?:如果|假如|要是|万一|若是|是否|有没有|会不会|怎么判断|如何判断)\S{0,2}$|(?:防止|避免|预防|防范|以防|以免|禁止|屏蔽|拦截|阻止)[^，。,.!?！？\n]{0,10}$|(?-u:\b)(?:if|whether|prevent|avoid|against)(?-u:\b)(?:\s+\S+){0,3}\s*$"
 );
 
 /// The first security wording in `text` that reports an incident: not the `不是` of a
@@ -617,6 +617,28 @@ mod tests {
         assert!(asks_for_human(
             "could someone from billing please call or email me directly instead of an automated reply?"
         ));
+        // A credential published where anyone can read it, or someone else using the
+        // account, is an incident whatever the wording of the leak; keeping it from
+        // happening is a question.
+        for t in [
+            "ak 被实习生提交到了 github 上",
+            "项目推到了公开的 github 仓库，里面有 accesskey",
+            "数据库密码推到了公开的代码仓库，已经几个小时了",
+            "有陌生 ip 在调用我们的 api 开机器",
+            "a developer pushed our config with the accesskey secret to a public github repo",
+            "there are 30 instances running in regions we never use",
+        ] {
+            assert!(is_security_incident(t), "{t}");
+        }
+        for t in [
+            "怎么防止 ak 被传到 github 上",
+            "how do we prevent keys being pushed to github",
+            "we pushed the fix to github, how do i redeploy",
+            "如何禁止陌生 ip 登录服务器",
+            "代码推到 github 以后自动部署到 ecs 怎么配置",
+        ] {
+            assert!(!is_security_incident(t), "{t}");
+        }
     }
 
     #[test]
