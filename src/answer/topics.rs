@@ -204,6 +204,9 @@ mod tests {
             ),
             ("伺服器每到下午就卡到不行", Some("compute")),
             ("資料庫最近變得很慢", Some("database")),
+            // Name resolution and ICP filing are the network team's, as kb/ files them.
+            ("雲解析加了一條記錄，過了兩小時還沒生效", Some("network")),
+            ("网站备案被驳回了，名称怎么填", Some("network")),
             // A word inside another word is not that word.
             ("the param file is wrong", None),
             // A part jieba cuts from a longer word counts (`续费` of `自动续费`).
