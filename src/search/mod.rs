@@ -600,30 +600,79 @@ fn verbatim_prior(
             folded.contains(message)
         })
     };
-    let mut found = false;
+    // The whole ticket as a phrase (slop 3) stands in for the message in the score: it
+    // counts each near match, and more in a short entry, so an API page repeating `Invalid IP`
+    // outscores the one page that quotes `invalid ip...`. Holding the message word for word is
+    // better evidence of it than any near match, so an entry that quotes it scores on the
+    // phrase no less than the candidates that do not, and then takes the prior's share.
+    // Between entries that all quote it, the phrase decides as before.
+    let depth = w.verbatim_depth.min(top_docs.len());
+    let phrase = match plan.phrase {
+        Some(c) if depth > 0 => {
+            let addrs: Vec<DocAddress> = top_docs[..depth].iter().map(|d| d.1).collect();
+            scorer_scores(
+                searcher,
+                &plan.clauses[c],
+                &addrs,
+                &by_segment(addrs.iter().copied()),
+            )?
+        }
+        _ => vec![None; depth],
+    };
+    let phrase_at = |i: usize| phrase[i].unwrap_or(0.0);
+    // A candidate's score before coordination and the priors (the sum of its clauses).
+    let raw_of = |addr: DocAddress| {
+        noted
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .map_or(0.0, |(_, n)| n.raw)
+    };
+    // What quoting the message makes of the score of candidate `i`, when the best phrase
+    // score of a candidate not quoting it is `best`.
+    let lifted = |i: usize, best: f32| {
+        let (score, addr) = top_docs[i];
+        let (raw, gap) = (raw_of(addr), best - phrase_at(i));
+        let phrased = if raw > 0.0 && gap > 0.0 {
+            score * (raw + gap) / raw
+        } else {
+            score
+        };
+        phrased * (1.0 + w.verbatim)
+    };
     // Past the page, an entry matters only if the prior can lift it onto the page: the
-    // candidates are in order, so the first that cannot ends the scan.
+    // candidates are in order, so the first that cannot, even past the best phrase score of
+    // all, ends the scan.
+    let all_best = (0..depth).map(phrase_at).fold(0f32, f32::max);
     let bar = top_docs.get(window.saturating_sub(1)).map(|d| d.0);
-    for (i, (score, addr)) in top_docs.iter_mut().take(w.verbatim_depth).enumerate() {
-        if i >= window && bar.is_some_and(|bar| *score * (1.0 + w.verbatim) <= bar) {
+    let mut quoting = Vec::new();
+    for (i, &(_, addr)) in top_docs.iter().enumerate().take(depth) {
+        if i >= window && bar.is_some_and(|bar| lifted(i, all_best) <= bar) {
             break;
         }
-        let doc: StoredDoc = searcher.doc(*addr)?;
-        let quoted = doc
+        let doc: StoredDoc = searcher.doc(addr)?;
+        if doc
             .texts(f.title)
             .chain(doc.texts(f.aliases))
             .any(|t| holds(t.as_bytes()))
-            || loaded.markdown_bytes(&doc).is_some_and(|m| holds(&m));
-        if quoted {
-            let add = *score * w.verbatim;
-            *score += add;
-            if let Some((_, n)) = noted.iter_mut().find(|(a, _)| a == addr) {
-                n.verbatim = Some(add);
-            }
-            found = true;
+            || loaded.markdown_bytes(&doc).is_some_and(|m| holds(&m))
+        {
+            quoting.push(i);
         }
-        read.push((*addr, doc));
+        read.push((addr, doc));
     }
+    let best = (0..read.len())
+        .filter(|i| !quoting.contains(i))
+        .map(phrase_at)
+        .fold(0f32, f32::max);
+    let lifts: Vec<(usize, f32)> = quoting.iter().map(|&i| (i, lifted(i, best))).collect();
+    for &(i, to) in &lifts {
+        let (score, addr) = top_docs[i];
+        top_docs[i].0 = to;
+        if let Some((_, n)) = noted.iter_mut().find(|(a, _)| *a == addr) {
+            n.verbatim = Some(to - score);
+        }
+    }
+    let found = !lifts.is_empty();
     Ok((found, read))
 }
 

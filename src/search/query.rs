@@ -105,10 +105,13 @@ pub struct Weights {
     pub area: f32,
     /// A pasted message found word for word: among the `verbatim_depth` best candidates,
     /// entries whose text holds the ticket's pasted message as written (punctuation
-    /// included, case and spacing aside: [`verbatim_fold`]) are re-scored by
-    /// score × (1 + verbatim). Words and phrases lose what tells a message from its
-    /// neighbours: `invalid ip...` is quoted by one page, while `Invalid IP` is in hundreds;
-    /// `“type is invalid` by one page, while its words are in every API error table.
+    /// included, case and spacing aside: [`verbatim_fold`]) first score on the whole-ticket
+    /// phrase no less than the best of those candidates that do not hold it (holding the
+    /// message is better evidence of it than a near match), then are re-scored by
+    /// score × (1 + verbatim).
+    /// Words and phrases lose what tells a message from its neighbours: `invalid ip...` is
+    /// quoted by one page, while `Invalid IP` is in hundreds; `“type is invalid` by one page,
+    /// while its words are in every API error table.
     pub verbatim: f32,
     /// See `verbatim`.
     pub verbatim_depth: usize,
@@ -314,6 +317,9 @@ pub struct Plan {
     /// ([`Weights::verbatim`]): the whole ticket when it is one message rather than a
     /// question ([`pasted`]), and the error lines found inside it.
     pub verbatim: Vec<String>,
+    /// The index in `clauses` of the whole ticket as a phrase, when there is one: an entry
+    /// that quotes the pasted message takes the best score it gives a candidate.
+    pub phrase: Option<usize>,
 }
 
 impl Plan {
@@ -556,6 +562,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 keyword: false,
                 areas: Vec::new(),
                 verbatim: Vec::new(),
+                phrase: None,
                 clauses,
                 terms,
                 codes: Vec::new(),
@@ -966,6 +973,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
     // stop words included ("type is invalid"). Two words are enough: the proximity pair only
     // re-scores the candidates, and a long page holding `invalid ip…` once is not among them
     // on its two common words alone.
+    let mut phrase = None;
     if w.phrase > 0.0 && (2..=16).contains(&mains.len()) && main_seq.len() >= 2 {
         let mut pq = PhraseQuery::new(
             mains
@@ -974,6 +982,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 .collect(),
         );
         pq.set_slop(3);
+        phrase = Some(clauses.len());
         clauses.push(Clause {
             label: label(format_args!("phrase(body)")),
             phrase: Some(Box::new(BoostQuery::new(Box::new(pq), w.phrase))),
@@ -1052,6 +1061,7 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         keyword,
         areas,
         verbatim,
+        phrase,
     }
 }
 

@@ -1155,6 +1155,54 @@ fn a_pasted_message_prefers_the_page_quoting_it_verbatim() {
     assert!(hits.iter().all(|h| points(h).is_none()));
 }
 
+/// The whole-ticket phrase counts near matches, and more in a short entry: an API page
+/// listing `Invalid IP` three times outscores a long guide that quotes `invalid ip...` once.
+/// The guide holds the message word for word and the API page does not, so the guide scores
+/// on the phrase as the API page does before the verbatim prior's share, and comes first; the
+/// share alone would not lift it.
+#[test]
+fn a_page_quoting_the_message_scores_on_the_phrase_as_the_best_near_match() {
+    let steps: Vec<String> = (1..25)
+        .map(|i| {
+            format!("第{i}步：确认 Logtail 版本、机器组心跳和文件路径，保存配置后等待一分钟。")
+        })
+        .collect();
+    let guide = format!(
+        "# 日志采集排查指南\n\n{}\n\n## 地址字段\n\n采集时报错 `invalid ip...`，说明获取来源地址失败：请检查 SourceKey 是否指向客户端地址字段。\n",
+        steps.join("\n\n")
+    );
+    let (_dir, kb) = kb_of(&[
+        ("collector-guide.md", guide.as_str()),
+        (
+            "ip-api.md",
+            "# DescribeIpRanges\n\n| 错误码 | 错误信息 |\n|---|---|\n| InvalidIp | Invalid IP. |\n| InvalidIpAddress | Invalid IP address. |\n| InvalidIpRange | Invalid IP range. |\n",
+        ),
+    ]);
+    let (_index, loaded) = built(&kb);
+    let hits = explained(&loaded, "invalid ip...");
+    assert_eq!(hits[0].id, "collector-guide");
+    let clause = |h: &deflect::search::Hit, name: &str| {
+        h.explain
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|p| p.clause == name)
+            .map_or(0.0, |p| p.score)
+    };
+    let gained = clause(&hits[0], "prior:verbatim");
+    assert!(
+        clause(&hits[0], "phrase(body)") < clause(&hits[1], "phrase(body)"),
+        "the API page matches the phrase better"
+    );
+    let share = 1.0 + deflect::search::DEFAULT_WEIGHTS.verbatim;
+    let before = hits[0].score - gained;
+    assert!(
+        before * share < hits[1].score,
+        "the prior's share alone leaves the guide second: {before} × {share} against {}",
+        hits[1].score
+    );
+}
+
 /// A draft is linted by `check` but never indexed: neither searched nor fetched by id.
 #[test]
 fn drafts_are_read_but_not_indexed() {

@@ -236,7 +236,8 @@ fn a_copy_of_the_own_question_is_left_out_too() {
 /// Floors on the full Alibaba Cloud corpus, measured at 5139a90 (all queries, page level):
 /// error_string MRR@10 0.890 / R@10 0.958, faq_link 0.250 / 0.490; Alibaba tickets MRR@10
 /// 0.763 / R@10 0.955, no-answer tickets escalated 32/33. error_string MRR@10 0.918 since the
-/// verbatim prior: its floor rose from 0.87 to 0.90.
+/// verbatim prior: its floor rose from 0.87 to 0.90; 0.940 since a quoting page scores on the
+/// phrase no less than the pages that do not quote it: 0.92.
 #[test]
 fn alibaba_full_corpus_floors() {
     let Some(archive) = shared("alibabacloud-docs/alibabacloud-docs-cn-full.tar.xz") else {
@@ -267,7 +268,7 @@ fn alibaba_full_corpus_floors() {
         &data.join("eval_full/qrels.tsv"),
     )
     .unwrap();
-    for (set, mrr, r10) in [("error_string", 0.90, 0.96), ("faq_link", 0.23, 0.47)] {
+    for (set, mrr, r10) in [("error_string", 0.92, 0.96), ("faq_link", 0.23, 0.47)] {
         let s = set_over(&loaded, &queries, set);
         eprintln!("{set}: MRR@10 {:.3} R@10 {:.3}", s.mrr10, s.r10);
         assert!(s.mrr10 >= mrr && s.r10 >= r10, "{set} {s:?}");
