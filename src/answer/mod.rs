@@ -469,7 +469,6 @@ pub fn answer(
             lang::detect(&t.body)
         }
     });
-    let en = language == Lang::En;
     let opts = req.options.clone().unwrap_or_default();
     let max_fixes = opts.max_fixes.unwrap_or(3).clamp(1, 10);
     let auto_t = opts
@@ -697,7 +696,7 @@ pub fn answer(
         _ => category,
     };
     let entities = entities::extract(&text);
-    let missing_info = rules::missing_info(category.as_deref(), &entities, en, resp.problem);
+    let missing_info = rules::missing_info(category.as_deref(), &entities, language, resp.problem);
 
     // The decision.
     // As `rules::is_security_incident(&norm)`: `priority` has just looked.

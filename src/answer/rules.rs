@@ -8,6 +8,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::analysis::entities::Entities;
+use crate::analysis::Lang;
 
 re!(
     HUMAN,
@@ -259,12 +260,18 @@ pub struct MissingInfo {
 pub fn missing_info(
     category: Option<&str>,
     e: &Entities,
-    en: bool,
+    lang: Lang,
     problem: bool,
 ) -> Vec<MissingInfo> {
+    // In the ticket's language and script: a traditional-Chinese ticket is asked in
+    // traditional characters, as its reply is written.
     let q = |field: &str, zh: &str, english: &str| MissingInfo {
         field: field.into(),
-        question: if en { english } else { zh }.into(),
+        question: match lang {
+            Lang::En => english.into(),
+            Lang::ZhHant => crate::analysis::normalize::to_traditional(zh),
+            _ => zh.into(),
+        },
     };
     let has_instance = e.resource_ids.iter().any(|r| {
         ["i-", "rm-", "r-", "dds-", "pc-"]
@@ -388,7 +395,7 @@ mod tests {
 
     #[test]
     fn a_database_ticket_is_asked_for_a_database_instance_id() {
-        let asked = missing_info(Some("database"), &extract("RDS 连接数满了"), false, true);
+        let asked = missing_info(Some("database"), &extract("RDS 连接数满了"), Lang::Zh, true);
         let q = &asked
             .iter()
             .find(|m| m.field == "instance_id")
@@ -399,7 +406,7 @@ mod tests {
         let given = missing_info(
             Some("database"),
             &extract("dds-bp1a2b3c4d5e6f7g 连不上"),
-            false,
+            Lang::Zh,
             true,
         );
         assert!(given.iter().all(|m| m.field != "instance_id"));
@@ -644,32 +651,44 @@ mod tests {
     #[test]
     fn missing_info_per_category() {
         let e = extract("ssh 连不上");
-        let m = missing_info(Some("compute"), &e, false, true);
+        let m = missing_info(Some("compute"), &e, Lang::Zh, true);
         let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["instance_id", "region", "error_message"]);
         // A how-to question has no error to paste.
         let m = missing_info(
             Some("compute"),
             &extract("ECS 怎么挂载数据盘"),
-            false,
+            Lang::Zh,
             false,
         );
         let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["instance_id", "region"]);
-        let m = missing_info(Some("cdn"), &extract("CDN 怎么配置 HTTPS"), false, false);
+        // A traditional-Chinese ticket is asked in traditional characters, as its reply is.
+        let m = missing_info(
+            Some("compute"),
+            &extract("伺服器連不上"),
+            Lang::ZhHant,
+            true,
+        );
+        assert!(
+            m[0].question.starts_with("請提供") && !m[0].question.contains("实例"),
+            "{}",
+            m[0].question
+        );
+        let m = missing_info(Some("cdn"), &extract("CDN 怎么配置 HTTPS"), Lang::Zh, false);
         assert!(m
             .iter()
             .all(|x| x.field != "error_message" && x.field != "time"));
         let e = extract("实例 i-bp1a2b3c4d5e6f7g8h 在 cn-hangzhou 报 Permission denied (publickey) 错误码 ERR_AUTH_FAILED");
-        assert!(missing_info(Some("compute"), &e, false, true).is_empty());
+        assert!(missing_info(Some("compute"), &e, Lang::Zh, true).is_empty());
         let e = extract("ECS 实例重启之后 ssh 一直连不上，报 Connection refused，麻烦看看");
         assert_eq!(e.error_messages, ["Connection refused"]);
-        let m = missing_info(Some("compute"), &e, false, true);
+        let m = missing_info(Some("compute"), &e, Lang::Zh, true);
         let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["instance_id", "region"], "the message was given");
         let e = extract("多扣了钱");
         assert_eq!(
-            missing_info(Some("billing"), &e, true, true)[0].field,
+            missing_info(Some("billing"), &e, Lang::En, true)[0].field,
             "order_id"
         );
         // The month of the bill finds the charge as well as an order number does; an account
@@ -681,7 +700,7 @@ mod tests {
             "Our October 2026 bill has a charge we don't recognise",
         ] {
             assert!(
-                missing_info(Some("billing"), &extract(given), false, true).is_empty(),
+                missing_info(Some("billing"), &extract(given), Lang::Zh, true).is_empty(),
                 "{given}"
             );
         }
@@ -691,11 +710,11 @@ mod tests {
             "帐号是 shop_admin，收不到验证码",
         ] {
             assert!(
-                missing_info(Some("account"), &extract(given), false, true).is_empty(),
+                missing_info(Some("account"), &extract(given), Lang::Zh, true).is_empty(),
                 "{given}"
             );
         }
-        let m = missing_info(Some("account"), &extract("账号被锁了"), false, true);
+        let m = missing_info(Some("account"), &extract("账号被锁了"), Lang::Zh, true);
         assert_eq!(m[0].field, "account");
     }
 }
