@@ -564,6 +564,21 @@ re!(
     SECRET_VALUE,
     r"(?i)(access\s*key\s*secret|secret\s*key|secret|password|passwd|pwd|token|密码|口令|密钥|秘钥)(\s*(?:是|为|:|：|=)\s*)[^\s，。,;；'\x22“”]{6,}"
 );
+// The same told in an English sentence: `root password is Abc12345`. Only a value holding a
+// digit or a symbol counts ([`looks_secret`]): `the password is incorrect` tells no secret.
+re!(
+    SECRET_SENTENCE,
+    r"(?i)(?-u:\b)((?:root |admin |db |database |my |our |the )?(?:password|passwd|passphrase|pwd))(\s+(?:is|was|is still|=)\s+)([^\s，。,;；'\x22“”]{6,})"
+);
+
+/// A value that reads as a secret rather than a word: it holds an ASCII digit or symbol.
+fn looks_secret(value: &str) -> bool {
+    let v = value.trim_end_matches(['.', '!', '?', ')']);
+    v.chars().count() >= 6
+        && v.chars()
+            .any(|c| c.is_ascii_digit() || c.is_ascii_punctuation())
+}
+
 re!(
     PRIVATE_KEY,
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]*?-----END [A-Z ]*PRIVATE KEY-----|\s*[A-Za-z0-9+/=\s]{40,})"
@@ -576,7 +591,11 @@ pub fn credential_kind(text: &str) -> Option<&'static str> {
         Some("private_key")
     } else if ACCESS_KEY_ID.is_match(text) {
         Some("accesskey")
-    } else if SECRET_VALUE.is_match(text) {
+    } else if SECRET_VALUE.is_match(text)
+        || SECRET_SENTENCE
+            .captures_iter(text)
+            .any(|c| looks_secret(&c[3]))
+    {
         Some("secret")
     } else {
         None
@@ -592,8 +611,15 @@ pub fn credential_kind(text: &str) -> Option<&'static str> {
 pub fn mask_secrets(text: &str) -> String {
     let t = PRIVATE_KEY.replace_all(text, "[private-key]");
     let t = ACCESS_KEY_ID.replace_all(&t, "[accesskey-id]");
-    SECRET_VALUE
-        .replace_all(&t, "${1}${2}[secret]")
+    let t = SECRET_VALUE.replace_all(&t, "${1}${2}[secret]");
+    SECRET_SENTENCE
+        .replace_all(&t, |c: &regex::Captures| {
+            if looks_secret(&c[3]) {
+                format!("{}{}[secret]", &c[1], &c[2])
+            } else {
+                c[0].to_string()
+            }
+        })
         .into_owned()
 }
 
@@ -1002,9 +1028,21 @@ mod tests {
             "重置密码后还是登不上",
             "token 过期了怎么办",
             "私钥文件开头是 -----BEGIN PRIVATE KEY-----。上传时提示不匹配",
+            "the password is incorrect, I reset it twice",
+            "my password was changed yesterday",
         ] {
             assert_eq!(mask_secrets(t), t);
         }
+        // Told in an English sentence.
+        assert_eq!(
+            mask_secrets("we were hacked, root password is Abc12345! please help"),
+            "we were hacked, root password is [secret] please help"
+        );
+        assert_eq!(
+            credential_kind("the db password was hunter2hunter"),
+            Some("secret")
+        );
+        assert_eq!(credential_kind("the password is incorrect"), None);
         // The log masks them with the personal data.
         assert_eq!(
             mask_personal_data("密码：Passw0rd!2024 手机 13812345678"),

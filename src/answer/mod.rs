@@ -301,7 +301,8 @@ pub struct AnswerResponse {
     pub language: Lang,
     /// Ranked fixes.
     pub fixes: Vec<Fix>,
-    /// Ready-to-send reply (auto_reply, suggest, clarify).
+    /// Ready-to-send reply: the fix (auto_reply), the fixes (suggest), the question (clarify),
+    /// or, for an escalation, who has the ticket, when to expect an answer and what to send.
     pub reply: Option<Reply>,
     /// The clarifying question (clarify).
     pub clarify: Option<Clarify>,
@@ -764,7 +765,12 @@ pub fn answer(
         )),
         Decision::Suggest => Some(reply::suggest(&fixes, language, cfg)),
         Decision::Clarify => clarify.as_ref().map(|c| reply::clarify_reply(c, language)),
-        Decision::Escalate => None,
+        Decision::Escalate => Some(reply::escalate(
+            reason,
+            escalation.sla_minutes,
+            &missing_info,
+            language,
+        )),
     };
     let reply = match (reply, &warning) {
         (Some(r), Some(w)) => Some(reply::prepend(r, w)),

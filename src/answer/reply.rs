@@ -55,13 +55,86 @@ fn end_announcement(line: &str) -> String {
 /// The line that opens a reply to a ticket carrying a credential (`entities::credential_kind`):
 /// a ticket is read by several people and kept, so the customer should change it.
 pub fn credential_warning(kind: &str, lang: Lang) -> String {
-    match (lang == Lang::En, kind) {
+    let warning: String = match (lang == Lang::En, kind) {
         (true, "accesskey") => "Note: your message contains an AccessKey. Tickets are read by several people and kept on record, so please disable it and create a new one.".into(),
         (true, "private_key") => "Note: your message contains a private key. Tickets are read by several people and kept on record, so please replace the key and its certificate.".into(),
         (true, _) => "Note: your message contains a password or secret. Tickets are read by several people and kept on record, so please change it.".into(),
         (false, "accesskey") => "提醒：您的消息中包含 AccessKey。工单会被多人查看并留存，请尽快禁用该 AccessKey 并创建新的。".into(),
         (false, "private_key") => "提醒：您的消息中包含私钥。工单会被多人查看并留存，请尽快更换私钥及对应证书。".into(),
         (false, _) => "提醒：您的消息中包含密码或密钥。工单会被多人查看并留存，请尽快修改。".into(),
+    };
+    localize(warning, lang)
+}
+
+/// How long the customer is told to wait, from a team's SLA: `15 分钟`, `4 小时`, `3 天`.
+fn wait(minutes: u32, lang: Lang) -> String {
+    let en = lang == Lang::En;
+    let (n, zh, english) = if minutes < 120 {
+        (minutes, "分钟", "minutes")
+    } else if minutes < 2 * 1440 || !minutes.is_multiple_of(1440) {
+        (minutes.div_ceil(60), "小时", "hours")
+    } else {
+        (minutes / 1440, "天", "days")
+    };
+    if en {
+        format!("{n} {english}")
+    } else {
+        format!("{n} {zh}")
+    }
+}
+
+/// What the customer is told when the ticket goes to a person: that it has, why when the
+/// reason changes what they should expect, when to expect a reply (the team's SLA for the
+/// ticket's priority), and what to send meanwhile (the hand-off's `missing_info`), so that
+/// the agent's first message is not a question the bot could have asked.
+pub fn escalate(
+    reason: super::EscalationReason,
+    sla_minutes: u32,
+    missing: &[super::rules::MissingInfo],
+    lang: Lang,
+) -> Reply {
+    use super::EscalationReason as R;
+    let en = lang == Lang::En;
+    let opening = match (reason, en) {
+        (R::CustomerRequested, false) => "好的，已为您转接人工客服。",
+        (R::CustomerRequested, true) => "Sure, your ticket is now with a support engineer.",
+        (R::P0Incident, false) => "已收到您的故障报告，已按最高优先级转交值班工程师处理。",
+        (R::P0Incident, true) => {
+            "We have your outage report, and the on-call engineers have it at top priority."
+        }
+        (R::SecurityIncident, false) => "已收到您的安全事件报告，已转交安全应急工程师处理。",
+        (R::SecurityIncident, true) => {
+            "We have your security incident report, and our security response engineers have it."
+        }
+        (R::BillingDispute, false) => "已将您的费用问题转交账单专员核实。",
+        (R::BillingDispute, true) => "A billing specialist will look into this charge.",
+        (_, false) => "您的问题已转交工程师处理。",
+        (_, true) => "Your ticket is now with a support engineer.",
+    };
+    let mut text = if en {
+        format!(
+            "{opening} You will hear from us within {}.",
+            wait(sla_minutes, lang)
+        )
+    } else {
+        format!("{opening}我们会在 {}内回复您。", wait(sla_minutes, lang))
+    };
+    if !missing.is_empty() {
+        text.push_str(if en {
+            "\n\nTo speed things up, please reply with:\n"
+        } else {
+            "\n\n为了更快处理，请回复补充以下信息：\n"
+        });
+        for (i, m) in missing.iter().enumerate() {
+            // The questions are in the ticket's script already.
+            text.push_str(&format!("{}. {}\n", i + 1, m.question));
+        }
+        text.pop();
+    }
+    let text = localize(text, lang);
+    Reply {
+        markdown: text.clone(),
+        text,
     }
 }
 
@@ -466,6 +539,27 @@ pub fn agent_summary(text: &str, prio: u8, category: Option<&str>, fixes: &[Fix]
 mod tests {
     use super::*;
     use crate::answer::confidence::Features;
+
+    #[test]
+    fn waits_read_as_people_say_them() {
+        let zh: Vec<String> = [15, 60, 240, 1440, 4320, 90, 1500]
+            .iter()
+            .map(|&m| wait(m, Lang::Zh))
+            .collect();
+        assert_eq!(
+            zh,
+            [
+                "15 分钟",
+                "60 分钟",
+                "4 小时",
+                "24 小时",
+                "3 天",
+                "90 分钟",
+                "25 小时"
+            ]
+        );
+        assert_eq!(wait(4320, Lang::En), "3 days");
+    }
 
     fn fix(steps: &[&str]) -> Fix {
         Fix {

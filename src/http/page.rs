@@ -46,6 +46,6 @@ document.getElementById('go').onclick=async()=>{
   const r=await fetch('/v1/answer',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({ticket:{body:document.getElementById('ticket').value}})});
   const j=await r.json();const a=document.getElementById('answer');
   if(!r.ok){a.textContent=j.error.message;return}
-  a.textContent=`决定: ${j.decision}  置信度: ${j.confidence.toFixed(2)}  优先级: ${j.classification.priority}\n\n`+(j.reply?j.reply.text:`转交 ${j.escalation.tier} ${j.escalation.team}（${j.escalation.reason}），SLA ${j.escalation.sla_minutes} 分钟`)+(j.missing_info.length?'\n\n仍需信息:\n'+j.missing_info.map(m=>'- '+m.question).join('\n'):'');
+  a.textContent=`决定: ${j.decision}  置信度: ${j.confidence.toFixed(2)}  优先级: ${j.classification.priority}\n\n`+(j.decision==='escalate'?`转交 ${j.escalation.tier} ${j.escalation.team}（${j.escalation.reason}），SLA ${j.escalation.sla_minutes} 分钟\n\n`:'')+(j.reply?j.reply.text:'')+(j.missing_info.length&&j.decision!=='escalate'?'\n\n仍需信息:\n'+j.missing_info.map(m=>'- '+m.question).join('\n'):'');
 };
 </script></body></html>"#;

@@ -365,6 +365,45 @@ fn answer_text(body: &str) -> AnswerResponse {
     answer_on(bundled(), body)
 }
 
+/// An escalated ticket's reply tells the customer that a person has it, when to expect an
+/// answer (the SLA of its priority), and asks for what the hand-off lacks, in the ticket's
+/// language and script; a credential in the ticket is still warned about.
+#[test]
+fn an_escalation_tells_the_customer_when_and_asks_for_what_is_missing() {
+    let cfg = AnswerConfig::default();
+    // Outage: the P0 SLA, and the instance and region asked for.
+    let a = answer_text("生产环境全部服务器都宕机了，网站全挂，紧急！");
+    assert_eq!(a.escalation.reason, EscalationReason::P0Incident);
+    let text = a.reply.expect("an escalation has a reply").text;
+    assert!(
+        text.contains(&format!("{} 分钟", cfg.sla_minutes[0])),
+        "{text}"
+    );
+    for m in &a.missing_info {
+        assert!(text.contains(&m.question), "{text}");
+    }
+    assert!(!a.missing_info.is_empty());
+    // A request for a person, in traditional characters: answered in them.
+    let a = answer_text("我要找真人客服，機器人都答非所問，帳單的問題");
+    assert_eq!(a.escalation.reason, EscalationReason::CustomerRequested);
+    let text = a.reply.unwrap().text;
+    assert!(
+        text.contains("轉接人工") && !text.contains("转接"),
+        "{text}"
+    );
+    // English, with a password in it: the warning opens the reply.
+    let a = answer_text(
+        "our server was hacked and someone installed a crypto miner, root password is Abc12345!",
+    );
+    assert_eq!(a.escalation.reason, EscalationReason::SecurityIncident);
+    let text = a.reply.unwrap().text;
+    assert!(
+        text.starts_with("Note: your message contains a password"),
+        "{text}"
+    );
+    assert!(text.contains("security response"), "{text}");
+}
+
 /// The ticket is answered with a clarifying question: its options' entry ids.
 fn asked(body: &str) -> Vec<String> {
     let a = answer_text(body);
@@ -422,7 +461,17 @@ fn a_disputed_charge_goes_to_billing_not_to_the_refund_article() {
             "{body}"
         );
         assert_eq!(a.escalation.team, "billing-support", "{body}");
-        assert!(a.reply.is_none(), "{body}");
+        // The customer is told who will look into it, not sent the refund article.
+        let reply = a
+            .reply
+            .as_ref()
+            .expect("an escalation tells the customer")
+            .text
+            .clone();
+        assert!(
+            reply.contains("账单专员") || reply.contains("billing specialist"),
+            "{body}: {reply}"
+        );
         // The agent gets the candidate fixes all the same.
         assert!(!a.escalation.candidate_fixes.is_empty(), "{body}");
         assert!(
