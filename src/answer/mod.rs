@@ -697,7 +697,13 @@ pub fn answer(
         _ => category,
     };
     let entities = entities::extract(&text);
-    let missing_info = rules::missing_info(category.as_deref(), &entities, language, resp.problem);
+    let missing_info = rules::missing_info(
+        category.as_deref(),
+        &norm,
+        &entities,
+        language,
+        resp.problem,
+    );
 
     // The decision.
     // As `rules::is_security_incident(&norm)`: `priority` has just looked.

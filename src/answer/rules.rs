@@ -31,6 +31,13 @@ re!(
     BILLING_STOP,
     r"欠费|欠款|余额不足|余额为负|(?:到期|过期)(?:未续费|后?停机|被停)|未续费|overdue|arrears|unpaid (?:bill|invoice|balance)|insufficient (?:account )?(?:balance|funds)|negative balance|outstanding (?:balance|payment|bill)|payment (?:is |was )?(?:overdue|failed|declined)"
 );
+// A ticket about a charge, a bill or an order the account has: its order number or month
+// finds it. A question of price, a contract or a discount (`按 token 收费吗`, `框架合同`) has
+// none, and asking for one tells the customer the bot did not read it.
+re!(
+    ABOUT_A_CHARGE,
+    r"扣费|扣款|扣钱|扣了|多扣|账单|帐单|退款|退费|退钱|发票|开票|订单|续费|欠费|欠款|余额|充值|代金券|(?-u:\b)(?:charged|charges?|refund|invoice|bill|billed|order|renew(?:al|ed)?|overdue|balance|voucher)(?-u:\b)"
+);
 // A charge the customer says is wrong: a duplicate or extra charge, or a demand to refund one.
 // No article settles it; someone must check the account. A question about the refund policy
 // (`包年包月的能退款吗`, `差价能退给我吗`) is not a dispute, and an article answers it.
@@ -259,6 +266,7 @@ pub struct MissingInfo {
 /// and is not asked for them.
 pub fn missing_info(
     category: Option<&str>,
+    text: &str,
     e: &Entities,
     lang: Lang,
     problem: bool,
@@ -366,7 +374,7 @@ pub fn missing_info(
         }
         "billing" => {
             // An order number, or the month of the bill, is what finds the charge.
-            if e.order_ids.is_empty() && e.months.is_empty() {
+            if e.order_ids.is_empty() && e.months.is_empty() && ABOUT_A_CHARGE.is_match(text) {
                 out.push(q(
                     "order_id",
                     "请提供相关的订单号或账单月份。",
@@ -395,7 +403,13 @@ mod tests {
 
     #[test]
     fn a_database_ticket_is_asked_for_a_database_instance_id() {
-        let asked = missing_info(Some("database"), &extract("RDS 连接数满了"), Lang::Zh, true);
+        let asked = missing_info(
+            Some("database"),
+            "RDS 连接数满了",
+            &extract("RDS 连接数满了"),
+            Lang::Zh,
+            true,
+        );
         let q = &asked
             .iter()
             .find(|m| m.field == "instance_id")
@@ -405,6 +419,7 @@ mod tests {
         // A MongoDB instance named in the ticket is the instance.
         let given = missing_info(
             Some("database"),
+            "dds-bp1a2b3c4d5e6f7g 连不上",
             &extract("dds-bp1a2b3c4d5e6f7g 连不上"),
             Lang::Zh,
             true,
@@ -651,12 +666,13 @@ mod tests {
     #[test]
     fn missing_info_per_category() {
         let e = extract("ssh 连不上");
-        let m = missing_info(Some("compute"), &e, Lang::Zh, true);
+        let m = missing_info(Some("compute"), "ssh 连不上", &e, Lang::Zh, true);
         let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["instance_id", "region", "error_message"]);
         // A how-to question has no error to paste.
         let m = missing_info(
             Some("compute"),
+            "ECS 怎么挂载数据盘",
             &extract("ECS 怎么挂载数据盘"),
             Lang::Zh,
             false,
@@ -666,6 +682,7 @@ mod tests {
         // A traditional-Chinese ticket is asked in traditional characters, as its reply is.
         let m = missing_info(
             Some("compute"),
+            "伺服器連不上",
             &extract("伺服器連不上"),
             Lang::ZhHant,
             true,
@@ -675,22 +692,40 @@ mod tests {
             "{}",
             m[0].question
         );
-        let m = missing_info(Some("cdn"), &extract("CDN 怎么配置 HTTPS"), Lang::Zh, false);
+        let m = missing_info(
+            Some("cdn"),
+            "CDN 怎么配置 HTTPS",
+            &extract("CDN 怎么配置 HTTPS"),
+            Lang::Zh,
+            false,
+        );
         assert!(m
             .iter()
             .all(|x| x.field != "error_message" && x.field != "time"));
-        let e = extract("实例 i-bp1a2b3c4d5e6f7g8h 在 cn-hangzhou 报 Permission denied (publickey) 错误码 ERR_AUTH_FAILED");
-        assert!(missing_info(Some("compute"), &e, Lang::Zh, true).is_empty());
-        let e = extract("ECS 实例重启之后 ssh 一直连不上，报 Connection refused，麻烦看看");
+        let t = "实例 i-bp1a2b3c4d5e6f7g8h 在 cn-hangzhou 报 Permission denied (publickey) 错误码 ERR_AUTH_FAILED";
+        assert!(missing_info(Some("compute"), t, &extract(t), Lang::Zh, true).is_empty());
+        let t = "ECS 实例重启之后 ssh 一直连不上，报 Connection refused，麻烦看看";
+        let e = extract(t);
         assert_eq!(e.error_messages, ["Connection refused"]);
-        let m = missing_info(Some("compute"), &e, Lang::Zh, true);
+        let m = missing_info(Some("compute"), t, &e, Lang::Zh, true);
         let fields: Vec<_> = m.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["instance_id", "region"], "the message was given");
         let e = extract("多扣了钱");
         assert_eq!(
-            missing_info(Some("billing"), &e, Lang::En, true)[0].field,
+            missing_info(Some("billing"), "多扣了钱", &e, Lang::En, true)[0].field,
             "order_id"
         );
+        // A question of price or a contract has no order to find.
+        for t in [
+            "通义千问的 API 是按 token 收费吗，有没有包月的套餐",
+            "我们要签框架合同，需要加 SLA 赔偿条款，找谁对接",
+            "Do you offer volume discounts for a three-year commitment?",
+        ] {
+            assert!(
+                missing_info(Some("billing"), t, &extract(t), Lang::Zh, false).is_empty(),
+                "{t}"
+            );
+        }
         // The month of the bill finds the charge as well as an order number does; an account
         // given is not asked for again.
         for given in [
@@ -700,7 +735,7 @@ mod tests {
             "Our October 2026 bill has a charge we don't recognise",
         ] {
             assert!(
-                missing_info(Some("billing"), &extract(given), Lang::Zh, true).is_empty(),
+                missing_info(Some("billing"), given, &extract(given), Lang::Zh, true).is_empty(),
                 "{given}"
             );
         }
@@ -710,11 +745,17 @@ mod tests {
             "帐号是 shop_admin，收不到验证码",
         ] {
             assert!(
-                missing_info(Some("account"), &extract(given), Lang::Zh, true).is_empty(),
+                missing_info(Some("account"), given, &extract(given), Lang::Zh, true).is_empty(),
                 "{given}"
             );
         }
-        let m = missing_info(Some("account"), &extract("账号被锁了"), Lang::Zh, true);
+        let m = missing_info(
+            Some("account"),
+            "账号被锁了",
+            &extract("账号被锁了"),
+            Lang::Zh,
+            true,
+        );
         assert_eq!(m[0].field, "account");
     }
 }
