@@ -36,7 +36,13 @@ re!(
 // none, and asking for one tells the customer the bot did not read it.
 re!(
     ABOUT_A_CHARGE,
-    r"扣费|扣款|扣钱|扣了|多扣|账单|帐单|退款|退费|退钱|发票|开票|订单|续费|欠费|欠款|余额|充值|代金券|(?-u:\b)(?:charged|charges?|refund|invoice|bill|billed|order|renew(?:al|ed)?|overdue|balance|voucher)(?-u:\b)"
+    r"(?i)扣费|扣款|扣钱|扣了|多扣|账单|帐单|退款|退费|退钱|发票|开票|订单|续费|欠费|欠款|余额|充值|代金券|(?-u:\b)(?:charged|charges?|refund|invoice|bill|billed|order|renew(?:al|ed)?|overdue|balance|voucher)(?-u:\b)"
+);
+// A question of price (`A100 多少钱一个月`, `how much does …`): asked before buying, so there is
+// no instance, region or order of the customer's to name.
+re!(
+    ASKS_PRICE,
+    r"(?i)多少钱|价格|价钱|报价|收费标准|怎么收费|如何收费|费用是多少|多少费用|贵不贵|how much|(?-u:\b)(?:price|prices|pricing|quote)(?-u:\b)|cost of"
 );
 // A charge the customer says is wrong: a duplicate or extra charge, or a demand to refund one.
 // No article settles it; someone must check the account. A question about the refund policy
@@ -281,6 +287,9 @@ pub fn missing_info(
             _ => zh.into(),
         },
     };
+    if !problem && ASKS_PRICE.is_match(text) {
+        return Vec::new();
+    }
     let has_instance = e.resource_ids.iter().any(|r| {
         ["i-", "rm-", "r-", "dds-", "pc-"]
             .iter()
@@ -723,6 +732,19 @@ mod tests {
         ] {
             assert!(
                 missing_info(Some("billing"), t, &extract(t), Lang::Zh, false).is_empty(),
+                "{t}"
+            );
+        }
+        // Nor a question of price of anything else: nothing to name yet.
+        for (c, t) in [
+            ("compute", "你们有 GPU 服务器吗？A100 多少钱一个月"),
+            (
+                "database",
+                "How much does an RDS MySQL instance with 8 cores cost per month?",
+            ),
+        ] {
+            assert!(
+                missing_info(Some(c), t, &extract(t), Lang::Zh, false).is_empty(),
                 "{t}"
             );
         }
