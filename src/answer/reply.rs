@@ -126,7 +126,6 @@ pub fn escalate(
             "\n\n为了更快处理，请回复补充以下信息：\n"
         });
         for (i, m) in missing.iter().enumerate() {
-            // The questions are in the ticket's script already.
             text.push_str(&format!("{}. {}\n", i + 1, m.question));
         }
         text.pop();

@@ -1055,6 +1055,16 @@ fn explained(loaded: &deflect::index::Loaded, q: &str) -> Vec<deflect::search::H
     search::search(loaded, &req).unwrap().hits
 }
 
+/// The points an explained hit got from the clause or prior `name`, if any.
+fn points_of(h: &deflect::search::Hit, name: &str) -> Option<f32> {
+    h.explain
+        .as_ref()
+        .expect("an explained hit")
+        .iter()
+        .find(|p| p.clause == name)
+        .map(|p| p.score)
+}
+
 #[test]
 fn problem_tickets_prefer_troubleshooting_entries() {
     let dir = tempfile::tempdir().unwrap();
@@ -1128,14 +1138,7 @@ fn a_pasted_message_prefers_the_page_quoting_it_verbatim() {
     let (_index, loaded) = built(&kb);
     let hits = explained(&loaded, "invalid ip...");
     assert_eq!(hits[0].id, "collector-errors");
-    let points = |h: &deflect::search::Hit| {
-        h.explain
-            .as_ref()
-            .unwrap()
-            .iter()
-            .find(|p| p.clause == "prior:verbatim")
-            .map(|p| p.score)
-    };
+    let points = |h: &deflect::search::Hit| points_of(h, "prior:verbatim");
     let gained = points(&hits[0]).expect("the quoting page gains");
     assert_eq!(points(&hits[1]), None, "{:?}", hits[1].explain);
     // The answer's confidence counts a quoted message as it counts a matched error code.
@@ -1181,14 +1184,7 @@ fn a_page_quoting_the_message_scores_on_the_phrase_as_the_best_near_match() {
     let (_index, loaded) = built(&kb);
     let hits = explained(&loaded, "invalid ip...");
     assert_eq!(hits[0].id, "collector-guide");
-    let clause = |h: &deflect::search::Hit, name: &str| {
-        h.explain
-            .as_ref()
-            .unwrap()
-            .iter()
-            .find(|p| p.clause == name)
-            .map_or(0.0, |p| p.score)
-    };
+    let clause = |h: &deflect::search::Hit, name: &str| points_of(h, name).unwrap_or(0.0);
     let gained = clause(&hits[0], "prior:verbatim");
     assert!(
         clause(&hits[0], "phrase(body)") < clause(&hits[1], "phrase(body)"),
@@ -1662,12 +1658,7 @@ fn a_reference_page_yields_to_the_page_that_explains() {
             .iter()
             .find(|h| h.id == id)
             .unwrap_or_else(|| panic!("{id} not among {ids:?}"));
-        hit.explain
-            .as_ref()
-            .unwrap()
-            .iter()
-            .find(|p| p.clause == "prior:reference-entry")
-            .map(|p| p.score)
+        points_of(hit, "prior:reference-entry")
     };
     let mut req = SearchRequest::new("安全组怎么放行 8080 端口，tcp 协议");
     req.explain = true;
