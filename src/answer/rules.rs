@@ -38,6 +38,18 @@ re!(
     ABOUT_A_CHARGE,
     r"(?i)扣费|扣款|扣钱|扣了|多扣|账单|帐单|退款|退费|退钱|发票|开票|订单|续费|欠费|欠款|余额|充值|代金券|(?-u:\b)(?:charged|charges?|refund|invoice|bill|billed|order|renew(?:al|ed)?|overdue|balance|voucher)(?-u:\b)"
 );
+// English words of a charge that also have another sense: `in order to`, `order by`, a load
+// balancer.
+re!(
+    NOT_A_CHARGE,
+    r"(?i)(?-u:\b)(?:in order (?:to|for)|order by|load[- ]?balanc\w*)(?-u:\b)"
+);
+
+/// Whether the ticket is about a charge, a bill or an order of the account's
+/// (`ABOUT_A_CHARGE`), those words read in their billing sense only.
+fn about_a_charge(text: &str) -> bool {
+    ABOUT_A_CHARGE.is_match(&NOT_A_CHARGE.replace_all(text, " "))
+}
 // A question of price (`A100 多少钱一个月`, `how much does …`): asked before buying, so there is
 // no instance, region or order of the customer's to name.
 re!(
@@ -383,7 +395,7 @@ pub fn missing_info(
         }
         "billing" => {
             // An order number, or the month of the bill, is what finds the charge.
-            if e.order_ids.is_empty() && e.months.is_empty() && ABOUT_A_CHARGE.is_match(text) {
+            if e.order_ids.is_empty() && e.months.is_empty() && about_a_charge(text) {
                 out.push(q(
                     "order_id",
                     "请提供相关的订单号或账单月份。",
@@ -729,6 +741,8 @@ mod tests {
             "通义千问的 API 是按 token 收费吗，有没有包月的套餐",
             "我们要签框架合同，需要加 SLA 赔偿条款，找谁对接",
             "Do you offer volume discounts for a three-year commitment?",
+            "Can we sign a reseller agreement in order to sell your cloud to our clients?",
+            "Does the enterprise support plan cover load balance setup?",
         ] {
             assert!(
                 missing_info(Some("billing"), t, &extract(t), Lang::Zh, false).is_empty(),
