@@ -38,6 +38,13 @@ re!(
     ABOUT_A_CHARGE,
     r"(?i)扣费|扣款|扣钱|扣了|多扣|账单|帐单|退款|退费|退钱|发票|开票|订单|续费|欠费|欠款|余额|充值|代金券|(?-u:\b)(?:charged|charges?|refund|invoice|bill|billed|order|renew(?:al|ed)?|overdue|balance|voucher)(?-u:\b)"
 );
+// A question about what is offered (`你们有哪些 GPU 规格`, `支持哪些地域`, "do you offer …"):
+// asked before there is a resource of the customer's to name.
+re!(
+    ASKS_OFFERING,
+    r"(?i)(?:有|支持|提供|开放)哪些|有哪几种|有什么(?:规格|型号|类型|版本|套餐)|你们(?:有没有|有|提供|支持)|是否(?:提供|有)|(?-u:\b)(?:do|does) (?:you|alibaba cloud|your (?:cloud|platform)) (?:offer|support|have|provide|sell)(?-u:\b)|(?-u:\b)what (?:types|kinds|sizes|instance types|regions|editions|plans)(?-u:\b)|(?-u:\b)which (?:regions|instance types|editions|plans)(?-u:\b)"
+);
+
 // English words of a charge that also have another sense: `in order to`, `order by`, a load
 // balancer.
 re!(
@@ -299,7 +306,7 @@ pub fn missing_info(
             _ => zh.into(),
         },
     };
-    if !problem && ASKS_PRICE.is_match(text) {
+    if !problem && (ASKS_PRICE.is_match(text) || ASKS_OFFERING.is_match(text)) {
         return Vec::new();
     }
     let has_instance = e.resource_ids.iter().any(|r| {
@@ -749,8 +756,11 @@ mod tests {
                 "{t}"
             );
         }
-        // Nor a question of price of anything else: nothing to name yet.
+        // Nor a question of price or of what is offered: nothing to name yet.
         for (c, t) in [
+            ("compute", "想了解一下你们的 GPU 实例有哪些规格"),
+            ("database", "RDS 支持哪些地域？"),
+            ("compute", "Do you offer ARM instances in Singapore?"),
             ("compute", "你们有 GPU 服务器吗？A100 多少钱一个月"),
             (
                 "database",
