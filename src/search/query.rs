@@ -407,6 +407,10 @@ fn idf(searcher: &Searcher, field: Field, text: &str) -> f32 {
     ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
 }
 
+/// Function characters (particles, pronouns, negation, measure words; Cantonese ones as
+/// normalisation leaves them) that mark a word jieba's HMM glued rather than found.
+const GLUE_CHARS: &str = "的了吗呢吧啊呀嘛啦哈嗯哦么都也还又就再是有在和与或及把给让想这那里咋啥哪不没个得着过被要会能我你他它咪嘅咗唔冇喺嚟啲咩佢哋噉咁乜嘢晒嗰系";
+
 /// The codes of a ticket with those that name one error twice (`HTTP 504` and `504 Gateway
 /// Time-out`, `InvalidAccessKeyId` and `InvalidAccessKeyId.NotFound`) kept once, in their
 /// longest form: the ticket says it once, and an entry listing both forms would otherwise
@@ -587,7 +591,26 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
                 .unwrap_or(0)
                 == 0
     };
-    let tokens: Vec<_> = tokens.into_iter().filter(|t| !unseen_id(&t.text)).collect();
+    // Words jieba's HMM glues from single characters around a function word: `在哪关` cut as
+    // 在 哪关, `不续了` as 不续 了, Cantonese `係邊個` as 系边 个. In no dictionary and unseen
+    // in the KB, they would count as the ticket's rarest words, and as what no entry covers.
+    // The HMM glues only characters the dictionary leaves single, so nothing of such a word
+    // is a word a KB is searched by: it goes.
+    let glued = |t: &str| {
+        let n = t.chars().count();
+        (2..=4).contains(&n)
+            && t.chars().all(crate::analysis::normalize::is_han)
+            && t.chars().any(|c| GLUE_CHARS.contains(c))
+            && !loaded.analyzer.has_word(t)
+            && searcher
+                .doc_freq(&Term::from_field_text(f.body, t))
+                .unwrap_or(0)
+                == 0
+    };
+    let tokens: Vec<_> = tokens
+        .into_iter()
+        .filter(|t| !unseen_id(&t.text) && !glued(&t.text))
+        .collect();
 
     // Main words of the ticket, in order: no sub-words, stop words included (the whole-ticket
     // phrase matches them word for word).
