@@ -15,7 +15,7 @@ re!(
     r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|人工处理|人工介入|(?:找|联系|转|安排)(?:一下|下)?(?:我们|你们|贵司)?(?:的)?(?:专属)?(?:客户经理|商务经理|销售经理|业务经理|商务|销售|专人)|(?:跟|和|与)(?:你们|贵司)?(?:的)?(?:业务员?|销售|商务|客户经理|专人)(?:经理)?(?:谈|聊|沟通|对接)|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|(?:机器人|自动回复|智能客服|机器客服)(?:的|给的)?(?:回答|回复|答案)?(?:的)?(?:都|全|根本|完全)?(?:不对|没用|没有用|没帮助|没有帮助|不管用|答非所问|解决不了)|答非所问|human agent|real person|(?:(?:can|could|may) (?:i|we) )?(?:talk|speak|chat) (?:to|with) (?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:get|connect|transfer) me (?:to |with )?(?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:the |your )?bot (?:is )?(?:useless|not helping|doesn't help|does not help)|live agent|(?-u:\b)agent please(?-u:\b)|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|(?:talk|speak) (?:to|with) (?:someone in |someone from |your |our |my |a |an )?(?:sales|account manager)|contact (?:my |our |your |an? )?(?:account manager|sales)|human being"
 );
 /// Outage wording (the pattern of [`OUTAGE`]).
-const OUTAGE_PATTERN: &str = r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障|消失|丢失|被删|不见了)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|(?-u:\b)p0(?-u:\b)|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)(?-u:\b).{0,40}(?-u:\b)(?:is |are )?(?:gone|wiped|lost|deleted|empty)(?-u:\b)|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data";
+const OUTAGE_PATTERN: &str = r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障|消失|丢失|被删|不见了)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|(?-u:\b)p0(?-u:\b)|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)(?-u:\b).{0,40}(?-u:\b)(?:is |are )?(?:gone|wiped|lost|deleted|empty)(?-u:\b)|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|(?:production|prod)(?-u:\b)[^.!?\n]{0,40}(?-u:\b)(?:went|is|are|has gone|have gone) (?:completely |totally )?(?:down|offline|unavailable)|(?-u:\b)(?:completely|totally) (?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data";
 /// Outage wording, searched without the lazy DFA. Its counted gaps (`.{0,12}` after a bulk
 /// word, `.{0,40}` before "gone") make the lazy DFA build new states on nearly every ticket
 /// it has not seen: ~13–17 µs a ticket, against ~3 µs for the literal prefilter and a
@@ -496,6 +496,20 @@ mod tests {
         assert_eq!(p, 0);
         assert!(s.iter().any(|x| x.name == "outage"));
         assert_eq!(priority("our production site is down", None, None).0, 0);
+        // What is down may come between `production` and `went down`; `completely offline`
+        // says the scale on its own.
+        assert_eq!(
+            priority(
+                "our production RDS primary went down 20 min ago",
+                None,
+                None
+            )
+            .0,
+            0
+        );
+        assert_eq!(priority("Checkout is completely offline.", None, None).0, 0);
+        assert!(priority("will production be down during the upgrade?", None, Some(3)).0 > 0);
+        assert!(priority("one test server went down last night", None, Some(3)).0 > 0);
         // Data vanishing in bulk is an outage in progress; one lost file is not.
         assert_eq!(priority("bucket 里的文件在大量消失", None, Some(2)).0, 0);
         assert_eq!(priority("所有图片都不见了", None, Some(2)).0, 0);
