@@ -390,6 +390,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_builtin_stop_word_is_one_word_as_a_ticket_is_cut() {
+        // A line the analyzer cuts into two words (成日 → 成 日) would never match.
+        let analyzer = Analyzer::new(&[]);
+        let split: Vec<(&str, Vec<String>)> = BUILTIN_STOPWORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| (l, main_tokens(&analyzer, l)))
+            .filter(|(_, t)| t.len() != 1)
+            .collect();
+        assert!(split.is_empty(), "{split:?}");
+        // Cantonese chatter is read as chatter; its negations are not.
+        let none = QueryResources::parse(&analyzer, "", "", "");
+        for w in ["佢", "哋", "嘅", "咗", "点样", "睇"] {
+            assert!(none.is_stop(w), "{w}");
+        }
+        for w in ["唔", "冇"] {
+            assert!(!none.is_stop(w), "{w}");
+        }
+    }
+
+    #[test]
     fn every_kb_starts_with_the_builtin_stop_words_and_can_add_or_take_out() {
         let analyzer = Analyzer::new(&[]);
         let none = QueryResources::parse(&analyzer, "", "", "");
