@@ -155,6 +155,10 @@ impl Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EscalationReason {
+    /// Not escalated: the ticket was answered (`auto_reply`, `suggest`, or `clarify` between
+    /// candidate fixes), and this is the hand-off to use if the customer says the answer did
+    /// not help.
+    IfUnresolved,
     /// Confidence below the suggest threshold.
     LowConfidence,
     /// Nothing relevant in the KB.
@@ -175,6 +179,7 @@ impl EscalationReason {
     /// snake_case name, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {
+            EscalationReason::IfUnresolved => "if_unresolved",
             EscalationReason::LowConfidence => "low_confidence",
             EscalationReason::NoMatch => "no_match",
             EscalationReason::P0Incident => "p0_incident",
@@ -312,7 +317,9 @@ pub struct AnswerResponse {
     pub entities: Entities,
     /// Information a human would still need, with follow-up questions.
     pub missing_info: Vec<MissingInfo>,
-    /// The hand-off (for escalate; a hint otherwise).
+    /// The hand-off: for `escalate`, who has the ticket and why; otherwise the hand-off ready
+    /// for when the customer says the answer did not help, with reason `if_unresolved` (or
+    /// `no_match` for a question to a ticket that names no problem).
     pub escalation: Escalation,
     /// Milliseconds spent.
     pub took_ms: f64,
@@ -723,11 +730,11 @@ pub fn answer(
         // A bare keyword (`发票`, `备案`) names a topic and asks nothing of it: its fixes are
         // listed (a suggestion), none of them sent as the answer.
         // The customer's choice is answered whatever its confidence.
-        (Decision::AutoReply, EscalationReason::LowConfidence)
+        (Decision::AutoReply, EscalationReason::IfUnresolved)
     } else if close && !no_match {
-        (Decision::Clarify, EscalationReason::LowConfidence)
+        (Decision::Clarify, EscalationReason::IfUnresolved)
     } else if top_conf >= suggest_t && !no_match {
-        (Decision::Suggest, EscalationReason::LowConfidence)
+        (Decision::Suggest, EscalationReason::IfUnresolved)
     } else if no_match && top_conf < NO_MATCH_CONFIDENCE {
         (Decision::Escalate, EscalationReason::NoMatch)
     } else {
@@ -938,6 +945,7 @@ mod tests {
     fn reason_names_are_their_serialised_names() {
         use super::EscalationReason::*;
         for r in [
+            IfUnresolved,
             LowConfidence,
             NoMatch,
             P0Incident,

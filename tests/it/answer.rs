@@ -136,6 +136,28 @@ fn check_decisions(file: &str, split: Option<&str>, floors: Floors) {
             t.id,
             a.fixes.iter().map(|f| f.confidence).collect::<Vec<_>>()
         );
+        // An answered ticket's hand-off is the one ready for "that didn't help", never read
+        // as an escalation; an escalated ticket's says why it was escalated.
+        let answered_reason = a.escalation.reason == EscalationReason::IfUnresolved;
+        let topicless = a.decision == Decision::Clarify && a.fixes.is_empty();
+        assert_eq!(
+            answered_reason,
+            a.decision != Decision::Escalate && !topicless,
+            "{}: {:?} with reason {:?}",
+            t.id,
+            a.decision,
+            a.escalation.reason
+        );
+        if answered_reason {
+            assert!(
+                !a.escalation.team.is_empty()
+                    && a.escalation.sla_minutes > 0
+                    && a.escalation.candidate_fixes.first() == a.fixes.first().map(|f| &f.id),
+                "{}: {:?}",
+                t.id,
+                a.escalation
+            );
+        }
         if let (Decision::Escalate, Some(c)) = (a.decision, t.category.as_deref()) {
             handed += 1;
             if a.escalation.team == cfg.team_for(Some(c)) {
