@@ -9,7 +9,7 @@ use crate::analysis::{PRETOKENIZED_NAME, TOKENIZER_NAME};
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an index with another
 /// version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 20;
+pub const SCHEMA_VERSION: u32 = 21;
 
 /// Bytes of an entry's text kept for snippets (a snippet comes from the article's head):
 /// 4 KB holds most FAQ answers and sections whole, and the start of a long article is where
