@@ -356,8 +356,7 @@ pub fn build(
         let mut entries_of: HashMap<String, (usize, String, [u8; 16])> = HashMap::new();
         let mut failed: Option<IndexError> = None;
         let mut dup_problems = Vec::new();
-        let wrapper = wrapper_folder(files.iter().map(|p| ingest::rel_path(kb, p)));
-        let prepare = |f: ingest::FileRead| ready_file(&fields, &analyzer, &wrapper, f);
+        let prepare = |f: ingest::FileRead| ready_file(&fields, &analyzer, f);
         ingest::read_each(kb, &files, opts.limits, true, prepare, |f| {
             progress(Progress::File);
             if failed.is_some() {
@@ -592,7 +591,7 @@ fn headings_record(markdown: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(out.as_bytes())
 }
 
-fn ready_file(f: &Fields, analyzer: &Analyzer, wrapper: &str, file: ingest::FileRead) -> ReadyFile {
+fn ready_file(f: &Fields, analyzer: &Analyzer, file: ingest::FileRead) -> ReadyFile {
     let mut page = String::new();
     let mut probe = None;
     let mut draft = false;
@@ -612,7 +611,7 @@ fn ready_file(f: &Fields, analyzer: &Analyzer, wrapper: &str, file: ingest::File
         let ready = entries
             .iter()
             .map(|e| ReadyEntry {
-                doc: to_document(f, analyzer, wrapper, e),
+                doc: to_document(f, analyzer, e),
                 markdown: lz4_flex::compress_prepend_size(e.markdown.as_bytes()),
                 head: lz4_flex::compress_prepend_size(
                     &e.body.as_bytes()[..floor_char_boundary(&e.body, BODY_HEAD)],
@@ -633,7 +632,7 @@ fn ready_file(f: &Fields, analyzer: &Analyzer, wrapper: &str, file: ingest::File
 }
 
 /// The document of an entry, its body analysed (see [`Analyzer::analyze_encoded`]).
-fn to_document(f: &Fields, analyzer: &Analyzer, wrapper: &str, e: &Entry) -> TantivyDocument {
+fn to_document(f: &Fields, analyzer: &Analyzer, e: &Entry) -> TantivyDocument {
     let analysed = |text: &str| {
         let mut out = String::with_capacity(text.len() + text.len() / 2);
         analyzer.analyze_encoded(text, &mut out);
@@ -665,14 +664,14 @@ fn to_document(f: &Fields, analyzer: &Analyzer, wrapper: &str, e: &Entry) -> Tan
         f.body => analysed(&e.body),
         f.lang => e.lang.as_str(),
         // A file at the KB's root has no area: its copies are the ones in the same file.
-        f.dupkey => dupkey(&e.title, area_of(e, wrapper).unwrap_or(&e.path)),
+        f.dupkey => dupkey(&e.title, area_of(e).unwrap_or(&e.path)),
         f.problem => u64::from(e.problem),
         f.structured => (crate::ingest::markdown::structured_share(&e.markdown) * 100.0).round() as u64,
     );
     if let Some(a) = &e.anchor {
         d.add_text(f.anchor, a);
     }
-    if let Some(a) = area_of(e, wrapper) {
+    if let Some(a) = area_of(e) {
         d.add_text(f.area, a.to_lowercase());
     }
     for c in &e.codes {
@@ -711,40 +710,13 @@ fn to_document(f: &Fields, analyzer: &Analyzer, wrapper: &str, e: &Entry) -> Tan
     d
 }
 
-/// An entry's area: its product, else the top-level folder of its file below the
-/// [`wrapper_folder`] (none for a file at that level without a product).
-fn area_of<'a>(e: &'a Entry, wrapper: &str) -> Option<&'a str> {
+/// An entry's area: its product, else the top-level folder of its file (none for a file at
+/// the KB's root without a product).
+fn area_of(e: &Entry) -> Option<&str> {
     let product = e.meta.product.as_deref().map(str::trim);
-    product.filter(|p| !p.is_empty()).or_else(|| {
-        e.path
-            .strip_prefix(wrapper)
-            .unwrap_or(&e.path)
-            .split_once('/')
-            .map(|(folder, _)| folder)
-    })
-}
-
-/// The folders that hold the whole KB (`docs/`, `doc_source/`, `export/zh/`), with a
-/// trailing `/`; empty when the KB's files are not all in one folder. A KB exported into
-/// one folder is organised by the folders inside it: the one that holds every file tells
-/// no entry from another, and as an area it routed every ticket to a category named
-/// `doc_source`.
-fn wrapper_folder(paths: impl Iterator<Item = String>) -> String {
-    let mut common: Option<Vec<String>> = None;
-    for path in paths {
-        let folders: Vec<&str> = path.split('/').collect();
-        let folders = &folders[..folders.len().saturating_sub(1)];
-        let c = common.get_or_insert_with(|| folders.iter().map(|s| s.to_string()).collect());
-        let same = c.iter().zip(folders).take_while(|(a, b)| a == *b).count();
-        c.truncate(same);
-        if c.is_empty() {
-            break;
-        }
-    }
-    common
-        .filter(|c| !c.is_empty())
-        .map(|c| c.join("/") + "/")
-        .unwrap_or_default()
+    product
+        .filter(|p| !p.is_empty())
+        .or_else(|| e.path.split_once('/').map(|(folder, _)| folder))
 }
 
 /// A question title without its list number (`12. HTTPS监听是否支持SNI？`, `问题 4：…`,
@@ -1351,23 +1323,8 @@ mod tests {
         assert!(codes.found_in("nothing here").is_empty());
         assert!(PhraseCodes::new(Vec::new()).found_in(t).is_empty());
     }
-    use super::{dupkey, kb_changed_since, wrapper_folder, PhraseCodes};
+    use super::{dupkey, kb_changed_since, PhraseCodes};
     use std::path::Path;
-
-    #[test]
-    fn the_folders_holding_the_whole_kb_are_no_area() {
-        let w = |paths: &[&str]| wrapper_folder(paths.iter().map(|p| p.to_string()));
-        assert_eq!(w(&["doc_source/a.md", "doc_source/b.md"]), "doc_source/");
-        assert_eq!(
-            w(&["export/zh/ecs/a.md", "export/zh/rds/b.md", "export/zh/c.md"]),
-            "export/zh/"
-        );
-        // Product folders, or a file at the root: nothing wraps the KB.
-        assert_eq!(w(&["ecs/a.md", "rds/b.md"]), "");
-        assert_eq!(w(&["a.md", "docs/b.md"]), "");
-        assert_eq!(w(&["docs/b.md", "a.md"]), "");
-        assert_eq!(w(&[]), "");
-    }
 
     #[test]
     fn a_question_is_one_whatever_its_list_number() {
