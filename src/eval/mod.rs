@@ -416,6 +416,10 @@ pub struct QueryResult {
     /// Whether the hit on a page labelled at one of its sections (`doc#anchor`, a page the
     /// engine keeps whole) names that section; None when no such hit is in the top 10.
     pub section_right: Option<bool>,
+    /// The section that hit names (anchor, else heading), when it names one: a wrong one
+    /// misleads more than none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section_named: Option<String>,
     /// The team an escalated ticket was handed to (tickets).
     pub team: Option<String>,
     /// The team its labelled category belongs to (`AnswerConfig::team_for`).
@@ -501,6 +505,7 @@ pub fn run(
         let mut got = Vec::new();
         let mut titles = Vec::new();
         let mut section_right = None;
+        let mut section_named = None;
         let ids = resp
             .hits
             .iter()
@@ -508,6 +513,12 @@ pub fn run(
         for (i, page) in distinct_pages(ids, &relevant, &exclude) {
             let h = &resp.hits[i];
             if let Some(want) = anchors.get(&page).filter(|_| !h.id.contains('#')) {
+                if section_right.is_none() {
+                    section_named = h
+                        .section
+                        .as_ref()
+                        .map(|s| s.anchor.clone().unwrap_or_else(|| s.heading.clone()));
+                }
                 section_right.get_or_insert_with(|| {
                     h.section.as_ref().is_some_and(|s| match &s.anchor {
                         Some(a) => want.contains(a),
@@ -540,6 +551,7 @@ pub fn run(
             top1_right: m.r1 > 0.0,
             features,
             section_right,
+            section_named,
             team,
             expected_team: q
                 .category
@@ -1006,6 +1018,7 @@ mod tests {
                 title_precision: coverage,
             }),
             section_right: None,
+            section_named: None,
         }
     }
 

@@ -543,18 +543,8 @@ impl Fences {
 /// text as a reader sees it, its `{#id}` or HTML `<a name>` anchor). A line scan, not a parse, for a long page
 /// read at query time; setext headings are not seen.
 pub fn section_headings(md: &str) -> Vec<(String, Option<String>)> {
-    let mut fences = Fences::default();
     let mut out = Vec::new();
-    for line in md.lines() {
-        if fences.is_code(line) {
-            continue;
-        }
-        let Some(rest) = line
-            .strip_prefix("## ")
-            .or_else(|| line.strip_prefix("### "))
-        else {
-            continue;
-        };
+    for (_, rest, _) in heading_lines(md) {
         let rest = rest.trim().trim_end_matches('#').trim_end();
         // A reference page has hundreds of headings: no regex unless one has an anchor.
         let (rest, anchor) = match rest.contains('{').then(|| ATTR.captures(rest)).flatten() {
@@ -590,6 +580,33 @@ pub fn section_headings(md: &str) -> Vec<(String, Option<String>)> {
         out.push((normalize_space(&text).trim().to_string(), anchor));
     }
     out
+}
+
+/// The level-2 and level-3 heading lines of `md` outside code, as [`section_headings`]
+/// reads them: (level, the heading's text after its `#`s, the line's byte offset).
+fn heading_lines(md: &str) -> impl Iterator<Item = (u8, &str, usize)> {
+    let mut fences = Fences::default();
+    md.lines().filter_map(move |line| {
+        if fences.is_code(line) {
+            return None;
+        }
+        let (level, rest) = match line.strip_prefix("## ") {
+            Some(rest) => (2, rest),
+            None => (3, line.strip_prefix("### ")?),
+        };
+        Some((level, rest, line.as_ptr() as usize - md.as_ptr() as usize))
+    })
+}
+
+/// The byte span of each section [`section_headings`] lists, in its order, with its level:
+/// from its heading line to the next heading of those (of any level).
+pub fn section_spans(md: &str) -> Vec<(u8, usize, usize)> {
+    let starts: Vec<(u8, usize)> = heading_lines(md).map(|(l, _, at)| (l, at)).collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &(level, at))| (level, at, starts.get(i + 1).map_or(md.len(), |n| n.1)))
+        .collect()
 }
 
 /// Mends code blocks opened on a list item's own line whose lines and closing fence are not
@@ -1574,6 +1591,14 @@ mod tests {
         let last = p.sections.last().unwrap();
         assert_eq!(last.heading, "Error: unable to load key ... (PEM)");
         assert_eq!(last.anchor.as_deref(), Some("key-file"));
+        // Each listed heading's span runs to the next one; a `####` stays inside its section.
+        let spans = section_spans(md);
+        assert_eq!(spans.len(), 3);
+        assert_eq!(spans.iter().map(|s| s.0).collect::<Vec<_>>(), [2, 3, 2]);
+        assert!(md[spans[0].1..spans[0].2].contains("## not a heading"));
+        assert!(md[spans[1].1..spans[1].2].starts_with("### **B**"));
+        assert!(md[spans[1].1..spans[1].2].contains("#### deeper"));
+        assert_eq!(spans[2].2, md.len());
     }
 
     #[test]

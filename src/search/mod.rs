@@ -476,7 +476,7 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
         None
     };
     let mut query_lower: Option<String> = None;
-    for (score, addr, dups) in page {
+    for (rank, (score, addr, dups)) in page.into_iter().enumerate() {
         let mut doc: StoredDoc = match read.iter().position(|(a, _)| *a == addr) {
             Some(i) => read.swap_remove(i).1,
             None => searcher.doc(addr)?,
@@ -498,7 +498,14 @@ pub fn search(loaded: &Loaded, req: &SearchRequest) -> Result<SearchResponse, Se
             let query = query_lower.get_or_insert_with(|| {
                 crate::analysis::normalize::normalize_str(&req.q).to_lowercase()
             });
-            hit.section = named_section(headings, query, |name| specific(loaded, &searcher, name));
+            hit.section = named_section(&headings, query, |name| specific(loaded, &searcher, name));
+            if hit.section.is_none() && req.offset + rank < DESCRIBED_RANKS {
+                hit.section = loaded.markdown(&doc).and_then(|md| {
+                    described_section(&md, &headings, &plan, |name| {
+                        specific(loaded, &searcher, name)
+                    })
+                });
+            }
         }
         let (cov, tcov) = noted.map_or_else(
             || candidate_pass(&searcher, loaded, &plan, &[], &[addr], None, true).coverage[0],
@@ -909,12 +916,12 @@ const TRADITIONAL_PROBE: usize = 600;
 /// (Choosing by the query's words in each section's text was tried: on long TiDB pages
 /// it pointed at a wrong section about half the time.)
 fn named_section(
-    headings: Vec<(String, Option<String>)>,
+    headings: &[(String, Option<String>)],
     query: &str,
     specific: impl Fn(&str) -> bool,
 ) -> Option<HitSection> {
     headings
-        .into_iter()
+        .iter()
         .filter(|(heading, _)| {
             let h = if heading.is_ascii() {
                 heading.to_ascii_lowercase()
@@ -926,7 +933,161 @@ fn named_section(
                 .any(|name| names(name, query) && specific(name))
         })
         .max_by_key(|(heading, _)| heading.len())
-        .map(|(heading, anchor)| HitSection { heading, anchor })
+        .map(|(heading, anchor)| HitSection {
+            heading: heading.clone(),
+            anchor: anchor.clone(),
+        })
+}
+
+/// Hits, from the first, whose long page may name the section the query describes
+/// ([`described_section`]): each costs a read of the page.
+const DESCRIBED_RANKS: usize = 3;
+
+/// The section of a long page that the query describes, when no heading is named outright
+/// ([`named_section`]): a troubleshooting guide whose sections are headed by symptoms
+/// (`Delayed instance termination`) answers `instance stuck in shutting-down for 3 hours`
+/// in one of them. Each top-level section (with the sections under it) scores the query's
+/// terms as BM25 does, IDF times saturated frequency, its heading counting as much again;
+/// the best is named when it holds a good share of what the query says
+/// ([`DESCRIBED_COVERAGE`]), stands out from the next ([`DESCRIBED_MARGIN`]), and is
+/// headed by a name of its own ([`specific`]). A page whose sections all share the query's
+/// words names none.
+fn described_section(
+    md: &str,
+    headings: &[(String, Option<String>)],
+    plan: &query::Plan,
+    specific: impl Fn(&str) -> bool,
+) -> Option<HitSection> {
+    let spans = crate::ingest::markdown::section_spans(md);
+    if spans.len() != headings.len() {
+        return None;
+    }
+    let top = spans.iter().map(|s| s.0).min()?;
+    // Per top-level section: its index in `headings`, its text (lower case, the sections
+    // under it included), and the indices of those sections.
+    let mut groups: Vec<(usize, String, Vec<usize>)> = Vec::new();
+    for (i, &(level, from, to)) in spans.iter().enumerate() {
+        if level == top {
+            groups.push((i, String::new(), Vec::new()));
+        }
+        if let Some(g) = groups.last_mut() {
+            g.1.push_str(&md[from..to].to_lowercase());
+            if level != top {
+                g.2.push(i);
+            }
+        }
+    }
+    if groups.len() < 2 {
+        return None;
+    }
+    let fold = |s: &str| crate::analysis::normalize::normalize_str(s).to_lowercase();
+    let terms: Vec<(&str, f32)> = plan
+        .terms
+        .iter()
+        .filter(|t| t.idf > 0.0 && t.weight > 0.0)
+        .map(|t| (t.text.as_str(), t.idf * t.weight))
+        .collect();
+    let information: f32 = plan
+        .terms
+        .iter()
+        .filter(|t| !t.secondary && t.idf > 0.0)
+        .map(|t| t.idf * t.weight)
+        .sum();
+    if terms.is_empty() || information <= 0.0 {
+        return None;
+    }
+    let avg = groups.iter().map(|g| g.1.len()).sum::<usize>() as f32 / groups.len() as f32;
+    let (k1, b) = (1.2f32, 0.75f32);
+    let mut scored: Vec<(f32, f32, usize)> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, (i, text, _))| {
+            let heading = fold(&headings[*i].0);
+            let norm = k1 * (1.0 - b + b * text.len() as f32 / avg.max(1.0));
+            let (mut score, mut covered) = (0.0f32, 0.0f32);
+            for (term, w) in &terms {
+                let tf = occurrences(text, term) as f32;
+                let in_heading = occurrences(&heading, term) > 0;
+                if tf == 0.0 && !in_heading {
+                    continue;
+                }
+                score += w * tf * (k1 + 1.0) / (tf + norm);
+                if in_heading {
+                    score += w;
+                }
+                if let Some(t) = plan.terms.iter().find(|t| t.text == *term) {
+                    // A translation covers the words it stands for.
+                    if !t.secondary || !t.stands_for.is_empty() {
+                        covered += t.idf * t.weight;
+                    }
+                }
+            }
+            (score, covered.min(information) / information, g)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (best, coverage, g) = scored[0];
+    let next = scored[1].0;
+    // A heading that a good share of the KB repeats (`现象`, `解决方案`, `Resolution`: the
+    // parts of a templated article) is where the ticket's words are, not what it asks.
+    if !(best > 0.0
+        && coverage >= DESCRIBED_COVERAGE
+        && best >= DESCRIBED_MARGIN * next
+        && specific(&fold(&headings[groups[g].0].0)))
+    {
+        return None;
+    }
+    // A sub-section whose heading says more of the query than any other names the place
+    // more closely (an FAQ question under `## 通用`); headings such as `Potential causes`
+    // say nothing of it, and the section stands.
+    let heading_share = |i: usize| {
+        let heading = fold(&headings[i].0);
+        terms
+            .iter()
+            .filter(|(term, _)| occurrences(&heading, term) > 0)
+            .map(|(_, w)| w)
+            .sum::<f32>()
+            / information
+    };
+    let mut subs: Vec<(f32, usize)> = groups[g]
+        .2
+        .iter()
+        .map(|&i| (heading_share(i), i))
+        .filter(|(share, _)| *share >= DESCRIBED_HEADING)
+        .collect();
+    subs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let named = match subs.as_slice() {
+        [first, rest @ ..] if rest.first().is_none_or(|r| r.0 < first.0) => first.1,
+        _ => groups[g].0,
+    };
+    let (heading, anchor) = headings[named].clone();
+    Some(HitSection { heading, anchor })
+}
+
+/// Share of the query's information a sub-section's heading must hold to be named instead
+/// of its section ([`described_section`]).
+const DESCRIBED_HEADING: f32 = 0.3;
+
+/// Share of the query's information a described section must hold ([`described_section`]).
+const DESCRIBED_COVERAGE: f32 = 0.4;
+
+/// How many times the next section's score the described one must score.
+const DESCRIBED_MARGIN: f32 = 1.5;
+
+/// Occurrences of an analysed term in folded text: an ASCII term where a word starts (its
+/// stem is a prefix: `terminat` in `terminated`), any other anywhere.
+fn occurrences(text: &str, term: &str) -> usize {
+    if !term.is_ascii() {
+        return text.matches(term).count();
+    }
+    text.match_indices(term)
+        .filter(|(at, _)| {
+            !text[..*at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+        .count()
 }
 
 /// Whether a heading's name says which section it is: not one word that a good share of
@@ -1919,13 +2080,13 @@ mod tests {
 
     /// The anchor of the section `ticket` names among `headings` (anchors `h0`, `h1`, …).
     fn named(headings: &[&str], ticket: &str) -> Option<String> {
-        let headings = headings
+        let headings: Vec<_> = headings
             .iter()
             .enumerate()
             .map(|(i, h)| (h.to_string(), Some(format!("h{i}"))))
             .collect();
         let query = crate::analysis::normalize::normalize_str(ticket).to_lowercase();
-        named_section(headings, &query, |_| true).and_then(|s| s.anchor)
+        named_section(&headings, &query, |_| true).and_then(|s| s.anchor)
     }
 
     #[test]
