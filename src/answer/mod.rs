@@ -761,7 +761,9 @@ pub fn answer(
         if hits.is_empty() {
             reply::ask_for_details(language)
         } else {
-            reply::clarify(hits, &confs, rival.unwrap_or(1), language, cfg)
+            reply::clarify(hits, &confs, rival.unwrap_or(1), language, cfg, |h| {
+                told_apart_by_product(&hits[0], h, &named)
+            })
         }
     });
     let warning = credential.map(|k| reply::credential_warning(k, language));

@@ -426,12 +426,17 @@ pub fn suggest(fixes: &[Fix], lang: Lang, cfg: &AnswerConfig) -> Reply {
 
 /// The clarifying question: the close candidates as options, up to and including `rival`
 /// (the index of the hit the top one could not be told from).
+///
+/// `ruled_out` says which hits the ticket has already excluded (it names the top fix's
+/// product and not theirs): they are not offered (the rival never is one). Asked `ECS 实例
+/// root 密码忘了怎么重置`, a customer is not offered the database's password reset.
 pub fn clarify(
     hits: &[Hit],
     confs: &[(f32, super::Features)],
     rival: usize,
     lang: Lang,
     cfg: &AnswerConfig,
+    ruled_out: impl Fn(&Hit) -> bool,
 ) -> Clarify {
     let top = confs.first().map(|c| c.0).unwrap_or(0.0);
     let mut chosen: Vec<&Hit> = Vec::new();
@@ -441,6 +446,9 @@ pub fn clarify(
         if chosen.len() >= 4 || (!needed && chosen.len() >= 2 && *c < top * cfg.clarify_ratio * 0.8)
         {
             break;
+        }
+        if i > 0 && ruled_out(h) {
+            continue;
         }
         if chosen.iter().all(|o| o.doc_id != h.doc_id) {
             chosen.push(h);
