@@ -679,6 +679,26 @@ fn a_named_product_settles_what_a_clarification_would_ask() {
 }
 
 #[test]
+fn a_clarifying_question_offers_no_product_the_ticket_ruled_out() {
+    // Forgotten root password: a server's or a database's. Unnamed, both are offered.
+    let options = asked("忘记了root密码");
+    assert!(
+        options.contains(&"ecs-vnc-password-reset".into())
+            && options.contains(&"db-reset-account-password".into()),
+        "{options:?}"
+    );
+    // Naming ECS leaves the question between the two ECS entries (a forgotten password, a
+    // reset that did not take), without the database's or the account's password.
+    let options = asked("ECS 实例 root 密码忘了怎么重置");
+    assert!(
+        options.contains(&"ecs-vnc-password-reset".into())
+            && options.contains(&"ecs-reset-instance-password".into()),
+        "{options:?}"
+    );
+    assert!(options.iter().all(|o| o.starts_with("ecs-")), "{options:?}");
+}
+
+#[test]
 fn a_ticket_that_two_related_titles_both_restate_is_asked() {
     // `ping不通` is every word of two linked articles' titles: ICMP blocked on an instance
     // one can SSH into, and a route missing between two subnets. The link does not make
@@ -1312,6 +1332,10 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
         // What a chat platform writes for an image is no word of the customer's.
         "[图片]",
         "[图片][捂脸]",
+        // A chat's `are you there?`: kb/ keeps 在吗 whole, and an alias holds it
+        // (`数据还在吗`); it is chatter all the same.
+        "在吗",
+        "在吗？急急急",
     ] {
         let a = answer_text(t);
         assert_eq!(a.decision, Decision::Clarify, "{t}: {:?}", a.fixes);
