@@ -393,6 +393,14 @@ const PROBLEM_WORDS: &[&str] = &[
     "why",
 ];
 
+/// True when `token` (one analysed word) is itself a report of something going wrong
+/// (`不行`, `报错`, `失败`, `打不开`, `timeout`): a word of [`describes_problem`]'s lists. A
+/// ticket whose words are all such (`还是不行`, `又报错了`) says that something fails and
+/// not what.
+pub fn is_problem_word(token: &str) -> bool {
+    PROBLEM_PHRASES.contains(&token) || PROBLEM_WORDS.contains(&token)
+}
+
 /// True when `text` reports something going wrong (a failure, an error, something that does
 /// not work or is missing) rather than asking how to do or what something is. Simplified,
 /// traditional and English phrasings; `text` need not be normalised.

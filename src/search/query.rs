@@ -305,7 +305,9 @@ pub struct Plan {
     /// word is one a third of the KB uses ([`broad`]): `我的服务器有问题` and `my server has a
     /// problem` find entries that mention a server, which are no more its answer than any
     /// other. (Words common in the KB together still name something: `ecs不小心释放了 还能恢复不`
-    /// holds no rare word, yet its words say exactly what happened.)
+    /// holds no rare word, yet its words say exactly what happened.) Nor do words that only
+    /// report a failure ([`entities::is_problem_word`]): `还是不行` says that something does
+    /// not work, not what.
     pub topical: bool,
     /// The ticket is one word of its own and no more, with no code and no problem told
     /// (`备案`, `发票`, `ssh`): it names a topic and asks nothing of it.
@@ -1062,12 +1064,14 @@ pub fn build(loaded: &Loaded, searcher: &Searcher, text: &str, mode: Mode, expla
         .iter()
         .filter(|t| !t.secondary && !chatter.contains(&t.text))
         .collect();
+    // Words that only say something fails (`还是不行`, `又报错了`) name nothing that fails.
     let topical = !codes.is_empty()
-        || match main.as_slice() {
-            [] => false,
-            [one] => !broad(searcher, one),
-            _ => true,
-        };
+        || (main.iter().any(|t| !entities::is_problem_word(&t.text))
+            && match main.as_slice() {
+                [] => false,
+                [one] => !broad(searcher, one),
+                _ => true,
+            });
     let keyword = main.len() == 1 && codes.is_empty() && !problem && !asks(text);
     let verbatim = if w.verbatim > 0.0 && !keyword {
         verbatim_spans(&loaded.analyzer, text)

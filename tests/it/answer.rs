@@ -1336,6 +1336,11 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
         // (`数据还在吗`); it is chatter all the same.
         "在吗",
         "在吗？急急急",
+        // A failure with nothing that fails: a chat's second message, or a first one. An
+        // alias holds `配置了跨域还是不行`; that is not the customer's problem.
+        "还是不行",
+        "又报错了",
+        "失败了！！",
     ] {
         let a = answer_text(t);
         assert_eq!(a.decision, Decision::Clarify, "{t}: {:?}", a.fixes);
