@@ -6,7 +6,9 @@
 //!    with the candidate fixes attached;
 //! 3. a disputed charge (charged twice, overcharged, "refund this") → `escalate` to billing:
 //!    only someone who can see the account settles it, whatever the refund article says;
-//! 4. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
+//! 4. a closing line that only thanks or says the problem is gone (`好的，谢谢`, `it works now`)
+//!    → `auto_reply` with no fix and a reply that leaves the door open;
+//! 5. otherwise by calibrated confidence of the top fix: ≥ `auto_threshold` → `auto_reply`;
 //!    the top two are close (confidence ratio ≥ `clarify_ratio`) and either different
 //!    problems within `clarify_margin` of each other's ranking score, or two articles whose
 //!    titles both hold every word of a short ticket (whatever their link and scores), or one
@@ -518,7 +520,10 @@ pub fn answer(
             false,
         )
         .topical;
-    if topicless || bare_request {
+    // A closing line (`好的，谢谢`, `it works now`) is answered in kind, with no fix: its words
+    // would only find articles on `works` or `好`.
+    let closing = !human && rules::closes_conversation(&ticket_norm);
+    if topicless || bare_request || closing {
         resp.hits.clear();
     }
     // The customer's choice leads: its own candidate, or the entry itself when the ticket
@@ -724,6 +729,8 @@ pub fn answer(
         (Decision::Escalate, EscalationReason::SecurityIncident)
     } else if dispute {
         (Decision::Escalate, EscalationReason::BillingDispute)
+    } else if closing && !chosen {
+        (Decision::AutoReply, EscalationReason::IfUnresolved)
     } else if topicless && !chosen {
         (Decision::Clarify, EscalationReason::NoMatch)
     } else if chosen || (top_conf >= auto_t && !close && !resp.keyword) {
@@ -770,6 +777,7 @@ pub fn answer(
     // The warning comes out of the reply's length cap, not on top of it.
     let warned = warning.as_ref().map_or(0, |w| w.chars().count() + 2);
     let reply = match decision {
+        Decision::AutoReply if fixes.is_empty() => Some(reply::closing(language)),
         Decision::AutoReply => Some(reply::auto_reply(
             &fixes[0],
             language,

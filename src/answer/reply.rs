@@ -480,6 +480,22 @@ pub fn clarify(
     Clarify { question, options }
 }
 
+/// The reply to a closing line (`好的，谢谢`, `it works now`): no fix, the door left open.
+pub fn closing(lang: Lang) -> Reply {
+    let text = match lang {
+        Lang::En => "Thanks for letting us know. If anything else comes up, just write to us here."
+            .to_string(),
+        _ => localize(
+            "好的，感谢您的反馈。之后如果还有其他问题，随时在这里告诉我们。".to_string(),
+            lang,
+        ),
+    };
+    Reply {
+        markdown: text.clone(),
+        text,
+    }
+}
+
 /// The question for a ticket that names no problem (`你好，我有个问题想咨询一下`): what the
 /// problem is, with what an agent needs to answer it.
 pub fn ask_for_details(lang: Lang) -> Clarify {

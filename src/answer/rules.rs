@@ -102,6 +102,28 @@ re!(
     r"勒索|文件被加密|被加密了|正在(?:被)?攻击|攻击中|正在被盗用|ransom|under attack|being attacked|actively"
 );
 
+// A message that only thanks, acknowledges or says the problem is gone, each of its parts one
+// of these (punctuation, emoji and apostrophes left out first). `谢谢，但是还是连不上` and
+// `重启好了之后ssh连不上` hold more than that; `好了吗` asks.
+re!(
+    CLOSING,
+    r"(?i)^(?:\s*(?:(?:非常|十分|万分|太)?(?:谢谢|感谢|多谢)(?:你们|你|您|啦|了|哈|大家)?|辛苦(?:了|啦|你们了|你了|您了)?|麻烦(?:你们|你|您)?了|太好了|好的?(?:呀|啊|哈|啦|吧|滴)?|嗯+|哦+|噢|收到(?:了|啦)?|明白(?:了|啦)?|知道(?:了|啦)|了解(?:了|啦)?|懂了|ok(?:ay)?|(?:现在|目前)?(?:我的|这个)?(?:问题)?(?:已经|已)?(?:解决|搞定|处理好|弄好|修好|好|正常|恢复正常|恢复|可以|能用|能访问|能连上|连上)(?:了|啦)|(?:问题)?已解决|没(?:有)?问题了|没事了|不用了|(?:many )?thanks?(?: you)?(?: (?:so|very) much| a lot| again)?|thx|ty|got it|great|perfect|cool|awesome|(?:it|that|this|everything|all)? ?(?:is |s )?(?:works?|working)(?: (?:now|again|fine|perfectly|ok))*|(?:the )?(?:issue|problem)(?: is| has been| was)? (?:resolved|solved|fixed|gone)(?: now)?|(?:resolved|solved|fixed)(?: now| it)?|all good|never ?mind|no problem|(?:you can |please )?close (?:this|the ticket|it))\s*)+$"
+);
+
+/// True when the whole message thanks, acknowledges, or says the problem is solved (`好的，
+/// 谢谢`, `问题已经解决了`, `it works now, thanks!`): a chat's closing line. Nothing in it
+/// asks for a fix, and its words (`works`, `resolved`, `好`) would find articles that have
+/// nothing to do with it. `text` is normalised ([`crate::analysis::normalize::normalize_str`]).
+pub fn closes_conversation(text: &str) -> bool {
+    let bare: String = text
+        .chars()
+        .filter(|c| !matches!(c, '\'' | '’'))
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let bare = bare.trim();
+    !bare.is_empty() && bare.chars().count() <= 60 && CLOSING.is_match(bare)
+}
+
 /// True when the customer asks for a human.
 pub fn asks_for_human(text: &str) -> bool {
     HUMAN.is_match(text)
@@ -427,6 +449,37 @@ pub fn missing_info(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closing_line_is_told_from_a_ticket() {
+        let norm = crate::analysis::normalize::normalize_str;
+        for t in [
+            "谢谢",
+            "好的，谢谢！",
+            "问题已经解决了，谢谢",
+            "問題解決了，謝謝",
+            "现在可以了，辛苦了🙏",
+            "收到，明白了",
+            "Thank you, it works now",
+            "it's working again, thanks!",
+            "the issue is resolved",
+            "ok thx",
+        ] {
+            assert!(closes_conversation(&norm(t)), "{t}");
+        }
+        for t in [
+            "谢谢，但是还是连不上",
+            "好了吗？",
+            "重启好了之后ssh连不上",
+            "谢谢，顺便问一下怎么开发票",
+            "thanks, but it still doesn't work",
+            "resolved the dns but the site is down",
+            "ok",
+        ] {
+            let closes = closes_conversation(&norm(t));
+            assert_eq!(closes, t == "ok", "{t}");
+        }
+    }
     use crate::analysis::entities::extract;
 
     #[test]

@@ -282,7 +282,9 @@ fn a_hand_off_reaches_the_team_its_candidates_agree_on() {
         "finance-desk"
     );
     assert_eq!(
-        ask("想把公司的业务整体上云，需要准备些什么").escalation.team,
+        ask("想把公司的业务整体上云，需要准备些什么")
+            .escalation
+            .team,
         "triage"
     );
 }
@@ -1326,6 +1328,34 @@ fn the_customers_choice_is_answered_with_that_entry() {
         choose(ticket, "no-such-entry"),
         Err(deflect::search::SearchError::UnknownEntry(id)) if id == "no-such-entry"
     ));
+}
+
+/// A chat's closing line (thanks, it works now) is answered in kind: no fix, no question.
+/// Its words found articles before: `works` an English access-denied page, `resolved` a
+/// DNS one, and the customer was asked to pick one.
+#[test]
+fn a_closing_line_gets_a_closing_reply_and_no_fix() {
+    for (t, said) in [
+        ("好的，谢谢", "随时"),
+        ("问题已经解决了，谢谢！", "随时"),
+        ("問題解決了，謝謝", "隨時"),
+        ("Thank you, it works now", "write to us"),
+        ("the issue is resolved", "write to us"),
+    ] {
+        let a = answer_text(t);
+        assert_eq!(a.decision, Decision::AutoReply, "{t}: {:?}", a.fixes);
+        assert!(a.fixes.is_empty(), "{t}: {:?}", a.fixes);
+        assert!(a.clarify.is_none(), "{t}");
+        let reply = a.reply.expect("a closing line is answered").text;
+        assert!(reply.contains(said), "{t}: {reply}");
+    }
+    // More than thanks is a ticket.
+    let a = answer_text("谢谢，但是 ssh 还是连不上");
+    assert!(!a.fixes.is_empty());
+    assert!(a.fixes[0].id.starts_with("ecs-ssh"), "{:?}", a.fixes);
+    // A request for a person comes first.
+    let a = answer_text("谢谢，转人工");
+    assert_eq!(a.escalation.reason, EscalationReason::CustomerRequested);
 }
 
 /// A chat's opening line names no problem: the customer is asked what it is, with no
