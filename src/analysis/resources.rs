@@ -30,6 +30,8 @@ pub const BUILTIN_STOPWORDS: &str = include_str!("stopwords.txt");
 /// The built-in Taiwan vocabulary: Taiwan words normalisation leaves as they are, and the
 /// mainland words articles use for them.
 pub const BUILTIN_VARIANTS: &str = include_str!("variants.txt");
+/// deflect's built-in synonym groups, every KB's before its own.
+pub const BUILTIN_SYNONYMS: &str = include_str!("synonyms.txt");
 
 /// A problem with a resource file line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,7 +242,8 @@ impl QueryResources {
             }
         };
         one_way(&mut res.synonyms, &mut BUILTIN_VARIANTS.lines());
-        for line in synonyms.lines() {
+        // The built-in groups, then the KB's: a KB's group for the same phrase replaces it.
+        for line in BUILTIN_SYNONYMS.lines().chain(synonyms.lines()) {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -432,6 +435,29 @@ mod tests {
         assert!(kb.is_stop("工单"));
         assert!(!kb.is_stop("急"), "`!急` takes a built-in word out");
         assert!(none.is_stop("急"));
+    }
+
+    #[test]
+    fn every_kb_gets_the_builtin_groups_and_its_own_group_replaces_one() {
+        let analyzer = Analyzer::new(&[]);
+        let expansions = |res: &QueryResources, text: &str| -> Vec<String> {
+            let toks = main_tokens(&analyzer, text);
+            let refs: Vec<&str> = toks.iter().map(String::as_str).collect();
+            res.find_synonyms(&refs)
+                .into_iter()
+                .flat_map(|m| m.expansions)
+                .map(|e| e.concat())
+                .collect()
+        };
+        // A KB with no synonyms of its own: a price question also looks for the pricing page.
+        let bare = QueryResources::parse(&analyzer, "", "", "");
+        let found = expansions(&bare, "DTS如何收费");
+        assert!(found.contains(&"定价".to_string()), "{found:?}");
+        // A KB whose own group holds 收费 decides what it means there.
+        let own = QueryResources::parse(&analyzer, "收费, 扣费\n", "", "");
+        assert_eq!(expansions(&own, "DTS如何收费"), ["扣费"]);
+        // The other phrases of the built-in group still lead to it.
+        assert!(expansions(&own, "DTS的价格").contains(&"定价".to_string()));
     }
 
     #[test]
