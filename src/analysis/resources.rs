@@ -406,7 +406,7 @@ mod tests {
         assert!(split.is_empty(), "{split:?}");
         // Cantonese chatter is read as chatter; its negations are not.
         let none = QueryResources::parse(&analyzer, "", "", "");
-        for w in ["佢", "哋", "嘅", "咗", "点样", "睇"] {
+        for w in ["佢", "哋", "嘅", "咗", "点样", "点算", "睇"] {
             assert!(none.is_stop(w), "{w}");
         }
         for w in ["唔", "冇"] {
