@@ -398,7 +398,12 @@ const PROBLEM_WORDS: &[&str] = &[
 /// ticket whose words are all such (`还是不行`, `又报错了`) says that something fails and
 /// not what.
 pub fn is_problem_word(token: &str) -> bool {
-    PROBLEM_PHRASES.contains(&token) || PROBLEM_WORDS.contains(&token)
+    /// Words that say an attempt failed (`试了没用`), kept out of [`PROBLEM_PHRASES`]: read
+    /// as substrings there, `没用` would find a problem in `没用过`.
+    const ATTEMPT_FAILED: &[&str] = &["没用", "没有用", "不管用", "没效果", "没有效果"];
+    PROBLEM_PHRASES.contains(&token)
+        || PROBLEM_WORDS.contains(&token)
+        || ATTEMPT_FAILED.contains(&token)
 }
 
 /// True when `text` reports something going wrong (a failure, an error, something that does

@@ -1387,6 +1387,7 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
         "还是不行",
         "又报错了",
         "失败了！！",
+        "试了没用啊 还是一样的报错",
     ] {
         let a = answer_text(t);
         assert_eq!(a.decision, Decision::Clarify, "{t}: {:?}", a.fixes);
