@@ -73,7 +73,7 @@ PY
 done
 
 # Ticket sets: ranking (MRR@10, R@1, R@10) and the answer decisions. The confidence model was
-# fitted on the dev halves of the first and fourth; the three blind kb/ sets, the second Alibaba set
+# fitted on the dev halves of the first and fourth; the four blind kb/ sets (chat messages the fourth), the second Alibaba set
 # (written blind), the TiDB tickets and the AWS EC2 tickets (English, on an English KB; KBs the model has
 # never seen) were never used for tuning.
 # The English Alibaba tickets are the development set for English tickets on a Chinese KB.
@@ -82,6 +82,7 @@ TICKETS="tickets|tests/fixtures/tickets.jsonl|kb|kb
 holdout_tickets|tests/fixtures/holdout_tickets.jsonl|kb|kb
 blind_tickets|tests/fixtures/blind_tickets.jsonl|kb|kb
 blind_tickets2|tests/fixtures/blind_tickets2.jsonl|kb|kb
+chat_tickets|tests/fixtures/chat_tickets.jsonl|kb|kb
 alibaba_tickets|tests/fixtures/alibaba_tickets.jsonl|$FULL|alibaba
 alibaba_tickets2|tests/fixtures/alibaba_tickets2.jsonl|$FULL|alibaba
 alibaba_tickets_en|tests/fixtures/alibaba_tickets_en.jsonl|$FULL|alibaba

@@ -1330,6 +1330,36 @@ fn the_customers_choice_is_answered_with_that_entry() {
     ));
 }
 
+/// The chat set's messages that name no problem (tests/fixtures/chat_tickets.README.md),
+/// written blind: greetings and vague follow-ups are asked what the problem is, closings get
+/// a closing reply; none is offered an article. (`C070`, `按你说的重启了 然后呢`, is not: its
+/// one word, 重启, finds the reboot articles, and only the conversation says what it means.)
+#[test]
+fn the_chat_sets_messages_without_a_problem_get_no_article() {
+    let draft = std::fs::read_to_string(fixture("chat_tickets.draft.txt")).unwrap();
+    let line = |id: &str| {
+        draft
+            .lines()
+            .find_map(|l| l.strip_prefix(id)?.strip_prefix('\t'))
+            .unwrap_or_else(|| panic!("{id} in the draft"))
+            .to_string()
+    };
+    let greetings = ["C054", "C055", "C056", "C057", "C058"];
+    let follow_ups = ["C065", "C066", "C067"];
+    for id in greetings.iter().chain(&follow_ups) {
+        let t = line(id);
+        let a = answer_text(&t);
+        assert_eq!(a.decision, Decision::Clarify, "{id} {t}: {:?}", a.fixes);
+        assert!(a.fixes.is_empty(), "{id} {t}: {:?}", a.fixes);
+    }
+    for id in ["C059", "C060", "C064"] {
+        let t = line(id);
+        let a = answer_text(&t);
+        assert_eq!(a.decision, Decision::AutoReply, "{id} {t}: {:?}", a.fixes);
+        assert!(a.fixes.is_empty(), "{id} {t}: {:?}", a.fixes);
+    }
+}
+
 /// A chat's closing line (thanks, it works now) is answered in kind: no fix, no question.
 /// Its words found articles before: `works` an English access-denied page, `resolved` a
 /// DNS one, and the customer was asked to pick one.
