@@ -398,9 +398,31 @@ const PROBLEM_WORDS: &[&str] = &[
 /// ticket whose words are all such (`还是不行`, `又报错了`) says that something fails and
 /// not what.
 pub fn is_problem_word(token: &str) -> bool {
-    /// Words that say an attempt failed (`试了没用`), kept out of [`PROBLEM_PHRASES`]: read
-    /// as substrings there, `没用` would find a problem in `没用过`.
-    const ATTEMPT_FAILED: &[&str] = &["没用", "没有用", "不管用", "没效果", "没有效果"];
+    /// Words that say an attempt failed (`试了没用`, "still not working", "didn't help"),
+    /// kept out of [`PROBLEM_PHRASES`]: read as substrings there, `没用` would find a problem
+    /// in `没用过`. English ones as the analyzer leaves them: stems, and a negative
+    /// contraction's two halves (`didn` and `t`).
+    const ATTEMPT_FAILED: &[&str] = &[
+        "没用",
+        "没有用",
+        "不管用",
+        "没效果",
+        "没有效果",
+        "not",
+        "work",
+        "still",
+        "t",
+        "don",
+        "doesn",
+        "didn",
+        "isn",
+        "wasn",
+        "aren",
+        "weren",
+        "won",
+        "couldn",
+        "wouldn",
+    ];
     PROBLEM_PHRASES.contains(&token)
         || PROBLEM_WORDS.contains(&token)
         || ATTEMPT_FAILED.contains(&token)

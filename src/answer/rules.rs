@@ -12,7 +12,7 @@ use crate::analysis::Lang;
 
 re!(
     HUMAN,
-    r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|人工处理|人工介入|(?:找|联系|转|安排)(?:一下|下)?(?:我们|你们|贵司)?(?:的)?(?:专属)?(?:客户经理|商务经理|销售经理|业务经理|商务|销售|专人)|(?:跟|和|与)(?:你们|贵司)?(?:的)?(?:业务员?|销售|商务|客户经理|专人)(?:经理)?(?:谈|聊|沟通|对接)|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|(?:机器人|自动回复|智能客服|机器客服)(?:的|给的)?(?:回答|回复|答案)?(?:的)?(?:都|全|根本|完全)?(?:不对|没用|没有用|没帮助|没有帮助|不管用|答非所问|解决不了)|答非所问|human agent|real person|(?:(?:can|could|may) (?:i|we) )?(?:talk|speak|chat) (?:to|with) (?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:get|connect|transfer) me (?:to |with )?(?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:the |your )?bot (?:is )?(?:useless|not helping|doesn't help|does not help)|live agent|(?-u:\b)agent please(?-u:\b)|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|(?:talk|speak) (?:to|with) (?:someone in |someone from |your |our |my |a |an )?(?:sales|account manager)|contact (?:my |our |your |an? )?(?:account manager|sales)|human being"
+    r"不要机器人|别用机器人|不要自动回复|转人工|人工客服|人工服务|找人工|要人工|真人|接人工|人工坐席|人工支持|人工处理|人工介入|(?:找|联系|转|安排)(?:一下|下)?(?:我们|你们|贵司)?(?:的)?(?:专属)?(?:客户经理|商务经理|销售经理|业务经理|商务|销售|专人)|(?:跟|和|与)(?:你们|贵司)?(?:的)?(?:业务员?|销售|商务|客户经理|专人)(?:经理)?(?:谈|聊|沟通|对接)|我要投诉|要投诉你们|投诉你们|客服经理|打电话给我|给我回电|(?:机器人|自动回复|智能客服|机器客服)(?:的|给的)?(?:回答|回复|答案)?(?:的)?(?:都|全|根本|完全)?(?:不对|没用|没有用|没帮助|没有帮助|不管用|答非所问|解决不了)|答非所问|human agent|real person|(?:(?:can|could|may) (?:i|we) )?(?:talk|speak|chat) (?:to|with) (?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:get|connect|transfer) me (?:to |with )?(?:a |an )?(?:real |actual |live )?(?:human|person|agent|engineer|someone)|(?:the |your )?bot (?:is )?(?:useless|not helping|doesn't help|does not help)|live agent|(?-u:\b)agent please(?-u:\b)|(?:can|could) (?:someone|somebody|anyone|you) (?:call|phone|ring) (?:me|us)|(?:talk|speak) (?:to|with) (?:a |the |your )?(?:manager|supervisor)|(?-u:\b)any (?:update|updates|news|progress)(?-u:\b)|有进展了?吗|有结果了?吗|处理得?怎么样了|escalate (?:this|it|to)|call me back|(?:call|email|phone|contact) me directly|instead of (?:an? )?(?:automated|auto|bot|canned)|someone from (?:billing|support|sales|your (?:team|side))|(?:talk|speak) (?:to|with) (?:someone in |someone from |your |our |my |a |an )?(?:sales|account manager)|contact (?:my |our |your |an? )?(?:account manager|sales)|human being"
 );
 /// Outage wording (the pattern of [`OUTAGE`]).
 const OUTAGE_PATTERN: &str = r"(?:全部|所有|整个|大面积|全站|全线|批量|大量).{0,12}(?:宕机|挂了|挂掉|全挂|瘫痪|不可用|无法访问|访问不了|访问失败|打不开|连不上|中断|down|报错|故障|消失|丢失|被删|不见了)|(?:影响|波及)(?:到)?(?:全部|所有|全体)(?:的)?(?:用户|客户)|(?:生产|线上|正式)(?:环境|业务|系统|服务)?.{0,10}(?:宕机|挂了|全挂|瘫痪|中断|不可用|停摆)|业务(?:全部|完全|已经)?(?:中断|停了|挂了|瘫痪|停摆)|数据(?:全|都)?(?:丢了|丢失|没了|被删)|数据丢失|白屏|(?:几|数)?(?:百|千|万|百万|千万)(?:个)?(?:用户|客户).{0,6}(?:受影响|无法|用不了)|(?:用户|客户)(?:全部|都)?受影响|(?-u:\b)p0(?-u:\b)|all (?:of )?(?:our |my )?(?:users|customers|instances|servers|services|sites|regions)|(?:data|files|disk|database|everything)(?-u:\b).{0,40}(?-u:\b)(?:is |are )?(?:gone|wiped|lost|deleted|empty)(?-u:\b)|(?:entire|whole|all of (?:our|the)|our) (?:[a-z]+ ){0,2}(?:system|site|service|platform|business|app|application|website)s? (?:is |are |went |has gone |have gone )?(?:completely |totally )?(?:down|offline|unavailable)|(?:production|prod|site|service|business|everything|whole (?:site|system)) (?:is |went |has gone )?(?:completely )?(?:down|offline|unavailable)|(?:production|prod)(?-u:\b)[^.!?\n]{0,40}(?-u:\b)(?:went|is|are|has gone|have gone) (?:completely |totally )?(?:down|offline|unavailable)|(?-u:\b)(?:completely|totally) (?:down|offline|unavailable)|outage|data loss|lost (?:all )?(?:our |my )?data";
@@ -107,7 +107,7 @@ re!(
 // `重启好了之后ssh连不上` hold more than that; `好了吗` asks.
 re!(
     CLOSING,
-    r"(?i)^(?:\s*(?:(?:非常|十分|万分|太)?(?:谢谢|感谢|多谢)(?:你们|你|您|啦|了|哈|大家)?|辛苦(?:了|啦|你们了|你了|您了)?|(?:唔该|多谢)晒?|搞掂(?:咗|了|啦)?|麻烦(?:你们|你|您)?了|太好了|好的?(?:呀|啊|哈|啦|吧|滴)?|嗯+|哦+|噢|收到(?:了|啦)?|明白(?:了|啦)?|知道(?:了|啦)|了解(?:了|啦)?|懂了|ok(?:ay)?|(?:现在|目前)?(?:我的|这个)?(?:问题)?(?:已经|已)?(?:解决|搞定|处理好|弄好|修好|好|正常|恢复正常|恢复|可以|能用|能访问|能连上|连上)(?:了|啦)|(?:问题)?已解决|没(?:有)?问题了|没事了|不用了|(?:many )?thanks?(?: you)?(?: (?:so|very) much| a lot| again)?|thx|ty|got it|great|perfect|cool|awesome|(?:it|that|this|everything|all)? ?(?:is |s )?(?:works?|working)(?: (?:now|again|fine|perfectly|ok))*|(?:the )?(?:issue|problem)(?: is| has been| was)? (?:resolved|solved|fixed|gone)(?: now)?|(?:resolved|solved|fixed)(?: now| it)?|all good|never ?mind|no problem|(?:you can |please )?close (?:this|the ticket|it))\s*)+$"
+    r"(?i)^(?:\s*(?:(?:非常|十分|万分|太)?(?:谢谢|感谢|多谢)(?:你们|你|您|啦|了|哈|大家)?|辛苦(?:了|啦|你们了|你了|您了)?|(?:唔该|多谢)晒?|搞掂(?:咗|了|啦)?|麻烦(?:你们|你|您)?了|太好了|好的?(?:呀|啊|哈|啦|吧|滴)?|嗯+|哦+|噢|收到(?:了|啦)?|明白(?:了|啦)?|知道(?:了|啦)|了解(?:了|啦)?|懂了|ok(?:ay)?|(?:现在|目前)?(?:我的|这个)?(?:问题)?(?:已经|已)?(?:解决|搞定|处理好|弄好|修好|好|正常|恢复正常|恢复|可以|能用|能访问|能连上|连上)(?:了|啦)|(?:问题)?已解决|没(?:有)?问题了|没事了|不用了|(?:many )?thanks?(?: you)?(?: (?:so|very) much| a lot| again)?|thx|ty|got it|great|perfect|cool|awesome|good|fine|nice|sounds good|(?:it|that|this|everything|all)? ?(?:is |s )?(?:works?|working)(?: (?:now|again|fine|perfectly|ok))*|(?:the )?(?:issue|problem)(?: is| has been| was)? (?:resolved|solved|fixed|gone)(?: now)?|(?:resolved|solved|fixed)(?: now| it)?|all good|never ?mind|no problem|(?:you can |please )?close (?:this|the ticket|it))\s*)+$"
 );
 
 /// True when the whole message thanks, acknowledges, or says the problem is solved (`好的，
@@ -465,6 +465,7 @@ mod tests {
             "it's working again, thanks!",
             "the issue is resolved",
             "ok thx",
+            "good",
         ] {
             assert!(closes_conversation(&norm(t)), "{t}");
         }
@@ -529,10 +530,17 @@ mod tests {
             "can I talk to a real person",
             "connect me to a live agent",
             "your bot is useless",
+            // A call, a manager, or a chase on the open case is for a person.
+            "can someone call me",
+            "i want to speak to a manager",
+            "any update?",
+            "有进展了吗",
         ] {
             assert!(asks_for_human(t), "{t}");
         }
         for t in [
+            "how do i update the kernel",
+            "apt update fails",
             "人工智能服务怎么开通",
             "业务中断了半小时",
             "和业务相关的安全组怎么配",

@@ -1418,6 +1418,8 @@ fn a_ticket_that_names_no_problem_is_asked_what_it_is() {
         "又报错了",
         "失败了！！",
         "试了没用啊 还是一样的报错",
+        "still not working",
+        "didn't help",
     ] {
         let a = answer_text(t);
         assert_eq!(a.decision, Decision::Clarify, "{t}: {:?}", a.fixes);
