@@ -107,7 +107,7 @@ re!(
 // `重启好了之后ssh连不上` hold more than that; `好了吗` asks.
 re!(
     CLOSING,
-    r"(?i)^(?:\s*(?:(?:非常|十分|万分|太)?(?:谢谢|感谢|多谢)(?:你们|你|您|啦|了|哈|大家)?|辛苦(?:了|啦|你们了|你了|您了)?|(?:唔该|多谢)晒?|搞掂(?:咗|了|啦)?|麻烦(?:你们|你|您)?了|太好了|好的?(?:呀|啊|哈|啦|吧|滴)?|嗯+|哦+|噢|收到(?:了|啦)?|明白(?:了|啦)?|知道(?:了|啦)|了解(?:了|啦)?|懂了|ok(?:ay)?|(?:现在|目前)?(?:我的|这个)?(?:问题)?(?:已经|已)?(?:解决|搞定|处理好|弄好|修好|好|正常|恢复正常|恢复|可以|能用|能访问|能连上|连上)(?:了|啦)|(?:问题)?已解决|没(?:有)?问题了|没事了|不用了|(?:many )?thanks?(?: you)?(?: (?:so|very) much| a lot| again)?|thx|ty|got it|great|perfect|cool|awesome|good|fine|nice|sounds good|(?:it|that|this|everything|all)? ?(?:is |s )?(?:works?|working)(?: (?:now|again|fine|perfectly|ok))*|(?:the )?(?:issue|problem)(?: is| has been| was)? (?:resolved|solved|fixed|gone)(?: now)?|(?:resolved|solved|fixed)(?: now| it)?|all good|never ?mind|no problem|(?:you can |please )?close (?:this|the ticket|it))\s*)+$"
+    r"(?i)^(?:\s*(?:(?:非常|十分|万分|太)?(?:谢谢|感谢|多谢)(?:你们|你|您|啦|了|哈|大家)?|辛苦(?:了|啦|你们了|你了|您了)?|(?:唔该|多谢)晒?|搞掂(?:咗|了|啦)?|麻烦(?:你们|你|您)?了|太好了|好的?(?:呀|啊|哈|啦|吧|滴)?|嗯+|哦+|噢|收到(?:了|啦)?|明白(?:了|啦)?|知道(?:了|啦)|了解(?:了|啦)?|懂了|ok(?:ay)?(?:了|啦)?|算了|(?:现在|目前)?(?:我|我们)?(?:自己)?(?:我的|这个)?(?:问题)?(?:已经|已)?(?:解决|搞定|处理好|弄好|修好|好|正常|恢复正常|恢复|可以|能用|能访问|能连上|连上)(?:了|啦)|(?:问题)?已解决|没(?:有)?问题了|没事了|不用了|(?:many )?thanks?(?: you)?(?: (?:so|very) much| a lot| again)?|thx|ty|got it|great|perfect|cool|awesome|good|fine|nice|sounds good|(?:it|that|this|everything|all)? ?(?:is |s )?(?:works?|working)(?: (?:now|again|fine|perfectly|ok))*|(?:the )?(?:issue|problem)(?: is| has been| was)? (?:resolved|solved|fixed|gone)(?: now)?|(?:resolved|solved|fixed)(?: now| it)?|all good|never ?mind|no problem|(?:you can |please )?close (?:this|the ticket|it))\s*)+$"
 );
 
 /// True when the whole message thanks, acknowledges, or says the problem is solved (`好的，
@@ -466,6 +466,9 @@ mod tests {
             "the issue is resolved",
             "ok thx",
             "good",
+            "OK了",
+            "没事了，自己搞定了",
+            "算了不用了",
         ] {
             assert!(closes_conversation(&norm(t)), "{t}");
         }
