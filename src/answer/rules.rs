@@ -115,6 +115,10 @@ re!(
 /// asks for a fix, and its words (`works`, `resolved`, `好`) would find articles that have
 /// nothing to do with it. `text` is normalised ([`crate::analysis::normalize::normalize_str`]).
 pub fn closes_conversation(text: &str) -> bool {
+    // 60 characters at most: a long ticket is not looked at (no copy of it is made).
+    if text.len() > 60 * 4 {
+        return false;
+    }
     let bare: String = text
         .chars()
         .filter(|c| !matches!(c, '\'' | '’'))
