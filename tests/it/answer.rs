@@ -462,11 +462,17 @@ fn asked(body: &str) -> Vec<String> {
 #[test]
 fn an_article_priority_rates_a_report_of_its_problem_not_a_question() {
     // The ICP article fixes a site that is blocked (P1). A customer whose site is blocked
-    // gets P1; one asking how long filing takes gets the same article at the usual P3.
+    // gets P1; one asking whether a site without a filing can be reached gets the same
+    // article at the usual P3.
     let report = answer_text("网站打不开了，提示域名未备案被拦截");
-    let question = answer_text("网站备案要多久");
+    let question = answer_text("没有备案的网站能访问吗");
     assert_eq!(report.fixes[0].id, "net-domain-icp-blocked");
     assert_eq!(question.fixes[0].id, "net-domain-icp-blocked");
+    // How long a filing takes is the filing article's question, not the blocked site's.
+    assert_eq!(
+        answer_text("网站备案要多久").fixes[0].id,
+        "net-icp-filing-process"
+    );
     assert_eq!(report.classification.priority, "P1");
     assert!(report
         .classification
@@ -640,14 +646,13 @@ fn a_mail_reply_is_answered_on_the_customers_own_words() {
 
 #[test]
 fn a_pasted_error_settles_what_a_clarification_would_ask() {
-    // "Can't ssh after a reboot" fits three entries; the customer asked which one fits.
-    let open = answer_text("我们的ECS实例重启之后ssh一直连不上，麻烦帮忙看看");
+    // "Can't ssh" fits three entries; the customer is asked which one fits.
+    let open = answer_text("ECS 的 ssh 连不上了，帮忙看看");
     assert_eq!(open.decision, Decision::Clarify);
     assert!(open.missing_info.iter().any(|m| m.field == "error_message"));
     // The same ticket with the error pasted names one of them: no question, and no request
     // for the error message the customer already gave.
-    let told =
-        answer_text("我们的ECS实例重启之后ssh一直连不上，报 Connection refused，麻烦帮忙看看");
+    let told = answer_text("ECS 的 ssh 连不上了，报 Connection refused，帮忙看看");
     assert_ne!(told.decision, Decision::Clarify);
     assert_eq!(told.fixes[0].id, "ecs-ssh-connection-refused");
     assert_eq!(told.entities.error_messages, ["Connection refused"]);
