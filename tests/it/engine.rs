@@ -552,7 +552,8 @@ fn a_ticket_s_chatter_is_weighted_below_its_topic() {
             .find(|x| x.text == w && !x.secondary)
             .map(|x| x.weight)
     };
-    assert!(weight("知道").unwrap() < 0.5, "{:?}", weight("知道"));
+    // (知道 itself is left out by the long-ticket term cap since kb/ gained articles.)
+    assert!(weight("到底").unwrap() < 0.5, "{:?}", weight("到底"));
     assert_eq!(weight("健康检查"), Some(1.0));
 }
 

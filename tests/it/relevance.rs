@@ -405,8 +405,8 @@ fn aws_tickets_floors() {
 /// precision 0.850 at coverage 0.773; 5 of 9 no-answer and 4 of 5 rule tickets escalated.
 /// After one alias of the region-migration article was narrowed (`把服务器转到另一个账号`
 /// had a domain ticket auto-replied with it): precision 0.872, 6 of 9 no-answer escalated.
-/// `chat-063` (snapshot retention) has been labelled with `disk-auto-snapshot-policy` since
-/// that article was written: 8 no-answer tickets.
+/// `chat-063` (snapshot retention) and `chat-044` (an instance stuck stopping) have been
+/// labelled with the articles since written for them: 7 no-answer tickets.
 #[test]
 fn chat_tickets_floors() {
     let s = tickets_over(super::common::bundled(), "chat_tickets");
@@ -418,7 +418,7 @@ fn chat_tickets_floors() {
         "auto-replies {d:?}"
     );
     assert!(
-        d.n_no_answer == 8 && d.escalation_recall_no_answer >= 0.55,
+        d.n_no_answer == 7 && d.escalation_recall_no_answer >= 0.55,
         "no-answer escalations {d:?}"
     );
     assert!(
